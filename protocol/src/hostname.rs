@@ -1,0 +1,144 @@
+//! Host name syntax: what the router's `check` accepts and what the server insists on.
+//!
+//! The server additionally maps internationalised names to punycode before calling
+//! [`canonical`]; the router passes them through as UTF-8.
+
+use std::fmt;
+
+/// Why a name cannot be published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameError {
+    Empty,
+    TooLong,
+    /// A single label, e.g. `router`: DNS names here must be fully qualified.
+    NotQualified,
+    Wildcard,
+    EmptyLabel,
+    LabelTooLong(String),
+    BadCharacter(char),
+    HyphenAtEdge(String),
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameError::Empty => f.write_str("the name is empty"),
+            NameError::TooLong => f.write_str("the name is longer than 253 characters"),
+            NameError::NotQualified => {
+                f.write_str("the name is not fully qualified (write it as host.example.com)")
+            }
+            NameError::Wildcard => f.write_str("wildcard names (*) cannot be updated"),
+            NameError::EmptyLabel => f.write_str("the name has an empty label (two dots in a row)"),
+            NameError::LabelTooLong(l) => write!(f, "the label '{l}' is longer than 63 characters"),
+            NameError::BadCharacter(c) => write!(
+                f,
+                "the character {c:?} is not allowed (letters, digits and '-' only)"
+            ),
+            NameError::HyphenAtEdge(l) => {
+                write!(f, "the label '{l}' starts or ends with '-'")
+            }
+        }
+    }
+}
+
+/// Lower-cases ASCII letters and drops one trailing dot, after checking the syntax.
+///
+/// Non-ASCII letters are accepted here (an IDN the server will encode); the server
+/// calls this on the punycode form, so what it stores is always ASCII.
+pub fn canonical(name: &str) -> Result<String, NameError> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.len() > 253 {
+        return Err(NameError::TooLong);
+    }
+    let mut labels = 0;
+    for label in name.split('.') {
+        check_label(label)?;
+        labels += 1;
+    }
+    if labels < 2 {
+        return Err(NameError::NotQualified);
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+fn check_label(label: &str) -> Result<(), NameError> {
+    if label.is_empty() {
+        return Err(NameError::EmptyLabel);
+    }
+    if label.len() > 63 {
+        return Err(NameError::LabelTooLong(label.to_owned()));
+    }
+    if let Some(c) = label.chars().find(|c| !(c.is_alphanumeric() || *c == '-')) {
+        return Err(if c == '*' {
+            NameError::Wildcard
+        } else {
+            NameError::BadCharacter(c)
+        });
+    }
+    if label.starts_with('-') || label.ends_with('-') {
+        return Err(NameError::HyphenAtEdge(label.to_owned()));
+    }
+    Ok(())
+}
+
+/// True when `name` (canonical) is `zone` itself or lies below it.
+pub fn is_within(name: &str, zone: &str) -> bool {
+    let zone = zone.strip_suffix('.').unwrap_or(zone);
+    name.eq_ignore_ascii_case(zone)
+        || (name.len() > zone.len()
+            && name.as_bytes()[name.len() - zone.len() - 1] == b'.'
+            && name[name.len() - zone.len()..].eq_ignore_ascii_case(zone))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_form_is_lowercase_without_trailing_dot() {
+        assert_eq!(
+            canonical("Home.Example.COM.").as_deref(),
+            Ok("home.example.com")
+        );
+        assert_eq!(
+            canonical("xn--bcher-kva.example").as_deref(),
+            Ok("xn--bcher-kva.example")
+        );
+    }
+
+    #[test]
+    fn refuses_what_dns_updates_must_not_touch() {
+        assert_eq!(canonical(""), Err(NameError::Empty));
+        assert_eq!(canonical("."), Err(NameError::Empty));
+        assert_eq!(canonical("router"), Err(NameError::NotQualified));
+        assert_eq!(canonical("*.example.com"), Err(NameError::Wildcard));
+        assert_eq!(canonical("a..example.com"), Err(NameError::EmptyLabel));
+        assert_eq!(
+            canonical("a b.example.com"),
+            Err(NameError::BadCharacter(' '))
+        );
+        assert_eq!(
+            canonical("_dmarc.example.com"),
+            Err(NameError::BadCharacter('_'))
+        );
+        assert!(matches!(
+            canonical("-a.example.com"),
+            Err(NameError::HyphenAtEdge(_))
+        ));
+        let long = format!("{}.com", "a".repeat(64));
+        assert!(matches!(canonical(&long), Err(NameError::LabelTooLong(_))));
+        let huge = format!("{}com", "abcdefgh.".repeat(30));
+        assert_eq!(canonical(&huge), Err(NameError::TooLong));
+    }
+
+    #[test]
+    fn zone_membership_respects_label_boundaries() {
+        assert!(is_within("home.example.com", "example.com."));
+        assert!(is_within("example.com", "example.com"));
+        assert!(!is_within("evilexample.com", "example.com"));
+        assert!(!is_within("example.com.evil.net", "example.com"));
+    }
+}

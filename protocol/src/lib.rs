@@ -1,0 +1,36 @@
+//! The route53-ddns wire protocol, defined once for both ends.
+//!
+//! The router signs an [`UpdateRequest`] with its Ed25519 key; the Lambda verifies it,
+//! decides, and answers with an [`UpdateResponse`] or an [`ErrorResponse`].
+//! `docs/protocol.md` is the prose version of this crate.
+//!
+//! | module        | what it is                                                                  |
+//! |---------------|-----------------------------------------------------------------------------|
+//! | [`request`]   | the update request body: which names, which addresses (or "auto")           |
+//! | [`signature`] | key ids, the exact bytes signed, the three `X-R53DDNS-*` headers, sign/verify |
+//! | [`response`]  | success and error bodies, stable error codes and their HTTP statuses        |
+//! | [`address`]   | which addresses may be published (global unicast) and why others may not   |
+//! | [`hostname`]  | host name syntax shared by the router's `check` and the server              |
+//! | [`base64url`] | the unpadded base64url used for keys and signatures                         |
+
+pub mod address;
+pub mod base64url;
+pub mod hostname;
+pub mod request;
+pub mod response;
+pub mod signature;
+
+pub use request::{AddrSpec, HostUpdate, UpdateRequest};
+pub use response::{ErrorCode, ErrorResponse, PublishedHost, UpdateResponse, UpdateResult};
+pub use signature::{KeyId, SignedHeaders, SigningKey, VerifyError};
+
+/// The path of the signed update call.
+pub const UPDATE_PATH: &str = "/v1/update";
+/// The path of the dyndns2-compatible call, for ddclient, inadyn and stock routers.
+pub const DYNDNS2_PATH: &str = "/nic/update";
+/// The largest request body the server reads; anything larger is refused with 413.
+pub const MAX_BODY_BYTES: usize = 4096;
+/// At most this many names in one request (dyndns2 allows 20 too).
+pub const MAX_HOSTS: usize = 20;
+/// How far the request time may be from the server's clock, in milliseconds.
+pub const CLOCK_WINDOW_MS: u64 = 300_000;

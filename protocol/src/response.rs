@@ -1,0 +1,170 @@
+//! What the server answers: a result the router records, or an error with a stable code.
+
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdateResult {
+    /// Route53 was changed.
+    Updated,
+    /// Route53 already held these records; nothing was written.
+    Unchanged,
+}
+
+/// The records of one name as they stand after the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedHost {
+    pub name: String,
+    #[serde(default)]
+    pub a: Vec<Ipv4Addr>,
+    #[serde(default)]
+    pub aaaa: Vec<Ipv6Addr>,
+    pub ttl: u32,
+}
+
+/// `200 OK` body of `POST /v1/update`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateResponse {
+    pub result: UpdateResult,
+    pub hosts: Vec<PublishedHost>,
+    /// The source address this request arrived from, as the server saw it.
+    pub observed: IpAddr,
+    pub request_id: String,
+    /// Server clock, Unix milliseconds.
+    pub server_time: u64,
+    /// The Route53 change id when something was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_id: Option<String>,
+}
+
+/// Stable error codes. The HTTP status follows from the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body is not a valid update (JSON, names, addresses, families).
+    Malformed,
+    /// 401: unknown key, or the signature does not verify.
+    BadSignature,
+    /// 401: the request time is more than five minutes from the server's clock.
+    /// `server_time` says what the server's clock reads.
+    ClockSkew,
+    /// 403: the key may not update this name (or it is outside the zone).
+    NameNotAllowed,
+    /// 404: no such path.
+    NotFound,
+    /// 405: wrong method for this path.
+    MethodNotAllowed,
+    /// 409: this request, or a newer one, was already applied.
+    Replayed,
+    /// 413: the body is larger than the server reads.
+    TooLarge,
+    /// 429: slow down; see `retry_after`.
+    Throttled,
+    /// 503: Route53 or the registry could not be reached in time; retry later.
+    Unavailable,
+    /// 500: a fault on the server; retry later.
+    Internal,
+}
+
+/// How a client should react to an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Retrying the same thing cannot help: a person must fix the key, names or config.
+    Permanent,
+    /// Correct the clock by `server_time` and send once more.
+    CorrectClock,
+    /// Wait (`retry_after` if given, else back off) and try again.
+    Transient,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::Malformed => 400,
+            ErrorCode::BadSignature | ErrorCode::ClockSkew => 401,
+            ErrorCode::NameNotAllowed => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Replayed => 409,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::Throttled => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+
+    pub fn disposition(self) -> Disposition {
+        match self {
+            ErrorCode::ClockSkew => Disposition::CorrectClock,
+            // A newer request won; the next run carries a later time.
+            ErrorCode::Replayed
+            | ErrorCode::Throttled
+            | ErrorCode::Unavailable
+            | ErrorCode::Internal => Disposition::Transient,
+            _ => Disposition::Permanent,
+        }
+    }
+
+    /// What the router's owner should do about it.
+    pub fn advice(self) -> &'static str {
+        match self {
+            ErrorCode::Malformed => "the request was refused as malformed; check the host names and interfaces in the config, and that router and endpoint run compatible versions",
+            ErrorCode::BadSignature => "the endpoint does not know this router's key: register it with the command `route53-ddns pubkey` prints",
+            ErrorCode::ClockSkew => "the router's clock is wrong; enable NTP (System → Time Synchronization)",
+            ErrorCode::NameNotAllowed => "this router's key may not update that name: add the name to the key's entry in the registry, or fix the name in the config",
+            ErrorCode::NotFound | ErrorCode::MethodNotAllowed => "the endpoint URL is wrong: use the URL the deployment printed (ending in .on.aws/ or your API domain), without a path",
+            ErrorCode::Replayed => "a newer update was already applied; the next run will send a fresh one",
+            ErrorCode::TooLarge => "too many host names in one config; split them across fewer names",
+            ErrorCode::Throttled => "the endpoint asks to slow down; it will be retried later",
+            ErrorCode::Unavailable | ErrorCode::Internal => "the endpoint had a temporary problem; it will be retried",
+        }
+    }
+}
+
+/// Body of every non-2xx answer of `POST /v1/update`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub error: ErrorCode,
+    /// A human-readable explanation; never contains secrets.
+    pub message: String,
+    pub request_id: String,
+    /// Server clock, Unix milliseconds.
+    pub server_time: u64,
+    /// Seconds to wait before retrying (with 429 and 503).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<IpAddr>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable_on_the_wire() {
+        let e = ErrorResponse {
+            error: ErrorCode::NameNotAllowed,
+            message: "no".into(),
+            request_id: "r".into(),
+            server_time: 1,
+            retry_after: None,
+            observed: None,
+        };
+        let json = serde_json::to_string(&e).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"error":"name_not_allowed","message":"no","request_id":"r","server_time":1}"#
+        );
+        assert_eq!(ErrorCode::NameNotAllowed.status(), 403);
+        assert_eq!(
+            ErrorCode::ClockSkew.disposition(),
+            Disposition::CorrectClock
+        );
+        assert_eq!(
+            ErrorCode::BadSignature.disposition(),
+            Disposition::Permanent
+        );
+    }
+}
