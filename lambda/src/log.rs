@@ -1,0 +1,70 @@
+//! One structured JSON line per request on stdout (CloudWatch). Never a token or signature.
+
+use route53_ddns_protocol::ErrorCode;
+use serde::Serialize;
+use std::net::IpAddr;
+
+#[derive(Debug, Default, Serialize)]
+pub struct LogLine {
+    pub request_id: String,
+    /// "update", "dyndns2" or "" when the path was unknown.
+    pub route: &'static str,
+    pub method: String,
+    pub path: String,
+    /// Key id (a public key) or `dyndns2:<user>`.
+    pub principal: Option<String>,
+    pub names: Vec<String>,
+    pub observed: Option<IpAddr>,
+    /// updated / unchanged / an error code / a dyndns2 answer.
+    pub result: Option<&'static str>,
+    pub status: u16,
+    pub change_id: Option<String>,
+    pub error: Option<String>,
+    pub latency_ms: u64,
+}
+
+impl LogLine {
+    pub fn fail(&mut self, code: ErrorCode, message: &str) {
+        self.result = Some(code_name(code));
+        self.error = Some(message.to_owned());
+    }
+
+    pub fn emit(&self) {
+        if let Ok(line) = serde_json::to_string(self) {
+            println!("{line}");
+        }
+    }
+}
+
+fn code_name(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Malformed => "malformed",
+        ErrorCode::BadSignature => "bad_signature",
+        ErrorCode::ClockSkew => "clock_skew",
+        ErrorCode::NameNotAllowed => "name_not_allowed",
+        ErrorCode::NotFound => "not_found",
+        ErrorCode::MethodNotAllowed => "method_not_allowed",
+        ErrorCode::Replayed => "replayed",
+        ErrorCode::TooLarge => "too_large",
+        ErrorCode::Throttled => "throttled",
+        ErrorCode::Unavailable => "unavailable",
+        ErrorCode::Internal => "internal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_wire_codes() {
+        for c in [
+            ErrorCode::Malformed,
+            ErrorCode::ClockSkew,
+            ErrorCode::TooLarge,
+        ] {
+            let wire = serde_json::to_string(&c).unwrap_or_default();
+            assert_eq!(wire.trim_matches('"'), code_name(c));
+        }
+    }
+}
