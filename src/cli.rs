@@ -97,7 +97,7 @@ pub fn main() -> i32 {
         return 0;
     }
     let Some(cmd) = args.cmd else {
-        esay!("route53-ddns: a command is needed; see `route53-ddns --help`");
+        eprintln!("route53-ddns: a command is needed; see `route53-ddns --help`");
         return Exit::Usage as i32;
     };
     let exit = match cmd {
@@ -364,13 +364,13 @@ fn keygen(path: &Path, force: bool) -> Exit {
     let (file, names) = key_path(path);
     match crate::key::generate(&file, force) {
         Ok(k) => {
-            esay!("created {}", file.display());
+            eprintln!("created {}", file.display());
             say!("{}", k.key_id());
             print_registration(k.key_id().as_str(), &names);
             Exit::Ok
         }
         Err(e) => {
-            esay!("route53-ddns: {e}");
+            eprintln!("route53-ddns: {e}");
             Exit::Config
         }
     }
@@ -385,7 +385,7 @@ fn pubkey(path: &Path) -> Exit {
             Exit::Ok
         }
         Err(e) => {
-            esay!("route53-ddns: {e}");
+            eprintln!("route53-ddns: {e}");
             Exit::Config
         }
     }
