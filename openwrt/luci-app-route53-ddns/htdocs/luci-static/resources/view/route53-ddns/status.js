@@ -1,0 +1,385 @@
+'use strict';
+'require view';
+'require rpc';
+'require uci';
+'require ui';
+'require poll';
+'require dom';
+
+/*
+ * Live status of /usr/sbin/route53-ddns: what `route53-ddns status --json`
+ * reports, an "Update now" button and the router's PUBLIC key with the
+ * command that registers it. The private key never reaches this page: the
+ * rpcd plugin only runs `status --json`, `pubkey` and `update --force`.
+ */
+
+const callStatus = rpc.declare({
+	object: 'luci.route53-ddns',
+	method: 'status',
+	expect: { '': {} }
+});
+
+const callUpdate = rpc.declare({
+	object: 'luci.route53-ddns',
+	method: 'update',
+	expect: { '': {} }
+});
+
+const callPubkey = rpc.declare({
+	object: 'luci.route53-ddns',
+	method: 'pubkey',
+	expect: { '': {} }
+});
+
+const REGISTRY_PREFIX = '/route53-ddns';
+
+function fmtTime(unix) {
+	if (unix == null)
+		return _('never');
+
+	const d = new Date(unix * 1000);
+	const pad = (n) => (n < 10 ? '0' : '') + n;
+
+	return '%d-%s-%s %s:%s:%s'.format(d.getFullYear(), pad(d.getMonth() + 1), pad(d.getDate()),
+		pad(d.getHours()), pad(d.getMinutes()), pad(d.getSeconds()));
+}
+
+function fmtRelative(unix, now) {
+	if (unix == null)
+		return '';
+
+	const delta = Math.round(unix - now);
+	const abs = Math.abs(delta);
+	let span;
+
+	if (abs < 60)
+		span = _('%d s').format(abs);
+	else if (abs < 3600)
+		span = _('%d min').format(Math.round(abs / 60));
+	else if (abs < 172800)
+		span = _('%d h').format(Math.round(abs / 3600));
+	else
+		span = _('%d days').format(Math.round(abs / 86400));
+
+	return delta > 0 ? _('in %s').format(span) : _('%s ago').format(span);
+}
+
+function when(unix, now) {
+	if (unix == null)
+		return E('span', { 'class': 'r53-muted' }, [ _('never') ]);
+
+	return E('span', { 'title': fmtTime(unix) }, [
+		fmtTime(unix), ' ', E('span', { 'class': 'r53-muted' }, [ '(%s)'.format(fmtRelative(unix, now)) ])
+	]);
+}
+
+/* Canonical names from the UCI config, as the registry expects them. */
+function configuredNames() {
+	const seen = {};
+
+	return uci.sections('route53-ddns', 'host').map((s) => String(s.name || '').replace(/\.$/, '').toLowerCase())
+		.filter((n) => n != '' && !seen[n] && (seen[n] = true));
+}
+
+function shellQuote(s) {
+	return "'" + String(s).replace(/'/g, "'\\''") + "'";
+}
+
+function provisioningCommand(keyId, names) {
+	return 'aws ssm put-parameter --name %s --type String --value %s'.format(
+		shellQuote('%s/keys/%s'.format(REGISTRY_PREFIX, keyId)),
+		shellQuote(JSON.stringify({ names: names })));
+}
+
+/* navigator.clipboard needs a secure context; routers are mostly plain http. */
+function copyText(text) {
+	if (navigator.clipboard && window.isSecureContext)
+		return navigator.clipboard.writeText(text);
+
+	return new Promise((resolve, reject) => {
+		const ta = E('textarea', { 'style': 'position:fixed;top:0;left:0;opacity:0', 'readonly': '' }, [ text ]);
+
+		document.body.appendChild(ta);
+		ta.select();
+
+		let ok = false;
+
+		try {
+			ok = document.execCommand('copy');
+		}
+		catch {
+			ok = false;
+		}
+
+		document.body.removeChild(ta);
+		ok ? resolve() : reject(new Error('copy refused'));
+	});
+}
+
+function copyButton(getText, label) {
+	const btn = E('button', {
+		'class': 'cbi-button cbi-button-action r53-copy',
+		'click': ui.createHandlerFn(null, () => {
+			return copyText(getText()).then(() => {
+				btn.firstChild.data = _('Copied');
+				window.setTimeout(() => { btn.firstChild.data = label; }, 2000);
+			}, () => {
+				ui.addNotification(null, E('p', [
+					_('The browser refused to copy. Select the text and copy it by hand.') ]), 'warning');
+			});
+		})
+	}, [ label ]);
+
+	return btn;
+}
+
+function resultBadge(host) {
+	const labels = {
+		updated: [ _('Updated'), 'success' ],
+		unchanged: [ _('Up to date'), 'success' ],
+		error: [ _('Error'), 'danger' ],
+		never: [ _('Not yet sent'), 'notice' ]
+	};
+	const l = labels[host.result] || [ host.result || '?', 'notice' ];
+
+	return E('span', { 'class': 'label r53-result r53-result-%s r53-%s'.format(host.result || 'unknown', l[1]) }, [ l[0] ]);
+}
+
+function natWarning(host) {
+	if (host.nat == 'cgnat')
+		return E('div', { 'class': 'alert-message warning r53-nat' }, [
+			E('strong', [ _('Carrier-grade NAT (CGNAT) detected.') ]), ' ',
+			_('Your router\'s WAN address %s is in the shared range 100.64.0.0/10: the public address %s belongs to your provider\'s NAT and is shared with other customers. The A record will point there, but connections to it will not reach this router. Use IPv6 (AAAA) instead, or ask your provider for a public IPv4 address.')
+				.format(host.wan_ipv4 || '?', host.observed || '?')
+		]);
+
+	if (host.nat == 'nat')
+		return E('div', { 'class': 'alert-message warning r53-nat' }, [
+			E('strong', [ _('Double NAT detected.') ]), ' ',
+			_('Your router\'s WAN address %s is private, so another router or modem sits in front of it and owns the public address %s. Forward the ports on that device or switch it to bridge mode, otherwise connections to the published address will not reach this router.')
+				.format(host.wan_ipv4 || '?', host.observed || '?')
+		]);
+
+	return '';
+}
+
+function errorBlock(host) {
+	if (!host.error)
+		return '';
+
+	const err = host.error;
+
+	return E('div', { 'class': 'r53-error' }, [
+		E('div', [ E('strong', [ err.code ? '%s: '.format(err.code) : '' ]), err.message || '' ]),
+		err.advice ? E('div', { 'class': 'r53-advice' }, [ E('em', [ _('What to do:') ]), ' ', err.advice ]) : '',
+		E('div', { 'class': 'r53-muted' }, [
+			err.permanent
+				? _('The endpoint refused this request; it is not retried until the configuration changes.')
+				: _('This is a transient failure; the next check retries automatically.')
+		])
+	]);
+}
+
+function cell(title, content, cls) {
+	return E('td', { 'class': 'td' + (cls ? ' ' + cls : ''), 'data-title': title }, content);
+}
+
+function renderHosts(st, now) {
+	const hosts = Array.isArray(st.hosts) ? st.hosts : [];
+	const titles = [ _('Host name'), _('Published'), _('Last result'), _('Public address seen'), _('Details') ];
+
+	const table = E('table', { 'class': 'table cbi-section-table r53-hosts' }, [
+		E('tr', { 'class': 'tr table-titles' }, titles.map((t) => E('th', { 'class': 'th' }, [ t ])))
+	]);
+
+	if (!hosts.length)
+		table.appendChild(E('tr', { 'class': 'tr placeholder' }, [
+			E('td', { 'class': 'td' }, [ E('em', [ _('No host names configured yet: add them on the Settings tab.') ]) ])
+		]));
+
+	hosts.forEach((h) => {
+		table.appendChild(E('tr', { 'class': 'tr r53-host', 'data-host': h.name }, [
+			cell(titles[0], [ E('strong', [ h.name ]) ]),
+			cell(titles[1], [
+				E('div', [ 'A: ', h.ipv4 ? E('code', [ h.ipv4 ]) : E('span', { 'class': 'r53-muted' }, [ '—' ]) ]),
+				E('div', [ 'AAAA: ', h.ipv6 ? E('code', [ h.ipv6 ]) : E('span', { 'class': 'r53-muted' }, [ '—' ]) ])
+			]),
+			cell(titles[2], [
+				resultBadge(h), E('br'), when(h.time, now),
+				h.request_id ? E('div', { 'class': 'r53-muted r53-reqid' }, [ _('Request ID'), ': ', E('code', [ h.request_id ]) ]) : ''
+			]),
+			cell(titles[3], [
+				h.observed ? E('code', [ h.observed ]) : E('span', { 'class': 'r53-muted' }, [ '—' ]),
+				(h.wan_ipv4 && h.wan_ipv4 != h.observed)
+					? E('div', { 'class': 'r53-muted' }, [ _('WAN interface: %s').format(h.wan_ipv4) ]) : ''
+			]),
+			cell(titles[4], [
+				natWarning(h),
+				h.diagnosis ? E('div', { 'class': 'r53-diagnosis' }, [ h.diagnosis ]) : '',
+				errorBlock(h)
+			])
+		]));
+	});
+
+	return table;
+}
+
+function renderSummary(st, now) {
+	const rows = [
+		[ _('Service'), st.enabled
+			? E('span', { 'class': 'r53-enabled' }, [ _('Enabled') ])
+			: E('span', { 'class': 'r53-disabled' }, [ _('Disabled: no updates are sent. Enable it on the Settings tab.') ]) ],
+		[ _('Last run'), when(st.last_run, now) ],
+		[ _('Next check'), st.enabled ? when(st.next_check, now) : E('span', { 'class': 'r53-muted' }, [ '—' ]) ],
+		[ _('Version'), st.version || '?' ]
+	];
+
+	return E('table', { 'class': 'table r53-summary' }, rows.map((r) => E('tr', { 'class': 'tr' }, [
+		E('td', { 'class': 'td left', 'width': '33%' }, [ r[0] ]),
+		E('td', { 'class': 'td left' }, [ r[1] ])
+	])));
+}
+
+return view.extend({
+	lastRun: null,
+
+	load() {
+		return Promise.all([
+			L.resolveDefault(callStatus(), {}),
+			L.resolveDefault(callPubkey(), {}),
+			uci.load('route53-ddns')
+		]);
+	},
+
+	renderStatus(st) {
+		const now = Date.now() / 1000;
+		const nodes = [];
+
+		if (st.error && !st.hosts)
+			nodes.push(E('div', { 'class': 'alert-message error r53-backend-error' }, [
+				_('Could not read the status: %s').format(st.error) ]));
+
+		if (st.config_error)
+			nodes.push(E('div', { 'class': 'alert-message error r53-config-error' }, [
+				E('strong', [ _('Configuration error:') ]), ' ', st.config_error ]));
+
+		nodes.push(renderSummary(st, now));
+		nodes.push(renderHosts(st, now));
+
+		return E('div', { 'id': 'r53-status' }, nodes);
+	},
+
+	renderKey(pk, st) {
+		const keyId = pk.key_id || st.key_id || null;
+		const names = configuredNames();
+
+		if (!keyId)
+			return E('div', { 'id': 'r53-key' }, [
+				E('div', { 'class': 'alert-message warning' }, [
+					_('The router has no key yet (%s). It is created when the package is installed; to create it now run "route53-ddns keygen" on the router.')
+						.format(pk.error || _('none found'))
+				])
+			]);
+
+		const cmd = provisioningCommand(keyId, names.length ? names : [ 'home.example.com' ]);
+
+		return E('div', { 'id': 'r53-key' }, [
+			E('p', [ _('Public key (the key ID). It is safe to share; the private key never leaves the router and is not shown here.') ]),
+			E('div', { 'class': 'r53-copyrow' }, [
+				E('code', { 'class': 'r53-keyid' }, [ keyId ]),
+				copyButton(() => keyId, _('Copy key'))
+			]),
+			E('p', [ names.length
+				? _('Register the key and the names it may update with this AWS CLI command (run it where your AWS credentials are):')
+				: _('No host names are configured yet; this example registers home.example.com. Add your names on the Settings tab first:') ]),
+			E('pre', { 'class': 'r53-provision' }, [ cmd ]),
+			E('div', [ copyButton(() => cmd, _('Copy command')) ]),
+			E('p', { 'class': 'r53-muted' }, [
+				_('Use --overwrite to change an existing registration. If your endpoint uses another R53DDNS_REGISTRY_PREFIX than %s, change the parameter name accordingly.').format(REGISTRY_PREFIX) ])
+		]);
+	},
+
+	refresh() {
+		return L.resolveDefault(callStatus(), {}).then((st) => {
+			const node = document.getElementById('r53-status');
+
+			if (node)
+				dom.content(node, this.renderStatus(st).childNodes);
+
+			return st;
+		});
+	},
+
+	handleUpdateNow(ev) {
+		const before = this.lastRun;
+		const btn = ev.currentTarget;
+
+		return callUpdate().then((res) => {
+			if (res.error)
+				throw new Error(res.error);
+
+			ui.addNotification(null, E('p', [ _('Update started; the status below refreshes when it finishes.') ]), 'info');
+
+			/* poll a little faster until the run shows up in the status */
+			let tries = 0;
+			const wait = () => this.refresh().then((st) => {
+				if ((st.last_run != null && st.last_run !== before) || ++tries >= 20) {
+					this.lastRun = st.last_run;
+					return;
+				}
+				return new Promise((r) => window.setTimeout(r, 2000)).then(wait);
+			});
+
+			return wait();
+		}).catch((err) => {
+			ui.addNotification(null, E('p', [ _('Could not start the update: %s').format(err.message || err) ]), 'danger');
+		}).finally(() => {
+			if (btn)
+				btn.blur();
+		});
+	},
+
+	render(data) {
+		const st = data[0] || {};
+		const pk = data[1] || {};
+
+		this.lastRun = st.last_run;
+
+		poll.add(() => this.refresh().then((s) => { this.lastRun = s.last_run != null ? s.last_run : this.lastRun; }), 10);
+
+		return E('div', { 'class': 'cbi-map r53' }, [
+			E('style', { 'type': 'text/css' }, [
+				'.r53 .r53-muted{opacity:.7;font-size:90%}',
+				'.r53 code{word-break:break-all}',
+				'.r53 .r53-provision{white-space:pre-wrap;word-break:break-all;max-width:100%;overflow-x:auto}',
+				'.r53 .r53-copyrow{display:flex;flex-wrap:wrap;gap:.5em;align-items:center}',
+				'.r53 .r53-error{margin-top:.3em}',
+				'.r53 .r53-advice{margin:.2em 0}',
+				'.r53 .label.r53-success{background:#46a546;color:#fff}',
+				'.r53 .label.r53-danger{background:#c43c35;color:#fff}',
+				'.r53 .label.r53-notice{background:#999;color:#fff}'
+			].join('\n')),
+			E('h2', { 'name': 'content' }, [ _('Route53 DDNS') ]),
+			E('div', { 'class': 'cbi-map-descr' }, [
+				_('What the router last published, what it saw, and when it checks next.') ]),
+			E('div', { 'class': 'cbi-section' }, [
+				E('h3', [ _('Status') ]),
+				this.renderStatus(st),
+				E('div', { 'class': 'cbi-page-actions' }, [
+					E('button', {
+						'class': 'cbi-button cbi-button-apply r53-update-now',
+						'click': ui.createHandlerFn(this, 'handleUpdateNow')
+					}, [ _('Update now') ])
+				])
+			]),
+			E('div', { 'class': 'cbi-section' }, [
+				E('h3', [ _('Router key') ]),
+				this.renderKey(pk, st)
+			])
+		]);
+	},
+
+	handleSave: null,
+	handleSaveApply: null,
+	handleReset: null
+});
