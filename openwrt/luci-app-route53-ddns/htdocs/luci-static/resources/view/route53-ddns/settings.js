@@ -276,7 +276,7 @@ return view.extend({
 		o.value('info', _('Information (updates and their results)'));
 		o.value('debug', _('Debug (every check)'));
 		o.default = 'info';
-		o.validate = required((v) => LOG_LEVELS.indexOf(v) >= 0 ? true : _('Choose one of the listed levels'));
+		o.validate = optional((v) => LOG_LEVELS.indexOf(v) >= 0 ? true : _('Choose one of the listed levels'));
 
 		o = s.taboption('advanced', form.Value, 'check_interval', _('Check interval (minutes)'),
 			_('How often the addresses are compared with what was published, as a safety net for changes ' +

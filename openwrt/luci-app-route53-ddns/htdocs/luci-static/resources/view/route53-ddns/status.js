@@ -87,7 +87,7 @@ function shellQuote(s) {
 
 function provisioningCommand(keyId, names) {
 	return 'aws ssm put-parameter --name %s --type String --value %s'.format(
-		shellQuote('%s/keys/%s'.format(REGISTRY_PREFIX, keyId)),
+		'%s/keys/%s'.format(REGISTRY_PREFIX, keyId),
 		shellQuote(JSON.stringify({ names: names })));
 }
 

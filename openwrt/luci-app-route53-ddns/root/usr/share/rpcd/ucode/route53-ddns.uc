@@ -65,8 +65,10 @@ const methods = {
 			if (!installed())
 				return { error: 'route53-ddns is not installed' };
 
+			// The first line is the key id; the lines after it repeat the
+			// registration hint, which the page builds itself.
 			const res = run(PUBKEY_CMD);
-			const key = trim(res.out ?? '');
+			const key = trim(split(res.out ?? '', '\n')[0]);
 
 			// An Ed25519 public key in unpadded base64url: exactly 43 characters.
 			if (res.code != 0 || !match(key, /^[A-Za-z0-9_-]{43}$/))
