@@ -1,0 +1,390 @@
+//! Failure paths of one update pass against a local HTTPS server: 5xx, 429 with
+//! Retry-After, hangs, resets, certificates from the wrong CA or for the wrong name,
+//! permanent refusals and clock skew. Sleeps go through a fake clock, so the retry
+//! schedule is asserted without waiting for it.
+
+mod common;
+
+use common::*;
+use route53_ddns::addresses::{HostPlan, Nat};
+use route53_ddns::config::Config;
+use route53_ddns::state::Store;
+use route53_ddns::updater::{Exit, Pass, RETRY_BUDGET};
+use route53_ddns_protocol::{AddrSpec, SignedHeaders, UpdateRequest};
+use std::time::Duration;
+
+struct Setup {
+    dir: TempDir,
+    config: Config,
+    key: route53_ddns_protocol::SigningKey,
+    store: Store,
+}
+
+fn setup(port: u16, ca_pem: &str, extra: &str) -> Setup {
+    let dir = TempDir::new("fail");
+    let ca = dir.write("ca.pem", ca_pem);
+    let key_path = dir.join("key");
+    let key = route53_ddns::key::generate(&key_path, false).expect("keygen");
+    let cfg = dir.write(
+        "config",
+        &format!(
+            "config global 'global'\n\toption enabled '1'\n\toption endpoint 'https://localhost:{port}'\n\toption key_file '{}'\n\toption ca_file '{}'\n\toption connect_timeout '2'\n\toption timeout '2'\n{extra}\nconfig host\n\toption name 'home.example.com'\n",
+            key_path.display(),
+            ca.display()
+        ),
+    );
+    let (config, _) = Config::load(&cfg).expect("valid config");
+    let store = Store::new(dir.join("state"));
+    store.ensure_dir().expect("state dir");
+    Setup {
+        dir,
+        config,
+        key,
+        store,
+    }
+}
+
+fn plan_v4(ip: &str) -> Vec<HostPlan> {
+    vec![HostPlan {
+        name: "home.example.com".into(),
+        ipv4: AddrSpec::Set(ip.parse().expect("ip")),
+        ipv6: AddrSpec::Keep,
+        wan_ipv4: ip.parse().ok(),
+        nat: Some(Nat::None),
+    }]
+}
+
+fn run(s: &Setup, clock: &mut FakeClock, force: bool, plans: &[HostPlan]) -> Exit {
+    Pass {
+        config: &s.config,
+        store: &s.store,
+        key: &s.key,
+        force,
+        clock,
+    }
+    .deliver(plans)
+}
+
+#[test]
+fn success_is_signed_verifiable_and_recorded() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |_, _| {
+        json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+    });
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
+    let got = server.received();
+    assert_eq!(got.len(), 1);
+    let r = &got[0];
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/update"));
+    let signed = SignedHeaders::parse(
+        r.header("x-r53ddns-key"),
+        r.header("x-r53ddns-time"),
+        r.header("x-r53ddns-signature"),
+    )
+    .expect("signature headers");
+    assert_eq!(signed.verify("POST", "/v1/update", &r.body), Ok(()));
+    assert_eq!(&signed.key_id, s.key.key_id());
+    let req = UpdateRequest::from_body(&r.body).expect("protocol body");
+    assert_eq!(req.hosts[0].name, "home.example.com");
+    assert_eq!(req.hosts[0].ipv6, AddrSpec::Keep, "unknown family left out");
+    let st = s.store.host("home.example.com");
+    assert_eq!(st.ipv4.as_deref(), Some("192.0.2.1"));
+    assert_eq!(st.result.as_deref(), Some("updated"));
+    assert_eq!(st.request_id.as_deref(), Some("req-1"));
+
+    // Same address again: nothing is sent.
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Nothing);
+    assert_eq!(server.count(), 1);
+    // --force sends anyway.
+    assert_eq!(run(&s, &mut clock, true, &plan_v4("192.0.2.1")), Exit::Ok);
+    assert_eq!(server.count(), 2);
+}
+
+#[test]
+fn server_errors_back_off_with_growing_bounded_waits_then_exit_6() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |_, _| {
+        json(503, &error_body("unavailable", None))
+    });
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    let attempts = server.count();
+    assert!(attempts >= 3, "retried: {attempts}");
+    assert!(attempts <= 10, "bounded: {attempts}");
+    assert_eq!(clock.sleeps.len(), attempts - 1);
+    assert!(clock.sleeps.windows(2).all(|w| w[1] >= w[0]), "{:?}", clock.sleeps);
+    let total: Duration = clock.sleeps.iter().sum();
+    assert!(total <= RETRY_BUDGET, "{total:?}");
+    let st = s.store.host("home.example.com");
+    assert_eq!(st.result.as_deref(), Some("error"));
+    let e = st.error.expect("error recorded");
+    assert_eq!(e.code, "unavailable");
+    assert!(!e.permanent);
+}
+
+#[test]
+fn a_gateway_error_page_is_transient_too() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |n, _| {
+        if n == 0 {
+            Behaviour::Respond {
+                status: 502,
+                headers: vec![],
+                body: "<html>Bad Gateway</html>".into(),
+            }
+        } else {
+            json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+        }
+    });
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
+    assert_eq!(server.count(), 2);
+    assert_eq!(clock.sleeps.len(), 1);
+}
+
+#[test]
+fn throttling_honours_retry_after() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |n, _| {
+        if n == 0 {
+            Behaviour::Respond {
+                status: 429,
+                headers: vec![("retry-after".into(), "7".into())],
+                body: error_body("throttled", Some(7)),
+            }
+        } else {
+            json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+        }
+    });
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
+    assert_eq!(clock.sleeps, vec![Duration::from_secs(7)]);
+    assert_eq!(server.count(), 2);
+}
+
+#[test]
+fn a_retry_after_beyond_the_budget_is_remembered_across_runs() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |_, _| Behaviour::Respond {
+        status: 429,
+        headers: vec![("retry-after".into(), "3600".into())],
+        body: error_body("throttled", Some(3600)),
+    });
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert_eq!(server.count(), 1);
+    assert!(clock.sleeps.is_empty());
+    // The next run (the safety-net timer) does not call before the hour is up.
+    assert_eq!(run(&s, &mut clock, true, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert_eq!(server.count(), 1);
+}
+
+#[test]
+fn a_hanging_server_hits_the_timeout_and_is_retried_within_bounds() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |n, _| {
+        if n == 0 {
+            Behaviour::Hang
+        } else {
+            json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+        }
+    });
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
+    assert_eq!(server.count(), 2);
+    assert_eq!(clock.sleeps.len(), 1);
+}
+
+#[test]
+fn a_reset_connection_is_transient() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |_, _| Behaviour::Reset);
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    let n = server.count();
+    assert!((2..=10).contains(&n), "{n}");
+    let e = s.store.host("home.example.com").error.expect("error");
+    assert_eq!(e.code, "network");
+}
+
+#[test]
+fn nothing_listening_is_transient_and_bounded() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let pki = pki(&["localhost"]);
+    let s = setup(port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert!(!clock.sleeps.is_empty());
+    assert!(clock.sleeps.iter().sum::<Duration>() <= RETRY_BUDGET);
+}
+
+fn assert_bad_cert(server_pki: &Pki, trusted_ca: &str) {
+    let server = serve(Some(server_pki.server.clone()), |_, _| {
+        json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+    });
+    let s = setup(server.port, trusted_ca, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    // The handshake was attempted once, never retried in the run...
+    assert_eq!(server.connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(clock.sleeps.is_empty());
+    // ...and the server never decrypted a byte: no request line, headers, signature or body.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        server
+            .plaintext_bytes
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    assert_eq!(server.count(), 0);
+    let e = s.store.host("home.example.com").error.expect("error");
+    assert_eq!(e.code, "tls");
+    assert!(e.advice.contains("nothing was sent"));
+}
+
+#[test]
+fn a_certificate_from_the_wrong_ca_gets_no_signature() {
+    let trusted = pki(&["localhost"]);
+    let rogue = pki(&["localhost"]);
+    assert_bad_cert(&rogue, &trusted.ca_pem);
+}
+
+#[test]
+fn a_certificate_for_the_wrong_name_gets_no_signature() {
+    let other = pki(&["other.example.net"]);
+    assert_bad_cert(&other, &other.ca_pem);
+}
+
+#[test]
+fn a_permanent_refusal_stops_until_config_or_key_change() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |_, _| {
+        json(403, &error_body("name_not_allowed", None))
+    });
+    let mut s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(server.count(), 1, "no retry of a permanent refusal");
+    let e = s.store.host("home.example.com").error.expect("error");
+    assert!(e.permanent);
+    assert_eq!(e.code, "name_not_allowed");
+    assert!(e.advice.contains("registry"), "{}", e.advice);
+
+    // Hotplug events and timers: still nothing sent, even with a new address.
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.9")), Exit::Permanent);
+    assert_eq!(server.count(), 1);
+
+    // A changed config is tried again.
+    s.config.fingerprint.push('x');
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(server.count(), 2);
+    // So is a new key.
+    s.key = route53_ddns::key::generate(&s.dir.join("key2"), false).expect("keygen");
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(server.count(), 3);
+    // And --force.
+    assert_eq!(run(&s, &mut clock, true, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(server.count(), 4);
+}
+
+#[test]
+fn a_wrong_url_answer_is_permanent() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |_, _| Behaviour::Respond {
+        status: 404,
+        headers: vec![],
+        body: "Not Found".into(),
+    });
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(server.count(), 1);
+}
+
+#[test]
+fn clock_skew_is_corrected_by_the_server_time_once() {
+    let pki = pki(&["localhost"]);
+    // The server's clock is two hours ahead of the router's.
+    let ahead = 2 * 3600 * 1000;
+    let server = serve(Some(pki.server.clone()), move |_, r| {
+        let t: u64 = r
+            .header("x-r53ddns-time")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let server_now = now_ms() + ahead;
+        if t.abs_diff(server_now) > 300_000 {
+            json(
+                401,
+                &format!(
+                    r#"{{"error":"clock_skew","message":"skew","request_id":"r","server_time":{server_now}}}"#
+                ),
+            )
+        } else {
+            json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+        }
+    });
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
+    assert_eq!(server.count(), 2);
+    assert!(clock.sleeps.is_empty());
+}
+
+#[test]
+fn persistent_clock_skew_is_not_retried_forever() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |_, _| {
+        json(
+            401,
+            r#"{"error":"clock_skew","message":"skew","request_id":"r","server_time":1}"#,
+        )
+    });
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert_eq!(server.count(), 2);
+}
+
+#[test]
+fn auto_requests_connect_over_ipv4() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |_, _| {
+        json(200, &ok_body(&["home.example.com"], "203.0.113.50", "203.0.113.50"))
+    });
+    let s = setup(server.port, &pki.ca_pem, "");
+    let plans = vec![HostPlan {
+        name: "home.example.com".into(),
+        ipv4: AddrSpec::Auto,
+        ipv6: AddrSpec::Keep,
+        wan_ipv4: "100.64.3.4".parse().ok(),
+        nat: Some(Nat::Cgnat),
+    }];
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plans), Exit::Ok);
+    let req = UpdateRequest::from_body(&server.received()[0].body).expect("body");
+    assert_eq!(req.hosts[0].ipv4, AddrSpec::Auto);
+    let st = s.store.host("home.example.com");
+    assert_eq!(st.ipv4.as_deref(), Some("203.0.113.50"));
+    assert_eq!(st.nat.as_deref(), Some("cgnat"));
+    let d = st.diagnosis.expect("diagnosis");
+    assert!(d.contains("WAN address 100.64.3.4, public address 203.0.113.50"), "{d}");
+    assert!(d.contains("carrier-grade NAT"), "{d}");
+    // Unchanged WAN address: nothing sent. A new CGNAT address: sent again.
+    assert_eq!(run(&s, &mut clock, false, &plans), Exit::Nothing);
+    let mut moved = plans.clone();
+    moved[0].wan_ipv4 = "100.64.9.9".parse().ok();
+    assert_eq!(run(&s, &mut clock, false, &moved), Exit::Ok);
+    assert_eq!(server.count(), 2);
+}
