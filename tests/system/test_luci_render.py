@@ -1,0 +1,216 @@
+"""The LuCI views rendered in headless Debian Chromium.
+
+CI has no OpenWrt: the views run on tests/luci/lib/luci-stub.js, a STAND-IN for LuCI's client
+runtime (form/rpc/uci/ui), in tests/luci/harness/index.html. These tests therefore prove what
+the views themselves do with the data they get (what a user reads, what is copied, that the
+layout fits a phone) but not LuCI's own rendering; that was checked on a real LuCI stack by
+hand (tests/luci/README.md). The status data comes from the real binary where it can: its
+`status --json` and `pubkey` output on a temporary config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "luci"))
+import support  # noqa: E402
+
+KEY = "UoRXhawXBG0U86JWDEqbJFFDHYxYBg-Sq1w5F_gIrOM"
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+
+UCI = {"route53-ddns": [
+    {".name": "global", ".type": "global", "enabled": "1", "endpoint": "https://ddns.example.com/"},
+    {".name": "cfg01", ".type": "host", "name": "home.example.com", "ipv4": "1", "ipv6": "1"},
+    {".name": "cfg02", ".type": "host", "name": "NAS.Example.com.", "ipv4": "0", "ipv6": "1", "ipv6_suffix": "::1234"},
+]}
+
+
+def host(name: str, **kw: object) -> dict:
+    h = {"name": name, "ipv4": None, "ipv6": None, "result": "never", "time": None, "request_id": None,
+         "observed": None, "wan_ipv4": None, "nat": None, "diagnosis": None, "error": None}
+    h.update(kw)
+    return h
+
+
+def status(hosts: list[dict], **kw: object) -> dict:
+    st = {"version": "0.1.0", "enabled": True, "config_error": None, "key_id": KEY,
+          "last_run": 1764130000, "next_check": 1764130600, "hosts": hosts}
+    st.update(kw)
+    return st
+
+
+@pytest.fixture(scope="module")
+def tools() -> None:
+    support.setup_tools()
+
+
+@pytest.fixture()
+def render(tools: None, tmp_path: Path):
+    def run(view: str, rpc: dict, *, actions: list[str] | None = None, viewport: dict | None = None,
+            after: dict | None = None, uci: dict | None = None) -> dict:
+        sc = {"view": view, "rpc": rpc, "uci": uci or UCI, "actions": actions or [],
+              "viewport": viewport or DESKTOP, "screenshot": str(tmp_path / f"{view}.png"),
+              "networks": ["lan", "wan", "wan6"]}
+        if after is not None:
+            sc["status_after_update"] = after
+        f = tmp_path / "scenario.json"
+        f.write_text(json.dumps(sc))
+        facts = json.loads(support.node(str(support.LUCI_TESTS / "lib" / "render.js"), str(f), timeout=180))
+        assert facts["errors"] == [], "no JavaScript errors"
+        assert (tmp_path / f"{view}.png").stat().st_size > 10_000, "a screenshot was taken"
+        return facts
+    return run
+
+
+def rpc_for(st: dict, key: str | None = KEY) -> dict:
+    return {"luci.route53-ddns.status": st,
+            "luci.route53-ddns.pubkey": {"key_id": key} if key else {"error": "no key (route53-ddns pubkey exit code 4)"}}
+
+
+def test_cgnat_warning_names_both_addresses(render) -> None:
+    st = status([host("home.example.com", ipv4="198.51.100.7", result="updated", time=1764130000,
+                      request_id="req-3f2a", observed="198.51.100.7", wan_ipv4="100.64.12.34", nat="cgnat")])
+    f = render("status", rpc_for(st))
+    assert len(f["nat_warnings"]) == 1
+    w = f["nat_warnings"][0]
+    assert "Carrier-grade NAT (CGNAT)" in w and "100.64.12.34" in w and "198.51.100.7" in w
+    assert "IPv6" in w, "the warning says what to do"
+    row = {c["title"]: c["text"] for c in f["hosts"][0]["cells"]}
+    assert "198.51.100.7" in row["Published"] and "Updated" in row["Last result"]
+    assert "req-3f2a" in row["Last result"], "the request id is shown"
+    assert "198.51.100.7" in row["Public address seen"] and "100.64.12.34" in row["Public address seen"]
+
+
+def test_double_nat_warning(render) -> None:
+    st = status([host("home.example.com", observed="203.0.113.9", wan_ipv4="192.168.0.2", nat="nat",
+                      result="updated", time=1764130000)])
+    f = render("status", rpc_for(st))
+    assert len(f["nat_warnings"]) == 1
+    assert "Double NAT" in f["nat_warnings"][0] and "192.168.0.2" in f["nat_warnings"][0]
+    assert "bridge mode" in f["nat_warnings"][0]
+
+
+def test_no_nat_warning_on_a_public_wan(render) -> None:
+    st = status([host("home.example.com", ipv4="203.0.113.9", observed="203.0.113.9", wan_ipv4="203.0.113.9",
+                      nat="none", result="unchanged", time=1764130000)])
+    f = render("status", rpc_for(st))
+    assert f["nat_warnings"] == []
+    assert "Up to date" in f["hosts"][0]["cells"][2]["text"]
+
+
+def test_error_with_advice(render) -> None:
+    err = {"code": "name_not_allowed", "message": "this key may not update nas.example.com",
+           "advice": "Add nas.example.com to the key's names in the registry.", "permanent": True}
+    st = status([host("nas.example.com", result="error", time=1764130000, request_id="r-9", error=err)])
+    f = render("status", rpc_for(st))
+    shown = f["errors_shown"][0]
+    assert "name_not_allowed" in shown and "may not update nas.example.com" in shown
+    assert "What to do: Add nas.example.com" in shown
+    assert "not retried until the configuration changes" in shown
+
+
+def test_provisioning_command_and_copy_buttons(render) -> None:
+    f = render("status", rpc_for(status([host("home.example.com")])), actions=["copy-command", "copy-key"])
+    names = json.dumps({"names": ["home.example.com", "nas.example.com"]}, separators=(",", ":"))
+    want = f"aws ssm put-parameter --name /route53-ddns/keys/{KEY} --type String --value '{names}'"
+    assert f["command"] == want, "names come from the config, canonical (lower case, no trailing dot)"
+    assert f["copy-command"] == want
+    assert f["copy-key"] == KEY
+    assert "private key never leaves the router" in f["key_section"]
+
+
+def test_no_key_yet(render) -> None:
+    f = render("status", rpc_for(status([host("home.example.com")], key_id=None), key=None))
+    assert f["key_id"] is None and f["command"] is None
+    assert "route53-ddns keygen" in f["key_section"]
+
+
+def test_update_now_runs_an_update_and_shows_the_new_result(render) -> None:
+    before = status([host("home.example.com")], last_run=None)
+    after = status([host("home.example.com", ipv4="203.0.113.9", result="updated", time=1764130100,
+                         request_id="req-new", observed="203.0.113.9", nat="none")], last_run=1764130100)
+    f = render("status", rpc_for(before), actions=["update"], after=after)
+    assert "luci.route53-ddns.update" in f["rpc_calls"]
+    assert any("Update started" in n["text"] for n in f["notifications"])
+    row = {c["title"]: c["text"] for c in f["hosts"][0]["cells"]}
+    assert "req-new" in row["Last result"] and "203.0.113.9" in row["Published"]
+
+
+def test_status_polls_every_ten_seconds(render) -> None:
+    f = render("status", rpc_for(status([host("home.example.com")])))
+    assert f["polls"] == [10]
+
+
+def test_backend_and_config_errors_are_shown(render) -> None:
+    f = render("status", rpc_for({"error": "route53-ddns is not installed"}, key=None))
+    assert f["backend_error"] == ["Could not read the status: route53-ddns is not installed"]
+    f = render("status", rpc_for(status([], config_error="line 3: endpoint: the endpoint must be an https:// URL")))
+    assert "must be an https:// URL" in f["config_error"][0]
+
+
+def test_real_status_json_from_the_binary(render, tmp_path: Path) -> None:
+    """The page reads what `route53-ddns status --json` and `pubkey` really print."""
+    binary = support.build_router_binary()
+    cfg = tmp_path / "route53-ddns"
+    cfg.write_text(support.render_uci([
+        ("global", "global", {"enabled": "1", "endpoint": "https://ddns.example.com/", "key_file": str(tmp_path / "key")}),
+        ("host", None, {"name": "home.example.com"}),
+        ("host", None, {"name": "nas.example.com", "ipv4": "0", "ipv6_suffix": "::1234"}),
+    ]))
+    env = dict(os.environ, ROUTE53_DDNS_STATE_DIR=str(tmp_path / "state"))
+    run = lambda *a: subprocess.run([str(binary), "--config", str(cfg), *a], capture_output=True, text=True,  # noqa: E731
+                                    timeout=60, env=env)
+    assert run("keygen").returncode == 0
+    st = json.loads(run("status", "--json").stdout)
+    key_id = run("pubkey").stdout.splitlines()[0]  # what the rpcd plugin keeps
+    f = render("status", rpc_for(st, key_id))
+    assert [h["name"] for h in f["hosts"]] == ["home.example.com", "nas.example.com"]
+    assert all("Not yet sent" in h["cells"][2]["text"] for h in f["hosts"])
+    assert f["key_id"] == key_id == st["key_id"]
+    assert f"/route53-ddns/keys/{key_id} " in f["command"]
+
+
+@pytest.mark.parametrize("view", ["status", "settings"])
+def test_fits_a_phone_screen(render, view: str) -> None:
+    err = {"code": "transient", "message": "connection timed out after 10 s",
+           "advice": "Check the WAN connection.", "permanent": False}
+    st = status([host("a-rather-long-host-name-for-a-phone.subdomain.example.com", ipv6="2001:db8:1234:5678:9abc:def0:1234:5678",
+                      result="error", request_id="0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", error=err,
+                      observed="198.51.100.7", wan_ipv4="100.64.0.1", nat="cgnat")])
+    f = render(view, rpc_for(st), viewport=PHONE)
+    assert f["page_width"] <= PHONE["width"], "no horizontal scrolling on a phone"
+
+
+def test_settings_form_has_every_option_with_help(render) -> None:
+    f = render("settings", {})
+    names = {n.split(".")[-1] for n in f["inputs"]}
+    assert {"enabled", "endpoint", "ipv4_interface", "ipv6_interface", "lan_interface", "ca_file",
+            "check_interval", "force_interval", "log_level", "name", "ipv4", "ipv6", "ipv6_suffix"} <= names
+    assert "key_file" not in names
+    assert "cbid.route53-ddns.cfg02.name" in f["inputs"], "one row per configured host"
+
+
+@pytest.mark.parametrize("field,value,ok", [
+    ("cbid.route53-ddns.global.endpoint", "http://ddns.example.com/", False),
+    ("cbid.route53-ddns.global.endpoint", "https://ddns.example.com/v1/update", False),
+    ("cbid.route53-ddns.global.endpoint", "https://abcdefghij.lambda-url.eu-west-1.on.aws/", True),
+    ("cbid.route53-ddns.cfg01.name", "router", False),
+    ("cbid.route53-ddns.cfg01.name", "nas.example.com", False),  # already listed in cfg02
+    ("cbid.route53-ddns.cfg01.name", "www.example.com", True),
+    ("cbid.route53-ddns.cfg02.ipv6_suffix", "2001:db8::1", False),
+    ("cbid.route53-ddns.cfg02.ipv6_suffix", "::1234", True),
+    ("cbid.route53-ddns.global.check_interval", "0", False),
+])
+def test_settings_validation_as_typed(render, field: str, value: str, ok: bool) -> None:
+    f = render("settings", {}, actions=[f"type:{field}={value}"])
+    got = f[f"type:{field}={value}"]
+    assert got["invalid"] is (not ok), got
+    if not ok:
+        assert got["tooltip"], "the reason is shown"
