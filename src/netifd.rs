@@ -280,6 +280,11 @@ pub struct Interfaces {
 }
 
 impl Interfaces {
+    /// Pre-seeds an interface's status (used by tests and by callers that already have it).
+    pub fn insert(&mut self, iface: &str, status: IfaceStatus) {
+        self.cache.insert(iface.to_owned(), status);
+    }
+
     pub fn status(&mut self, iface: &str) -> Result<&IfaceStatus, String> {
         if !self.cache.contains_key(iface) {
             let st = if self.source == Some(Source::Kernel) {

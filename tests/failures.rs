@@ -69,7 +69,10 @@ fn run(s: &Setup, clock: &mut FakeClock, force: bool, plans: &[HostPlan]) -> Exi
 fn success_is_signed_verifiable_and_recorded() {
     let pki = pki(&["localhost"]);
     let server = serve(Some(pki.server.clone()), |_, _| {
-        json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+        json(
+            200,
+            &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
+        )
     });
     let s = setup(server.port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
@@ -95,7 +98,10 @@ fn success_is_signed_verifiable_and_recorded() {
     assert_eq!(st.request_id.as_deref(), Some("req-1"));
 
     // Same address again: nothing is sent.
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Nothing);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Nothing
+    );
     assert_eq!(server.count(), 1);
     // --force sends anyway.
     assert_eq!(run(&s, &mut clock, true, &plan_v4("192.0.2.1")), Exit::Ok);
@@ -110,12 +116,19 @@ fn server_errors_back_off_with_growing_bounded_waits_then_exit_6() {
     });
     let s = setup(server.port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Transient
+    );
     let attempts = server.count();
     assert!(attempts >= 3, "retried: {attempts}");
     assert!(attempts <= 10, "bounded: {attempts}");
     assert_eq!(clock.sleeps.len(), attempts - 1);
-    assert!(clock.sleeps.windows(2).all(|w| w[1] >= w[0]), "{:?}", clock.sleeps);
+    assert!(
+        clock.sleeps.windows(2).all(|w| w[1] >= w[0]),
+        "{:?}",
+        clock.sleeps
+    );
     let total: Duration = clock.sleeps.iter().sum();
     assert!(total <= RETRY_BUDGET, "{total:?}");
     let st = s.store.host("home.example.com");
@@ -136,7 +149,10 @@ fn a_gateway_error_page_is_transient_too() {
                 body: "<html>Bad Gateway</html>".into(),
             }
         } else {
-            json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+            json(
+                200,
+                &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
+            )
         }
     });
     let s = setup(server.port, &pki.ca_pem, "");
@@ -157,7 +173,10 @@ fn throttling_honours_retry_after() {
                 body: error_body("throttled", Some(7)),
             }
         } else {
-            json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+            json(
+                200,
+                &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
+            )
         }
     });
     let s = setup(server.port, &pki.ca_pem, "");
@@ -177,11 +196,17 @@ fn a_retry_after_beyond_the_budget_is_remembered_across_runs() {
     });
     let s = setup(server.port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Transient
+    );
     assert_eq!(server.count(), 1);
     assert!(clock.sleeps.is_empty());
     // The next run (the safety-net timer) does not call before the hour is up.
-    assert_eq!(run(&s, &mut clock, true, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert_eq!(
+        run(&s, &mut clock, true, &plan_v4("192.0.2.1")),
+        Exit::Transient
+    );
     assert_eq!(server.count(), 1);
 }
 
@@ -192,7 +217,10 @@ fn a_hanging_server_hits_the_timeout_and_is_retried_within_bounds() {
         if n == 0 {
             Behaviour::Hang
         } else {
-            json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+            json(
+                200,
+                &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
+            )
         }
     });
     let s = setup(server.port, &pki.ca_pem, "");
@@ -208,7 +236,10 @@ fn a_reset_connection_is_transient() {
     let server = serve(Some(pki.server.clone()), |_, _| Behaviour::Reset);
     let s = setup(server.port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Transient
+    );
     let n = server.count();
     assert!((2..=10).contains(&n), "{n}");
     let e = s.store.host("home.example.com").error.expect("error");
@@ -224,20 +255,32 @@ fn nothing_listening_is_transient_and_bounded() {
     let pki = pki(&["localhost"]);
     let s = setup(port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Transient
+    );
     assert!(!clock.sleeps.is_empty());
     assert!(clock.sleeps.iter().sum::<Duration>() <= RETRY_BUDGET);
 }
 
 fn assert_bad_cert(server_pki: &Pki, trusted_ca: &str) {
     let server = serve(Some(server_pki.server.clone()), |_, _| {
-        json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+        json(
+            200,
+            &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
+        )
     });
     let s = setup(server.port, trusted_ca, "");
     let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Transient
+    );
     // The handshake was attempted once, never retried in the run...
-    assert_eq!(server.connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        server.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
     assert!(clock.sleeps.is_empty());
     // ...and the server never decrypted a byte: no request line, headers, signature or body.
     std::thread::sleep(Duration::from_millis(200));
@@ -274,7 +317,10 @@ fn a_permanent_refusal_stops_until_config_or_key_change() {
     });
     let mut s = setup(server.port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Permanent
+    );
     assert_eq!(server.count(), 1, "no retry of a permanent refusal");
     let e = s.store.host("home.example.com").error.expect("error");
     assert!(e.permanent);
@@ -282,20 +328,35 @@ fn a_permanent_refusal_stops_until_config_or_key_change() {
     assert!(e.advice.contains("registry"), "{}", e.advice);
 
     // Hotplug events and timers: still nothing sent, even with a new address.
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Permanent);
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.9")), Exit::Permanent);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Permanent
+    );
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.9")),
+        Exit::Permanent
+    );
     assert_eq!(server.count(), 1);
 
     // A changed config is tried again.
     s.config.fingerprint.push('x');
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Permanent
+    );
     assert_eq!(server.count(), 2);
     // So is a new key.
     s.key = route53_ddns::key::generate(&s.dir.join("key2"), false).expect("keygen");
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Permanent
+    );
     assert_eq!(server.count(), 3);
     // And --force.
-    assert_eq!(run(&s, &mut clock, true, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(
+        run(&s, &mut clock, true, &plan_v4("192.0.2.1")),
+        Exit::Permanent
+    );
     assert_eq!(server.count(), 4);
 }
 
@@ -309,7 +370,10 @@ fn a_wrong_url_answer_is_permanent() {
     });
     let s = setup(server.port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Permanent);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Permanent
+    );
     assert_eq!(server.count(), 1);
 }
 
@@ -332,7 +396,10 @@ fn clock_skew_is_corrected_by_the_server_time_once() {
                 ),
             )
         } else {
-            json(200, &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"))
+            json(
+                200,
+                &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
+            )
         }
     });
     let s = setup(server.port, &pki.ca_pem, "");
@@ -353,7 +420,10 @@ fn persistent_clock_skew_is_not_retried_forever() {
     });
     let s = setup(server.port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Transient);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Transient
+    );
     assert_eq!(server.count(), 2);
 }
 
@@ -361,7 +431,10 @@ fn persistent_clock_skew_is_not_retried_forever() {
 fn auto_requests_connect_over_ipv4() {
     let pki = pki(&["localhost"]);
     let server = serve(Some(pki.server.clone()), |_, _| {
-        json(200, &ok_body(&["home.example.com"], "203.0.113.50", "203.0.113.50"))
+        json(
+            200,
+            &ok_body(&["home.example.com"], "203.0.113.50", "203.0.113.50"),
+        )
     });
     let s = setup(server.port, &pki.ca_pem, "");
     let plans = vec![HostPlan {
@@ -379,7 +452,10 @@ fn auto_requests_connect_over_ipv4() {
     assert_eq!(st.ipv4.as_deref(), Some("203.0.113.50"));
     assert_eq!(st.nat.as_deref(), Some("cgnat"));
     let d = st.diagnosis.expect("diagnosis");
-    assert!(d.contains("WAN address 100.64.3.4, public address 203.0.113.50"), "{d}");
+    assert!(
+        d.contains("WAN address 100.64.3.4, public address 203.0.113.50"),
+        "{d}"
+    );
     assert!(d.contains("carrier-grade NAT"), "{d}");
     // Unchanged WAN address: nothing sent. A new CGNAT address: sent again.
     assert_eq!(run(&s, &mut clock, false, &plans), Exit::Nothing);
