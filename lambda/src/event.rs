@@ -6,30 +6,48 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
-/// The subset of the payload-2.0 event this function reads.
+/// The subset of the payload-2.0 event this function reads. Every field may be absent
+/// or `null` (emulators send `null` for an empty query string).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RawEvent {
+    #[serde(deserialize_with = "or_default")]
     raw_path: String,
+    #[serde(deserialize_with = "or_default")]
     raw_query_string: String,
+    #[serde(deserialize_with = "or_default")]
     headers: HashMap<String, String>,
+    #[serde(deserialize_with = "or_default")]
     request_context: RequestContext,
     body: Option<String>,
+    #[serde(deserialize_with = "or_default")]
     is_base64_encoded: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct RequestContext {
+    #[serde(deserialize_with = "or_default")]
     http: HttpContext,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct HttpContext {
+    #[serde(deserialize_with = "or_default")]
     method: String,
+    #[serde(deserialize_with = "or_default")]
     path: String,
+    #[serde(deserialize_with = "or_default")]
     source_ip: String,
+}
+
+fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// An HTTP request as the handler sees it.
@@ -89,6 +107,8 @@ pub struct Response {
     pub headers: BTreeMap<String, String>,
     pub body: String,
     pub is_base64_encoded: bool,
+    /// Always empty; some Function URL emulators insist on the field.
+    pub cookies: Vec<String>,
 }
 
 impl Response {
@@ -101,6 +121,7 @@ impl Response {
             headers,
             body,
             is_base64_encoded: false,
+            cookies: Vec::new(),
         }
     }
 
@@ -154,6 +175,16 @@ mod tests {
         assert_eq!(req.header("x-r53ddns-key"), Some("k"));
         assert_eq!(req.body, br#"{"a":1}"#);
         assert_eq!(req.source_ip, "2001:db8::7".parse().ok());
+    }
+
+    #[test]
+    fn nulls_and_missing_fields_are_empty() {
+        let raw = r#"{"rawPath":"/x","rawQueryString":null,"headers":null,"body":null}"#;
+        let ev: RawEvent = serde_json::from_str(raw).expect("event");
+        let req = ev.into_request().expect("request");
+        assert_eq!(req.query, "");
+        assert!(req.body.is_empty());
+        assert_eq!(req.source_ip, None);
     }
 
     #[test]
