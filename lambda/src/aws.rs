@@ -142,15 +142,21 @@ pub struct Budget {
 
 impl Budget {
     /// At most `cap` from now, and never past the Lambda deadline (Unix ms) less 500 ms.
+    /// A deadline that is not in the future is no deadline (`cargo lambda watch` sends the
+    /// timeout itself, e.g. 600000), so only the cap applies.
     pub fn new(deadline_unix_ms: u64, now_unix_ms: u64, cap: Duration) -> Self {
-        let left = Duration::from_millis(deadline_unix_ms.saturating_sub(now_unix_ms))
-            .saturating_sub(Duration::from_millis(500));
+        let left = if deadline_unix_ms <= now_unix_ms {
+            cap
+        } else {
+            Duration::from_millis(deadline_unix_ms - now_unix_ms)
+                .saturating_sub(Duration::from_millis(500))
+        };
         Budget {
             until: Instant::now() + left.min(cap),
         }
     }
 
-    fn remaining(&self) -> Duration {
+    pub fn remaining(&self) -> Duration {
         self.until.saturating_duration_since(Instant::now())
     }
 }
@@ -236,7 +242,7 @@ mod tests {
         });
         assert!(r.is_err());
         assert_eq!(n, 1);
-        let tight = Budget::new(1_000, 0, Duration::from_secs(30));
+        let tight = Budget::new(1_000, 1, Duration::from_secs(30));
         let mut n = 0;
         let r: Result<(), _> = with_retry(tight, || {
             n += 1;

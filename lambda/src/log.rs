@@ -21,6 +21,8 @@ pub struct LogLine {
     pub change_id: Option<String>,
     pub error: Option<String>,
     pub latency_ms: u64,
+    /// Time left for Route53/SSM retries when the request arrived.
+    pub budget_ms: u64,
 }
 
 impl LogLine {

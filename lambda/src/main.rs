@@ -55,6 +55,7 @@ fn invoke(
                 now_ms: now,
                 budget: handler::budget(event.context.deadline, now),
             };
+            log.budget_ms = inv.budget.remaining().as_millis() as u64;
             handler::handle(&inv, &req, &mut log)
         }
         (cfg, req) => {
