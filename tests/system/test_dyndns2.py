@@ -1,0 +1,191 @@
+"""dyndns2 (GET /nic/update): first the protocol by hand, then Debian's real ddclient and
+inadyn, unmodified, pointed at the local endpoint (plain HTTP and HTTPS with the test CA).
+Every case reads Route53 back with boto3."""
+
+import base64
+import shutil
+import subprocess
+import urllib.parse
+import uuid
+
+import pytest
+
+from stack import OBSERVED, http_request
+
+EMPTY = {"A": [], "AAAA": [], "TTL": None, "TXT": []}
+
+
+@pytest.fixture
+def account(stack):
+    """A fresh dyndns2 user with a token, allowed one fresh name."""
+    user = "u" + uuid.uuid4().hex[:8]
+    token = uuid.uuid4().hex
+    name = stack.new_name("dyn")
+    stack.register_token(user, token, [name])
+    return user, token, name
+
+
+def nic_update(stack, user, token, **params):
+    url = stack.http_url + "/nic/update?" + urllib.parse.urlencode(params)
+    headers = {"User-Agent": "route53-ddns-tests/1"}
+    if user is not None:
+        cred = base64.b64encode(f"{user}:{token}".encode()).decode()
+        headers["Authorization"] = f"Basic {cred}"
+    return http_request(url, headers=headers)
+
+
+def test_good_then_nochg(stack, account):
+    user, token, name = account
+    before = stack.change_count()
+    r = nic_update(stack, user, token, hostname=name, myip="192.0.2.70")
+    assert (r.status, r.text) == (200, "good 192.0.2.70")
+    assert stack.records(name)["A"] == ["192.0.2.70"]
+    assert stack.change_count() == before + 1
+    assert f"k={user}" in stack.stamp(name)
+    r = nic_update(stack, user, token, hostname=name, myip="192.0.2.70")
+    assert (r.status, r.text) == (200, "nochg 192.0.2.70")
+    assert stack.change_count() == before + 1
+
+
+def test_dual_stack_forms(stack, account):
+    user, token, name = account
+    r = nic_update(stack, user, token, hostname=name, myip="192.0.2.71,2001:db8::71")
+    assert r.text == "good 192.0.2.71,2001:db8::71"
+    rec = stack.records(name)
+    assert (rec["A"], rec["AAAA"]) == (["192.0.2.71"], ["2001:db8::71"])
+    r = nic_update(stack, user, token, hostname=name, myipv6="2001:db8::72")
+    assert r.text == "good 192.0.2.71,2001:db8::72", "IPv4 is left alone when only IPv6 is sent"
+    rec = stack.records(name)
+    assert (rec["A"], rec["AAAA"]) == (["192.0.2.71"], ["2001:db8::72"])
+
+
+def test_no_address_means_the_observed_one(stack, account):
+    user, token, name = account
+    r = nic_update(stack, user, token, hostname=name)
+    assert r.text == f"good {OBSERVED}"
+    assert stack.records(name)["A"] == [OBSERVED]
+
+
+def test_an_address_that_cannot_be_published_falls_back_to_the_observed_one(stack, account):
+    user, token, name = account
+    r = nic_update(stack, user, token, hostname=name, myip="192.168.1.20")
+    assert r.text == f"good {OBSERVED}"
+    assert stack.records(name)["A"] == [OBSERVED]
+
+
+def test_bad_credentials_change_nothing(stack, account):
+    user, token, name = account
+    before = stack.change_count()
+    for u, t in [(user, "wrong"), ("nobody", token), (user, token.upper()), ("bad/user", token)]:
+        r = nic_update(stack, u, t, hostname=name, myip="192.0.2.73")
+        assert (r.status, r.text) == (200, "badauth"), (u, r)
+    r = nic_update(stack, None, None, hostname=name, myip="192.0.2.73")
+    assert (r.status, r.text) == (401, "badauth")
+    assert r.headers["www-authenticate"].startswith("Basic")
+    assert stack.records(name) == EMPTY
+    assert stack.change_count() == before
+    stack.revoke_token(user)
+    assert nic_update(stack, user, token, hostname=name, myip="192.0.2.73").text == "badauth"
+    assert stack.records(name) == EMPTY
+
+
+def test_per_host_answers(stack, account):
+    user, token, name = account
+    other = stack.new_name("notmine")
+    r = nic_update(stack, user, token, hostname=f"{name},{other},bad_name,*.example.com",
+                   myip="192.0.2.74")
+    assert r.text.splitlines() == ["good 192.0.2.74", "nohost", "notfqdn", "notfqdn"]
+    assert stack.records(name)["A"] == ["192.0.2.74"]
+    assert stack.records(other) == EMPTY
+    assert nic_update(stack, user, token, myip="192.0.2.74").text == "notfqdn"
+    many = ",".join(stack.new_name("n") for _ in range(21))
+    assert nic_update(stack, user, token, hostname=many, myip="192.0.2.74").text == "numhost"
+
+
+def test_route53_trouble_is_911(stack, account):
+    user, token, name = account
+    stack.throttle(1000)
+    try:
+        r = nic_update(stack, user, token, hostname=name, myip="192.0.2.75")
+    finally:
+        stack.throttle(0)
+    assert r.text == "911"
+    assert stack.records(name) == EMPTY
+
+
+# --- the real clients -------------------------------------------------------------------------
+
+def write_private(path, text):
+    path.write_text(text)
+    path.chmod(0o600)
+
+
+def run_ddclient(stack, tmp_path, user, token, name, ip, https):
+    assert shutil.which("ddclient"), "ddclient is installed by scripts/setup.sh (apt: ddclient)"
+    url = stack.https_url if https else stack.http_url
+    host = url.split("://", 1)[1]
+    conf = tmp_path / "ddclient.conf"
+    ssl = f"ssl=yes\nssl_ca_file={stack.ca_file}\n" if https else "ssl=no\n"
+    write_private(conf, f"""daemon=0
+{ssl}protocol=dyndns2
+server={host}
+login={user}
+password={token}
+usev4=ipv4, ipv4={ip}
+{name}
+""")
+    return subprocess.run(
+        ["ddclient", "-daemon=0", "-foreground", "-force", "-verbose", "-noquiet",
+         "-file", str(conf), "-cache", str(tmp_path / "ddclient.cache")],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def run_inadyn(stack, tmp_path, user, token, name, ip, https):
+    assert shutil.which("inadyn"), "inadyn is installed by scripts/setup.sh (apt: inadyn)"
+    url = stack.https_url if https else stack.http_url
+    host = url.split("://", 1)[1]
+    conf = tmp_path / "inadyn.conf"
+    trust = f"ca-trust-file = {stack.ca_file}\n" if https else ""
+    write_private(conf, f"""period = 60
+{trust}custom local {{
+    ssl = {"true" if https else "false"}
+    ddns-server = "{host}"
+    ddns-path = "/nic/update?hostname=%h&myip=%i"
+    username = {user}
+    password = {token}
+    hostname = {name}
+    checkip-command = "echo {ip}"
+}}
+""")
+    cache = tmp_path / "inadyn-cache"
+    cache.mkdir(exist_ok=True)
+    return subprocess.run(
+        ["inadyn", "-1", "--foreground", "-f", str(conf), "--cache-dir", str(cache),
+         "-l", "debug", "-P", str(tmp_path / "inadyn.pid")],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+@pytest.mark.parametrize("client", [run_ddclient, run_inadyn], ids=["ddclient", "inadyn"])
+def test_real_client_updates_the_record(stack, account, tmp_path, client, https):
+    user, token, name = account
+    before = stack.change_count()
+    p = client(stack, tmp_path, user, token, name, "192.0.2.80", https)
+    out = p.stdout + p.stderr
+    assert "good 192.0.2.80" in out, out[-3000:]
+    assert stack.records(name)["A"] == ["192.0.2.80"]
+    assert stack.change_count() == before + 1
+    assert token not in stack.lambda_log()
+
+
+@pytest.mark.parametrize("client", [run_ddclient, run_inadyn], ids=["ddclient", "inadyn"])
+def test_real_client_with_a_bad_token_gets_badauth(stack, account, tmp_path, client):
+    user, token, name = account
+    before = stack.change_count()
+    p = client(stack, tmp_path, user, "not-the-token", name, "192.0.2.81", False)
+    out = p.stdout + p.stderr
+    assert "badauth" in out, out[-3000:]
+    assert stack.records(name) == EMPTY
+    assert stack.change_count() == before
