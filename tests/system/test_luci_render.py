@@ -143,6 +143,34 @@ def test_update_now_runs_an_update_and_shows_the_new_result(render) -> None:
     assert "req-new" in row["Last result"] and "203.0.113.9" in row["Published"]
 
 
+def test_update_now_reports_the_exit_code_when_the_backend_waited(render) -> None:
+    """Without start-stop-daemon the plugin waits for the run and passes its exit code on."""
+    st = status([host("home.example.com")])
+    rpc = dict(rpc_for(st), **{"luci.route53-ddns.update": {"started": True, "finished": True, "code": 6}})
+    f = render("status", rpc, actions=["update"], after=st)
+    assert any("failed for now" in n["text"] and n["cls"] == "warning" for n in f["notifications"])
+
+
+def test_status_refresh_keeps_the_table(render) -> None:
+    """After a refresh the host rows are rebuilt, not replaced by text."""
+    st = status([host("home.example.com", result="unchanged", time=1764130000)])
+    f = render("status", rpc_for(st), actions=["update"], after=st)
+    assert [h["name"] for h in f["hosts"]] == ["home.example.com"]
+    assert "[object" not in f["body_text"]
+
+
+def test_text_from_the_network_is_never_html(render) -> None:
+    """Error texts, names and addresses come from the endpoint and the state file: shown as text."""
+    evil = '<img id="xss1" src=x onerror="document.body.dataset.pwned=1">'
+    err = {"code": '<b id="xss2">c</b>', "message": evil, "advice": '<i id="xss3">a</i>', "permanent": False}
+    st = status([host('<u id="xss4">h</u>.example.com', result="error", error=err, observed=evil,
+                      diagnosis='<s id="xss5">d</s>', request_id='<p id="xss6">r</p>')],
+                config_error='<em id="xss7">e</em>')
+    f = render("status", rpc_for(st), actions=["update"], after=st)
+    assert f["injected_nodes"] == 0
+    assert 'onerror="document.body.dataset.pwned=1"' in f["body_text"], "shown literally"
+
+
 def test_status_polls_every_ten_seconds(render) -> None:
     f = render("status", rpc_for(status([host("home.example.com")])))
     assert f["polls"] == [10]

@@ -44,6 +44,7 @@ function main() {
 					widget: o.__widget__,
 					datatype: o.datatype || null,
 					default: o.default != null ? String(o.default) : null,
+					placeholder: o.placeholder != null ? String(o.placeholder) : null,
 					values: o.keylist.length ? o.keylist : null,
 					rmempty: o.rmempty,
 					optional: o.optional,

@@ -80,28 +80,35 @@
 			return el;
 		}
 
+		/* Same rules as LuCI's dom.append(): an array's items become nodes or TEXT;
+		 * a single non-node value becomes innerHTML (so the views must never pass
+		 * untrusted strings that way); anything else (e.g. a NodeList) is
+		 * stringified into innerHTML too, exactly as LuCI does. */
 		function append(el, children) {
-			if (children == null || children === '')
-				return;
-			if (!Array.isArray(children))
-				children = [ children ];
-			children.forEach((c) => {
-				if (c == null || c === '')
-					return;
-				if (Array.isArray(c))
-					append(el, c);
-				else if (c.nodeType)
-					el.appendChild(c);
-				else
-					el.appendChild(doc.createTextNode(String(c)));
-			});
+			if (Array.isArray(children)) {
+				children.forEach((c) => {
+					if (c && c.nodeType)
+						el.appendChild(c);
+					else
+						el.appendChild(doc.createTextNode('' + c));
+				});
+			}
+			else if (typeof children == 'function') {
+				append(el, children(el));
+			}
+			else if (children && children.nodeType) {
+				el.appendChild(children);
+			}
+			else if (children !== null && children !== undefined) {
+				el.innerHTML = '' + children;
+			}
 		}
 
 		const dom = {
 			content(node, children) {
 				while (node.firstChild)
 					node.removeChild(node.firstChild);
-				append(node, children && children.length != null && !children.nodeType ? Array.prototype.slice.call(children) : children);
+				append(node, children);
 				return node;
 			},
 			append(node, children) { append(node, children); return node; }

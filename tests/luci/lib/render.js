@@ -120,6 +120,7 @@ async function main() {
 				polls: window.luci.log.polls.map((p) => p.interval),
 				inputs: q('[name^="cbid."]').map((e) => e.getAttribute('name')),
 				option_titles: text('.cbi-value-title, .cbi-section-table-titles th'),
+				injected_nodes: q('[id^="xss"]').length,
 				page_width: document.documentElement.scrollWidth,
 				viewport_width: window.innerWidth,
 				body_text: document.body.textContent.replace(/\s+/g, ' ')

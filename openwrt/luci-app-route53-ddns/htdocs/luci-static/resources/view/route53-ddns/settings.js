@@ -282,25 +282,21 @@ return view.extend({
 			_('How often the addresses are compared with what was published, as a safety net for changes ' +
 			  'that raise no interface event (e.g. behind a modem). Nothing is sent when nothing changed.'));
 		o.placeholder = '10';
-		o.default = '10';
 		o.validate = optional((v) => checkUint('check_interval', v));
 
 		o = s.taboption('advanced', form.Value, 'force_interval', _('Force interval (hours)'),
 			_('Send an update at least this often even if nothing changed, to confirm the records.'));
 		o.placeholder = '24';
-		o.default = '24';
 		o.validate = optional((v) => checkUint('force_interval', v));
 
 		o = s.taboption('advanced', form.Value, 'connect_timeout', _('Connect timeout (seconds)'),
 			_('How long to wait for the endpoint to accept the connection.'));
 		o.placeholder = '10';
-		o.default = '10';
 		o.validate = optional((v) => checkUint('connect_timeout', v));
 
 		o = s.taboption('advanced', form.Value, 'timeout', _('Request timeout (seconds)'),
 			_('How long one update request may take in total before it counts as a transient failure.'));
 		o.placeholder = '30';
-		o.default = '30';
 		o.validate = optional((v) => checkUint('timeout', v));
 
 		o = s.taboption('advanced', form.Value, 'ca_file', _('CA certificate file'),

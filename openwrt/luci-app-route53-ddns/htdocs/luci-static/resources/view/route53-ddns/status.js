@@ -4,7 +4,6 @@
 'require uci';
 'require ui';
 'require poll';
-'require dom';
 
 /*
  * Live status of /usr/sbin/route53-ddns: what `route53-ddns status --json`
@@ -180,6 +179,18 @@ function errorBlock(host) {
 	]);
 }
 
+/* route53-ddns exit codes (see the binary's CLI) */
+function exitMessage(code) {
+	switch (code) {
+	case 0: return _('Update done: the records were updated or confirmed.');
+	case 3: return _('Nothing to do: the service is disabled, or the addresses are unchanged.');
+	case 4: return _('The update did not run: configuration or key error (see below).');
+	case 5: return _('The endpoint refused the update (see the error below).');
+	case 6: return _('The update failed for now (network or endpoint); it is retried at the next check.');
+	default: return _('route53-ddns ended with exit code %d.').format(code);
+	}
+}
+
 function cell(title, content, cls) {
 	return E('td', { 'class': 'td' + (cls ? ' ' + cls : ''), 'data-title': title }, content);
 }
@@ -304,7 +315,7 @@ return view.extend({
 			const node = document.getElementById('r53-status');
 
 			if (node)
-				dom.content(node, this.renderStatus(st).childNodes);
+				node.parentNode.replaceChild(this.renderStatus(st), node);
 
 			return st;
 		});
@@ -317,6 +328,14 @@ return view.extend({
 		return callUpdate().then((res) => {
 			if (res.error)
 				throw new Error(res.error);
+
+			/* the backend waited for the run (no start-stop-daemon): report its exit code */
+			if (res.finished)
+				return this.refresh().then((st) => {
+					this.lastRun = st.last_run;
+					ui.addNotification(null, E('p', [ exitMessage(res.code) ]),
+						(res.code == 0 || res.code == 3) ? 'info' : 'warning');
+				});
 
 			ui.addNotification(null, E('p', [ _('Update started; the status below refreshes when it finishes.') ]), 'info');
 
