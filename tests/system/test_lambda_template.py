@@ -1,0 +1,49 @@
+"""The deployment template: cfn-lint and checkov clean, and the IAM role as narrow as claimed."""
+
+import json
+import subprocess
+from pathlib import Path
+
+from cfnlint.decode import decode
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "lambda" / "template.yaml"
+
+
+def test_cfn_lint_is_clean():
+    p = subprocess.run(["cfn-lint", "--", str(TEMPLATE)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_checkov_is_clean_and_every_suppression_is_justified():
+    p = subprocess.run(
+        ["checkov", "-f", str(TEMPLATE), "--skip-download", "--output", "json"],
+        capture_output=True, text=True, timeout=600,
+    )
+    report = json.loads(p.stdout)
+    summary = report["summary"]
+    assert summary["failed"] == 0, json.dumps(report["results"]["failed_checks"], indent=1)[:4000]
+    assert summary["passed"] >= 10
+    for skipped in report["results"]["skipped_checks"]:
+        assert len(skipped["check_result"].get("suppress_comment", "")) > 40, skipped["check_id"]
+
+
+def test_the_role_may_change_only_a_aaaa_txt_of_the_allowed_names_in_one_zone():
+    template, errors = decode(str(TEMPLATE))
+    assert not errors
+    statements = template["Resources"]["Role"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    actions = sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "route53:ChangeResourceRecordSets",
+                       "route53:ListResourceRecordSets", "ssm:GetParameter"]
+    assert all(s["Effect"] == "Allow" and "*" not in json.dumps(s["Resource"]).replace("/*", "") for s in statements)
+    change = next(s for s in statements if s["Action"] == "route53:ChangeResourceRecordSets")
+    cond = change["Condition"]
+    assert cond["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == {
+        "Ref": "RecordNamePatterns"}
+    assert cond["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsRecordTypes"] == ["A", "AAAA", "TXT"]
+    assert sorted(cond["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsActions"]) == [
+        "CREATE", "DELETE", "UPSERT"]
+    fn = template["Resources"]["Function"]["Properties"]
+    assert fn["Architectures"] == ["arm64"] and fn["Runtime"] == "provided.al2023"
+    assert "R53DDNS_OBSERVED_IP_OVERRIDE" not in fn["Environment"]["Variables"]
+    assert "R53DDNS_ALLOW_DOCUMENTATION_ADDRESSES" not in fn["Environment"]["Variables"]
+    assert template["Resources"]["Url"]["Properties"]["AuthType"] == "NONE"
