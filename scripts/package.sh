@@ -1,0 +1,376 @@
+#!/usr/bin/env bash
+# Packs the static router binaries into OpenWrt packages, one per OpenWrt architecture,
+# without the OpenWrt SDK:
+#
+#   scripts/build-static.sh                      # dist/bin/<rust-target>/route53-ddns
+#   scripts/package.sh                           # dist/packages/route53-ddns_<ver>_<arch>.ipk
+#   scripts/package.sh --arch mipsel_24kc,x86_64 --bin-dir dist/bin --out dist/packages
+#   scripts/package.sh --arch mipsel_74kc=mipsel-unknown-linux-musl   # any label, explicit target
+#
+# The package is what the SDK would make from openwrt/route53-ddns/Makefile: this script reads
+# the Makefile (version, fields, description, conffiles, and the install section, which it
+# interprets line by line), so the two cannot drift apart. The .ipk format is OpenWrt's
+# (scripts/ipkg-build): a gzip'd tar of ./debian-binary ./data.tar.gz ./control.tar.gz, files
+# owned by 0:0, sorted, mtime SOURCE_DATE_EPOCH, gzip -n: the same inputs give the same bytes.
+# postinst/prerm are the ones OpenWrt's build generates (default_postinst/default_prerm).
+#
+# A static musl binary does not depend on the CPU's floating point ABI or on the image's libc,
+# so one binary serves every OpenWrt architecture label its instruction set runs on (table
+# below; docs in openwrt/README.md). Without --arch: every default label whose binary exists.
+#
+# apk (OpenWrt 25.12+): made only when an apk-tools v3 `apk` is found (--apk-tool PATH, or
+# `apk` in PATH answering `apk --version` with 3.x), because the v3 ADB format is only
+# sensibly written by apk-tools itself; see openwrt/README.md for the SDK route otherwise.
+#
+# Options:
+#   --bin-dir DIR     where <rust-target>/route53-ddns are (default: dist/bin)
+#   --arch LIST       comma/space separated labels, each LABEL or LABEL=RUST_TARGET
+#   --out DIR         output directory (default: dist/packages)
+#   --apk-tool PATH   apk-tools v3 binary to make .apk files with
+#   --no-apk          never make .apk files
+# Environment: SOURCE_DATE_EPOCH (default: time of the last git commit).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PKGDIR="$ROOT/openwrt/route53-ddns"
+MAKEFILE="$PKGDIR/Makefile"
+BIN_DIR="$ROOT/dist/bin"
+OUT_DIR="$ROOT/dist/packages"
+ARCH_ARGS=()
+APK_TOOL=""
+NO_APK=0
+
+die() { printf 'package.sh: %s\n' "$*" >&2; exit 1; }
+say() { printf '==> %s\n' "$*" >&2; }
+
+# OpenWrt architecture label -> Rust target of the static binary that runs there.
+#  * mips(el)-unknown-linux-musl: MIPS32r2, soft-float -> 24Kc, 74Kc, 1004Kc cores.
+#  * armv7-unknown-linux-musleabihf: ARMv7-A with VFPv3-D16 -> every Cortex-A label with an
+#    FPU (labels without one, e.g. plain arm_cortex-a9, and ARMv5/v6 labels are not covered).
+#  * aarch64-unknown-linux-musl: ARMv8.0-A baseline -> every aarch64 label.
+KNOWN_ARCHES=(
+  x86_64=x86_64-unknown-linux-musl
+  aarch64_generic=aarch64-unknown-linux-musl
+  aarch64_cortex-a53=aarch64-unknown-linux-musl
+  aarch64_cortex-a72=aarch64-unknown-linux-musl
+  aarch64_cortex-a76=aarch64-unknown-linux-musl
+  arm_cortex-a7_neon-vfpv4=armv7-unknown-linux-musleabihf
+  arm_cortex-a7_vfpv4=armv7-unknown-linux-musleabihf
+  arm_cortex-a8_vfpv3=armv7-unknown-linux-musleabihf
+  arm_cortex-a9_vfpv3-d16=armv7-unknown-linux-musleabihf
+  arm_cortex-a9_neon=armv7-unknown-linux-musleabihf
+  arm_cortex-a15_neon-vfpv4=armv7-unknown-linux-musleabihf
+  arm_cortex-a5_vfpv4=armv7-unknown-linux-musleabihf
+  mipsel_24kc=mipsel-unknown-linux-musl
+  mipsel_74kc=mipsel-unknown-linux-musl
+  mipsel_1004kc=mipsel-unknown-linux-musl
+  mips_24kc=mips-unknown-linux-musl
+  mips_74kc=mips-unknown-linux-musl
+)
+# Made without --arch (when the binary is there): the common router architectures.
+DEFAULT_ARCHES=(
+  mipsel_24kc mips_24kc
+  arm_cortex-a7_neon-vfpv4 arm_cortex-a9_vfpv3-d16 arm_cortex-a15_neon-vfpv4
+  aarch64_generic aarch64_cortex-a53 aarch64_cortex-a72
+  x86_64
+)
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bin-dir) BIN_DIR="${2:?--bin-dir needs a directory}"; shift 2 ;;
+    --bin-dir=*) BIN_DIR="${1#*=}"; shift ;;
+    --arch) ARCH_ARGS+=("${2:?--arch needs a list}"); shift 2 ;;
+    --arch=*) ARCH_ARGS+=("${1#*=}"); shift ;;
+    --out) OUT_DIR="${2:?--out needs a directory}"; shift 2 ;;
+    --out=*) OUT_DIR="${1#*=}"; shift ;;
+    --apk-tool) APK_TOOL="${2:?--apk-tool needs a path}"; shift 2 ;;
+    --apk-tool=*) APK_TOOL="${1#*=}"; shift ;;
+    --no-apk) NO_APK=1; shift ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+
+known_target() { # label -> rust target, or nothing
+  local e
+  for e in "${KNOWN_ARCHES[@]}"; do
+    [ "${e%%=*}" = "$1" ] && { echo "${e#*=}"; return 0; }
+  done
+  return 1
+}
+
+# ---- the arch list: "label target" pairs
+pairs=()
+explicit=0
+if [ ${#ARCH_ARGS[@]} -gt 0 ]; then
+  explicit=1
+  for spec in $(printf '%s\n' "${ARCH_ARGS[@]}" | tr ',' ' '); do
+    if [ "${spec#*=}" != "$spec" ]; then
+      label="${spec%%=*}"; target="${spec#*=}"
+    else
+      label="$spec"
+      target="$(known_target "$label")" ||
+        die "unknown architecture '$label': give it as $label=<rust-target> (known: $(printf '%s ' "${KNOWN_ARCHES[@]%%=*}"))"
+    fi
+    [[ "$label" =~ ^[A-Za-z0-9_.+-]+$ ]] || die "bad architecture label '$label'"
+    [[ "$target" =~ ^[A-Za-z0-9_.-]+$ ]] || die "bad rust target '$target'"
+    pairs+=("$label $target")
+  done
+else
+  for label in "${DEFAULT_ARCHES[@]}"; do
+    pairs+=("$label $(known_target "$label")")
+  done
+fi
+
+# ---- what the Makefile says
+mk_var() { # NAME -> value of "NAME:=value" (leading blanks allowed)
+  sed -n "s/^[[:space:]]*$1:=[[:space:]]*//p" "$MAKEFILE" | head -n 1
+}
+mk_block() { # define NAME ... endef -> body
+  awk -v name="$1" '$0 == "define " name {on=1; next} on && $0 == "endef" {exit} on {print}' "$MAKEFILE"
+}
+PKG_NAME="$(mk_var PKG_NAME)"
+PKG_VERSION="$(mk_var PKG_VERSION)"
+PKG_RELEASE="$(mk_var PKG_RELEASE)"
+[ -n "$PKG_NAME" ] && [ -n "$PKG_VERSION" ] && [ -n "$PKG_RELEASE" ] || die "no PKG_NAME/PKG_VERSION/PKG_RELEASE in $MAKEFILE"
+VERSION="$PKG_VERSION-r$PKG_RELEASE"
+LICENSE="$(mk_var PKG_LICENSE)"
+LICENSE_FILES="$(mk_var PKG_LICENSE_FILES)"
+MAINTAINER="$(mk_var PKG_MAINTAINER)"
+SECTION="$(mk_var SECTION)"
+URL="$(mk_var URL)"
+# DEPENDS: keep the +package entries (the @conditions and $(variables) are build-time only).
+DEPENDS="$(mk_var DEPENDS | tr ' ' '\n' | sed -n 's/^+//p' | paste -sd, - | sed 's/,/, /g')"
+DESCRIPTION="$(mk_block "Package/$PKG_NAME/description")"
+CONFFILES="$(mk_block "Package/$PKG_NAME/conffiles")"
+INSTALL="$(mk_block "Package/$PKG_NAME/install")"
+[ -n "$DESCRIPTION" ] && [ -n "$INSTALL" ] || die "no description or install section in $MAKEFILE"
+
+cargo_version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)"
+[ -z "$cargo_version" ] || [ "$cargo_version" = "$PKG_VERSION" ] ||
+  die "PKG_VERSION $PKG_VERSION in $MAKEFILE differs from the Cargo.toml version $cargo_version"
+
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+  SOURCE_DATE_EPOCH="$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || date +%s)"
+fi
+[[ "$SOURCE_DATE_EPOCH" =~ ^[0-9]+$ ]] || die "SOURCE_DATE_EPOCH must be a number"
+export SOURCE_DATE_EPOCH
+
+# ---- apk-tools v3?
+APK=""
+if [ "$NO_APK" = 0 ]; then
+  candidate="${APK_TOOL:-$(command -v apk || true)}"
+  if [ -n "$candidate" ]; then
+    if "$candidate" --version 2>/dev/null | grep -q '^apk-tools 3\.'; then
+      APK="$candidate"
+    elif [ -n "$APK_TOOL" ]; then
+      die "$APK_TOOL is not apk-tools v3 ($("$APK_TOOL" --version 2>&1 | head -n 1))"
+    fi
+  fi
+  [ -n "$APK" ] || say "no apk-tools v3 found: making .ipk files only (see openwrt/README.md for .apk)"
+fi
+
+# ---- the ELF check: the right machine, statically linked
+elf_machine() { # file -> "class endian machine" from the ELF header
+  local h
+  h="$(od -An -tx1 -N20 -v "$1" | tr -s ' \n' ' ')"
+  set -- $h
+  [ "$1 $2 $3 $4" = "7f 45 4c 46" ] || { echo none; return; }
+  local class="$5" data="$6" m
+  if [ "$data" = 01 ]; then m="${20}${19}"; else m="${19}${20}"; fi
+  echo "$class $data $m"
+}
+expect_machine() { # rust target -> expected "class endian machine"
+  case "$1" in
+    x86_64-*) echo "02 01 003e" ;;
+    aarch64-*) echo "02 01 00b7" ;;
+    arm*|thumb*) echo "01 01 0028" ;;
+    mipsel-*) echo "01 01 0008" ;;
+    mips-*) echo "01 02 0008" ;;
+    *) echo "" ;;
+  esac
+}
+check_binary() { # file target
+  local got want
+  got="$(elf_machine "$1")"
+  want="$(expect_machine "$2")"
+  [ -z "$want" ] || [ "$got" = "$want" ] || die "$1 is not an ELF executable for $2 (header: $got)"
+  if command -v file >/dev/null; then
+    file -b "$1" | grep -Eq 'statically linked|static-pie linked' || die "$1 is not statically linked: $(file -b "$1")"
+  elif grep -aq 'ld-musl\|ld-linux' "$1"; then
+    die "$1 names a dynamic loader: not a static build"
+  fi
+}
+
+# ---- staging: run the Makefile's install section into a directory
+stage() { # destdir binary
+  local dest="$1" bin="$2" line cmd a b mode
+  mkdir -p "$dest"
+  while IFS= read -r line; do
+    line="${line#"${line%%[![:space:]]*}"}"
+    [ -n "$line" ] || continue
+    read -r cmd a b <<<"$line"
+    a="${a//\$(1)/$dest}"; b="${b//\$(1)/$dest}"
+    a="${a//\$(PKG_INSTALL_DIR)\/bin\/route53-ddns/$bin}"
+    case "$a" in ./*) a="$PKGDIR/${a#./}" ;; esac
+    case "$cmd" in
+      '$(INSTALL_DIR)') install -d -m0755 "$a" ;;
+      '$(INSTALL_BIN)') install -m0755 "$a" "$b" ;;
+      '$(INSTALL_CONF)') install -m0600 "$a" "$b" ;;
+      '$(INSTALL_DATA)') install -m0644 "$a" "$b" ;;
+      chmod) mode="$a"; [[ "$mode" =~ ^[0-7]{3,4}$ ]] || die "bad mode in: $line"; chmod "$mode" "${b}" ;;
+      *) die "install line not understood (extend scripts/package.sh): $line" ;;
+    esac
+  done <<<"$INSTALL"
+  # As include/package-pack.mk does: conffiles that are not in the package (the key, made
+  # on the router) are listed in keep.d so that sysupgrade keeps them.
+  local keep=() f
+  for f in $CONFFILES; do [ -f "$dest$f" ] || keep+=("$f"); done
+  if [ ${#keep[@]} -gt 0 ]; then
+    mkdir -p "$dest/lib/upgrade/keep.d"
+    printf '%s\n' "${keep[@]}" >>"$dest/lib/upgrade/keep.d/$PKG_NAME"
+  fi
+}
+
+tar_gz() { # dir output [names...]: OpenWrt's reproducible tar.gz
+  local dir="$1" out="$2"; shift 2
+  [ $# -gt 0 ] || set -- .
+  tar -C "$dir" --format=gnu --numeric-owner --owner=0 --group=0 --sort=name \
+    --mtime="@$SOURCE_DATE_EPOCH" -cf - "$@" | gzip -n -9 >"$out"
+}
+
+control_file() { # arch installed-size
+  {
+    echo "Package: $PKG_NAME"
+    echo "Version: $VERSION"
+    [ -z "$DEPENDS" ] || echo "Depends: $DEPENDS"
+    echo "Source: openwrt/$PKG_NAME"
+    echo "SourceName: $PKG_NAME"
+    [ -z "$LICENSE" ] || echo "License: $LICENSE"
+    [ -z "$LICENSE_FILES" ] || echo "LicenseFiles: $LICENSE_FILES"
+    [ -z "$SECTION" ] || echo "Section: $SECTION"
+    echo "SourceDateEpoch: $SOURCE_DATE_EPOCH"
+    [ -z "$URL" ] || echo "URL: $URL"
+    [ -z "$MAINTAINER" ] || echo "Maintainer: $MAINTAINER"
+    echo "Architecture: $1"
+    echo "Installed-Size: $2"
+    printf 'Description: '
+    printf '%s\n' "$DESCRIPTION" | sed -e 's,^[[:space:]]*, ,g'
+  }
+}
+
+# The maintainer scripts exactly as include/package-pack.mk writes them.
+POSTINST='#!/bin/sh
+[ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0
+[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0
+. ${IPKG_INSTROOT}/lib/functions.sh
+default_postinst $0 $@'
+PRERM='#!/bin/sh
+[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0
+. ${IPKG_INSTROOT}/lib/functions.sh
+default_prerm $0 $@'
+
+make_ipk() { # label stagedir workdir -> path
+  local arch="$1" data="$2" work="$3" ctrl="$3/CONTROL" outer="$3/outer" size f
+  mkdir -p "$ctrl" "$outer"
+  tar_gz "$data" "$outer/data.tar.gz"
+  size="$(zcat "$outer/data.tar.gz" | wc -c)"
+  control_file "$arch" "$size" >"$ctrl/control"
+  printf '%s\n' "$POSTINST" >"$ctrl/postinst"
+  printf '%s\n' "$PRERM" >"$ctrl/prerm"
+  # conffiles resolved against the package, sorted (as ipkg-build does)
+  for f in $CONFFILES; do [ -f "$data$f" ] && echo "$f"; done | LC_ALL=C sort >"$ctrl/conffiles"
+  [ -s "$ctrl/conffiles" ] || rm -f "$ctrl/conffiles"
+  chmod 0644 "$ctrl/control" "$ctrl"/conffiles 2>/dev/null || true
+  chmod 0755 "$ctrl/postinst" "$ctrl/prerm"
+  tar_gz "$ctrl" "$outer/control.tar.gz"
+  echo "2.0" >"$outer/debian-binary"
+  local pkg="$OUT_DIR/${PKG_NAME}_${VERSION}_${arch}.ipk"
+  tar_gz "$outer" "$pkg" ./debian-binary ./data.tar.gz ./control.tar.gz
+  echo "$pkg"
+}
+
+make_apk() { # label stagedir workdir -> path
+  local arch="$1" data="$2" work="$3/apk" f meta
+  mkdir -p "$work"
+  meta="$data/lib/apk/packages"
+  mkdir -p "$meta"
+  # Metadata files that the SDK puts in the payload (include/package-pack.mk, USE_APK).
+  (cd "$data" && find . \( -type f -o -type l \) -printf '/%P\n' | LC_ALL=C sort) >"$work/list"
+  : >"$meta/$PKG_NAME.conffiles"
+  for f in $CONFFILES; do echo "$f" >>"$meta/$PKG_NAME.conffiles"; done
+  for f in $CONFFILES; do
+    [ -f "$data$f" ] || continue
+    echo "$f $(sha256sum "$data$f" | cut -d' ' -f1)" >>"$meta/$PKG_NAME.conffiles_static"
+  done
+  mv "$work/list" "$meta/$PKG_NAME.list"
+  {
+    echo '#!/bin/sh'
+    echo '[ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0'
+    echo '[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0'
+    echo '. ${IPKG_INSTROOT}/lib/functions.sh'
+    echo 'export root="${IPKG_INSTROOT}"'
+    echo "export pkgname=\"$PKG_NAME\""
+    echo 'add_group_and_user'
+    echo 'default_postinst'
+  } >"$work/post-install"
+  { echo '#!/bin/sh'; echo 'export PKG_UPGRADE=1'; sed '1d' "$work/post-install"; } >"$work/post-upgrade"
+  {
+    echo '#!/bin/sh'
+    echo '[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0'
+    echo '. ${IPKG_INSTROOT}/lib/functions.sh'
+    echo 'export root="${IPKG_INSTROOT}"'
+    echo "export pkgname=\"$PKG_NAME\""
+    echo 'default_prerm'
+  } >"$work/pre-deinstall"
+  chmod 0755 "$work"/post-install "$work"/post-upgrade "$work"/pre-deinstall
+  local pkg="$OUT_DIR/${PKG_NAME}-${VERSION}_${arch}.apk"
+  local desc
+  desc="$(printf '%s\n' "$DESCRIPTION" | sed -e 's,^[[:space:]]*,,' | paste -sd' ' -)"
+  "$APK" mkpkg \
+    --info "name:$PKG_NAME" \
+    --info "version:$VERSION" \
+    --info "description:$desc" \
+    --info "arch:$arch" \
+    --info "license:$LICENSE" \
+    --info "origin:openwrt/$PKG_NAME" \
+    --info "url:$URL" \
+    --info "maintainer:$MAINTAINER" \
+    --info "depends:$(echo "$DEPENDS" | tr -d ',')" \
+    --script "post-install:$work/post-install" \
+    --script "post-upgrade:$work/post-upgrade" \
+    --script "pre-deinstall:$work/pre-deinstall" \
+    --files "$data" \
+    --output "$pkg" >&2
+  echo "$pkg"
+}
+
+mkdir -p "$OUT_DIR"
+OUT_DIR="$(cd "$OUT_DIR" && pwd)"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+made=()
+for pair in "${pairs[@]}"; do
+  label="${pair%% *}"; target="${pair#* }"
+  bin="$BIN_DIR/$target/route53-ddns"
+  if [ ! -f "$bin" ]; then
+    [ "$explicit" = 1 ] && die "no binary for $label: $bin (run scripts/build-static.sh first)"
+    say "skipping $label: no $bin"
+    continue
+  fi
+  check_binary "$bin" "$target"
+  say "$label <- $target"
+  rm -rf "$WORK/$label"
+  stage "$WORK/$label/data" "$bin"
+  made+=("$(make_ipk "$label" "$WORK/$label/data" "$WORK/$label")")
+  if [ -n "$APK" ]; then
+    made+=("$(make_apk "$label" "$WORK/$label/data" "$WORK/$label")")
+  fi
+done
+[ ${#made[@]} -gt 0 ] || die "no binaries found under $BIN_DIR (run scripts/build-static.sh first)"
+
+(cd "$OUT_DIR" && sha256sum "${made[@]##*/}" >"SHA256SUMS.tmp" && mv SHA256SUMS.tmp SHA256SUMS)
+for p in "${made[@]}"; do
+  printf '%s\t%s bytes\n' "${p#"$ROOT"/}" "$(wc -c <"$p")"
+done
