@@ -71,6 +71,101 @@ impl fmt::Display for Failure {
     }
 }
 
+/// The TLS algorithms offered: AES-GCM suites (TLS 1.3, and 1.2 with ECDHE), X25519 and
+/// P-256 key exchange, and the certificate signatures public CAs use (ECDSA P-256/P-384,
+/// RSA PKCS#1/PSS, Ed25519). Compared with rustls' default ring provider this drops
+/// ChaCha20-Poly1305, P-384 key exchange and the client-certificate key loader, which a
+/// router never uses; what remains is what every public HTTPS endpoint negotiates.
+pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
+    use rustls::crypto::ring::{cipher_suite as cs, kx_group};
+    use rustls::SignatureScheme as S;
+    use webpki::ring as alg;
+    static SIG_ALGS: rustls::crypto::WebPkiSupportedAlgorithms =
+        rustls::crypto::WebPkiSupportedAlgorithms {
+            all: &[
+                alg::ECDSA_P256_SHA256,
+                alg::ECDSA_P256_SHA384,
+                alg::ECDSA_P384_SHA256,
+                alg::ECDSA_P384_SHA384,
+                alg::ED25519,
+                alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+                alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+                alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+                alg::RSA_PKCS1_2048_8192_SHA256,
+                alg::RSA_PKCS1_2048_8192_SHA384,
+                alg::RSA_PKCS1_2048_8192_SHA512,
+                alg::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+                alg::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+                alg::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+            ],
+            mapping: &[
+                (
+                    S::ECDSA_NISTP384_SHA384,
+                    &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384],
+                ),
+                (
+                    S::ECDSA_NISTP256_SHA256,
+                    &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256],
+                ),
+                (S::ED25519, &[alg::ED25519]),
+                (
+                    S::RSA_PSS_SHA512,
+                    &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY],
+                ),
+                (
+                    S::RSA_PSS_SHA384,
+                    &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY],
+                ),
+                (
+                    S::RSA_PSS_SHA256,
+                    &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY],
+                ),
+                (S::RSA_PKCS1_SHA512, &[alg::RSA_PKCS1_2048_8192_SHA512]),
+                (S::RSA_PKCS1_SHA384, &[alg::RSA_PKCS1_2048_8192_SHA384]),
+                (S::RSA_PKCS1_SHA256, &[alg::RSA_PKCS1_2048_8192_SHA256]),
+            ],
+        };
+    rustls::crypto::CryptoProvider {
+        cipher_suites: vec![
+            cs::TLS13_AES_128_GCM_SHA256,
+            cs::TLS13_AES_256_GCM_SHA384,
+            cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        ],
+        kx_groups: vec![kx_group::X25519, kx_group::SECP256R1],
+        signature_verification_algorithms: SIG_ALGS,
+        secure_random: &SystemRandom,
+        key_provider: &NoClientKeys,
+    }
+}
+
+#[derive(Debug)]
+struct SystemRandom;
+
+impl rustls::crypto::SecureRandom for SystemRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), buf)
+            .map_err(|_| rustls::crypto::GetRandomFailed)
+    }
+}
+
+/// The router never presents a client certificate.
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl rustls::crypto::KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _key: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General(
+            "client certificates are not supported".into(),
+        ))
+    }
+}
+
 /// Reads PEM certificates; an error names the file.
 pub fn load_roots(path: &Path) -> Result<RootCerts, String> {
     let pem = std::fs::read(path).map_err(|e| {
@@ -111,7 +206,7 @@ impl Transport {
         };
         let tls = TlsConfig::builder()
             .root_certs(roots)
-            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .unversioned_rustls_crypto_provider(Arc::new(crypto_provider()))
             .build();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .tls_config(tls)
