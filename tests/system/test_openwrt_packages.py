@@ -1,0 +1,241 @@
+"""scripts/package.sh: the .ipk files it makes, unpacked and checked.
+
+Every package made from the static binaries in dist/bin (at least x86_64, built here;
+the others when scripts/build-static.sh made them) is checked for: OpenWrt's ipk layout,
+paths and modes (key directory 0700, scripts executable), control fields, conffiles,
+the maintainer scripts OpenWrt's build writes, and that the binary inside is the static
+build for that architecture (`file`). The x86_64 one is also run.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "openwrt"))
+
+from harness import PKG, REPO, X86_64, build_static_x86_64, gunzip_size, make_packages, read_ipk  # noqa: E402
+
+FILES = REPO / "openwrt" / PKG / "files"
+EPOCH = "1767225600"  # 2026-01-01
+
+# What `file` says of a static binary for each Rust target.
+FILE_SAYS = {
+    "x86_64-unknown-linux-musl": "ELF 64-bit LSB executable, x86-64",
+    "aarch64-unknown-linux-musl": "ELF 64-bit LSB executable, ARM aarch64",
+    "armv7-unknown-linux-musleabihf": "ELF 32-bit LSB executable, ARM, EABI5",
+    "mipsel-unknown-linux-musl": "ELF 32-bit LSB executable, MIPS, MIPS32 rel2",
+    "mips-unknown-linux-musl": "ELF 32-bit MSB executable, MIPS, MIPS32 rel2",
+}
+# Label -> target, as documented in openwrt/README.md.
+LABELS = {
+    "x86_64": "x86_64-unknown-linux-musl",
+    "aarch64_generic": "aarch64-unknown-linux-musl",
+    "aarch64_cortex-a53": "aarch64-unknown-linux-musl",
+    "aarch64_cortex-a72": "aarch64-unknown-linux-musl",
+    "arm_cortex-a7_neon-vfpv4": "armv7-unknown-linux-musleabihf",
+    "arm_cortex-a9_vfpv3-d16": "armv7-unknown-linux-musleabihf",
+    "arm_cortex-a15_neon-vfpv4": "armv7-unknown-linux-musleabihf",
+    "mipsel_24kc": "mipsel-unknown-linux-musl",
+    "mips_24kc": "mips-unknown-linux-musl",
+}
+
+
+def cargo_version() -> str:
+    return tomllib.loads((REPO / "Cargo.toml").read_text())["workspace"]["package"]["version"]
+
+
+def makefile_var(name: str) -> str:
+    m = re.search(rf"^\s*{name}:=(.*)$", (REPO / "openwrt" / PKG / "Makefile").read_text(), re.M)
+    assert m, name
+    return m.group(1).strip()
+
+
+VERSION = f"{makefile_var('PKG_VERSION')}-r{makefile_var('PKG_RELEASE')}"
+
+
+def label_of(p: Path) -> str:
+    prefix = f"{PKG}_{VERSION}_"
+    assert p.name.startswith(prefix) and p.name.endswith(".ipk"), p.name
+    return p.name[len(prefix) : -len(".ipk")]
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory):
+    build_static_x86_64()
+    out = tmp_path_factory.mktemp("packages")
+    r = make_packages(out, "--no-apk", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    assert r.returncode == 0, r.stderr
+    ipks = sorted(out.glob("*.ipk"))
+    labels = {label_of(p) for p in ipks}
+    expected = {label for label, t in LABELS.items() if (REPO / "dist" / "bin" / t / PKG).is_file()}
+    assert labels == expected and "x86_64" in labels, (labels, expected)
+    return {label_of(p): read_ipk(p) for p in ipks}
+
+
+def test_versions_agree():
+    assert makefile_var("PKG_VERSION") == cargo_version()
+
+
+def test_file_names_and_outer_layout(packages):
+    for label, ipk in packages.items():
+        assert ipk.path.name == f"{PKG}_{VERSION}_{label}.ipk"
+        assert ipk.path.read_bytes()[:2] == b"\x1f\x8b"  # gzip'd tar, not Debian's ar
+        assert ipk.outer == ["./debian-binary", "./data.tar.gz", "./control.tar.gz"]
+        assert ipk.debian_binary == b"2.0\n"
+
+
+def test_paths_modes_and_owners(packages):
+    want_files = {
+        f"./usr/sbin/{PKG}": 0o755,
+        f"./etc/config/{PKG}": 0o600,
+        f"./etc/init.d/{PKG}": 0o755,
+        f"./etc/hotplug.d/iface/95-{PKG}": 0o755,
+        f"./etc/uci-defaults/{PKG}": 0o755,
+        f"./lib/upgrade/keep.d/{PKG}": 0o644,
+    }
+    for label, ipk in packages.items():
+        files = {n: stat.S_IMODE(m.mode) for n, m in ipk.data.items() if m.isfile()}
+        assert files == want_files, label
+        dirs = {n: stat.S_IMODE(m.mode) for n, m in ipk.data.items() if m.isdir()}
+        assert dirs.pop(f"./etc/{PKG}") == 0o700  # the key's directory
+        assert set(dirs.values()) == {0o755}
+        assert {"./etc/hotplug.d/iface", "./lib/upgrade/keep.d", "./usr/sbin"} <= set(dirs)
+        assert all(m.uid == 0 and m.gid == 0 for m in ipk.data.values())
+        assert not [n for n, m in ipk.data.items() if not (m.isfile() or m.isdir())]
+
+
+def test_shipped_files_are_the_repository_files(packages):
+    for ipk in packages.values():
+        for rel in (f"etc/config/{PKG}", f"etc/init.d/{PKG}", f"etc/hotplug.d/iface/95-{PKG}", f"etc/uci-defaults/{PKG}"):
+            assert ipk.data_files[f"./{rel}"] == (FILES / rel).read_bytes(), rel
+
+
+def test_control_fields(packages):
+    for label, ipk in packages.items():
+        f = ipk.control_fields()
+        assert f["Package"] == PKG
+        assert f["Version"] == VERSION
+        assert f["Architecture"] == label
+        assert f["Depends"] == "ca-bundle"
+        assert f["Installed-Size"] == str(gunzip_size(ipk.data_tar_gz))
+        assert f["License"] == "MIT"
+        assert f["Section"] == "net"
+        assert f["SourceDateEpoch"] == EPOCH
+        assert f["Maintainer"] and f["URL"].startswith("https://")
+        assert "Route53" in f["Description"] and "\n " in f["Description"]
+        assert list(f)[:2] == ["Package", "Version"] and list(f)[-1] == "Description"
+        m = ipk.control["./control"]
+        assert stat.S_IMODE(m.mode) == 0o644
+
+
+def test_maintainer_scripts_and_conffiles(packages):
+    postinst = (
+        "#!/bin/sh\n"
+        '[ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0\n'
+        "[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0\n"
+        ". ${IPKG_INSTROOT}/lib/functions.sh\n"
+        "default_postinst $0 $@\n"
+    )
+    prerm = (
+        "#!/bin/sh\n"
+        "[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0\n"
+        ". ${IPKG_INSTROOT}/lib/functions.sh\n"
+        "default_prerm $0 $@\n"
+    )
+    for ipk in packages.values():
+        assert set(ipk.control_files) == {"./control", "./postinst", "./prerm", "./conffiles"}
+        assert ipk.control_files["./postinst"].decode() == postinst
+        assert ipk.control_files["./prerm"].decode() == prerm
+        for s in ("./postinst", "./prerm"):
+            assert stat.S_IMODE(ipk.control[s].mode) == 0o755
+        # conffiles resolved against the package (the key is made on the router) ...
+        assert ipk.control_files["./conffiles"] == f"/etc/config/{PKG}\n".encode()
+        # ... and what is not in the package is kept over sysupgrade through keep.d
+        keep = ipk.data_files[f"./lib/upgrade/keep.d/{PKG}"].decode().split("\n")
+        assert f"/etc/config/{PKG}" in keep and f"/etc/{PKG}/key" in keep
+
+
+def test_binary_is_the_static_build_for_its_architecture(packages, tmp_path):
+    for label, ipk in packages.items():
+        target = LABELS[label]
+        inside = ipk.data_files[f"./usr/sbin/{PKG}"]
+        built = (REPO / "dist" / "bin" / target / PKG).read_bytes()
+        assert hashlib.sha256(inside).digest() == hashlib.sha256(built).digest(), label
+        f = tmp_path / label
+        f.write_bytes(inside)
+        says = subprocess.run(["file", "-b", str(f)], capture_output=True, text=True, check=True).stdout
+        assert says.startswith(FILE_SAYS[target]), (label, says)
+        assert "statically linked" in says or "static-pie linked" in says, (label, says)
+
+
+def test_the_x86_64_package_runs(packages, tmp_path):
+    f = tmp_path / PKG
+    f.write_bytes(packages["x86_64"].data_files[f"./usr/sbin/{PKG}"])
+    f.chmod(0o755)
+    r = subprocess.run([str(f), "--version"], capture_output=True, text=True, env={})
+    assert r.returncode == 0 and cargo_version() in r.stdout, r
+
+
+def test_reproducible(tmp_path):
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        r = make_packages(out, "--arch", "x86_64", "--no-apk", env=env)
+        assert r.returncode == 0, r.stderr
+    (pa,), (pb,) = a.glob("*.ipk"), b.glob("*.ipk")
+    assert pa.read_bytes() == pb.read_bytes()
+    sums = (a / "SHA256SUMS").read_text().split()
+    assert sums == [hashlib.sha256(pa.read_bytes()).hexdigest(), pa.name]
+
+
+def test_any_label_for_a_known_target(tmp_path):
+    r = make_packages(tmp_path, "--arch", "x86_64,my_x86=x86_64-unknown-linux-musl", "--no-apk")
+    assert r.returncode == 0, r.stderr
+    a = read_ipk(tmp_path / f"{PKG}_{VERSION}_x86_64.ipk")
+    b = read_ipk(tmp_path / f"{PKG}_{VERSION}_my_x86.ipk")
+    assert b.control_fields()["Architecture"] == "my_x86"
+    assert a.data_files == b.data_files
+
+
+def _fake_bin_dir(tmp_path: Path, target: str, binary: Path) -> Path:
+    d = tmp_path / "bin"
+    (d / target).mkdir(parents=True)
+    shutil.copy2(binary, d / target / PKG)
+    return d
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--arch", "sparc_v9"], "unknown architecture 'sparc_v9'"),
+        (["--arch", "mips_24kc", "--bin-dir", "/nonexistent"], "no binary for mips_24kc"),
+        (["--arch", "bad/label=x86_64-unknown-linux-musl"], "bad architecture label"),
+        (["--bogus"], "unknown argument"),
+    ],
+)
+def test_refuses_bad_requests(tmp_path, args, message):
+    r = make_packages(tmp_path / "out", *args, "--no-apk")
+    assert r.returncode != 0
+    assert message in r.stderr
+    assert not list(tmp_path.glob("out/*.ipk"))
+
+
+def test_refuses_a_dynamic_binary(tmp_path):
+    d = _fake_bin_dir(tmp_path, X86_64, Path(shutil.which("busybox")))
+    r = make_packages(tmp_path / "out", "--arch", "x86_64", "--bin-dir", str(d), "--no-apk")
+    assert r.returncode != 0 and "not statically linked" in r.stderr
+
+
+def test_refuses_a_binary_for_another_cpu(tmp_path):
+    x86 = build_static_x86_64()
+    d = _fake_bin_dir(tmp_path, "mipsel-unknown-linux-musl", x86)
+    r = make_packages(tmp_path / "out", "--arch", "mipsel_24kc", "--bin-dir", str(d), "--no-apk")
+    assert r.returncode != 0 and "not an ELF executable for mipsel-unknown-linux-musl" in r.stderr
