@@ -325,9 +325,17 @@ make_apk() { # label stagedir workdir -> path
   } >"$work/pre-deinstall"
   chmod 0755 "$work"/post-install "$work"/post-upgrade "$work"/pre-deinstall
   local pkg="$OUT_DIR/${PKG_NAME}-${VERSION}_${arch}.apk"
+  # apk records owners and mtimes from the tree: 0:0 (fakeroot when not root, as the SDK
+  # does) and SOURCE_DATE_EPOCH, so that the same inputs give the same package.
+  find "$data" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+  local fakeroot=()
+  if [ "$(id -u)" != 0 ]; then
+    command -v fakeroot >/dev/null || die "making .apk files as a user needs fakeroot (or run as root)"
+    fakeroot=(fakeroot)
+  fi
   local desc
   desc="$(printf '%s\n' "$DESCRIPTION" | sed -e 's,^[[:space:]]*,,' | paste -sd' ' -)"
-  "$APK" mkpkg \
+  "${fakeroot[@]}" "$APK" mkpkg \
     --info "name:$PKG_NAME" \
     --info "version:$VERSION" \
     --info "description:$desc" \
