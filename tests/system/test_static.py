@@ -1,0 +1,268 @@
+"""The static router binaries, built by scripts/build-static.sh, run under qemu-user.
+
+Each binary proves itself on its architecture: `--version`, `check` on a sample UCI config
+(and a broken one), `keygen`, and a real signed HTTPS update against the local Lambda + moto
+(the `stack` fixture) that must change the Route53 records. netifd is a stand-in `ubus` that
+prints real-shaped `ubus call network.interface.<if> status` JSON with documentation-range
+addresses.
+
+Targets: mipsel and armv7 by default (CI); R53_STATIC_TARGETS="all" (or a space-separated list of
+short names) for the release route. The session fixture runs scripts/build-static.sh for those
+targets (a no-op when the build is fresh); R53_STATIC_PREBUILT=1 tests dist/bin as it is.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DIST = REPO / "dist" / "bin"
+BASELINE = REPO / "bench" / "size-baseline"
+
+TARGETS = {
+    # short name: (rust target, qemu-user binary or None for native, ELF machine as `file` says it)
+    "mipsel": ("mipsel-unknown-linux-musl", "qemu-mipsel-static", "MIPS, MIPS32 rel2"),
+    "mips": ("mips-unknown-linux-musl", "qemu-mips-static", "MIPS, MIPS32 rel2"),
+    "armv7": ("armv7-unknown-linux-musleabihf", "qemu-arm-static", "ARM, EABI5"),
+    "aarch64": ("aarch64-unknown-linux-musl", "qemu-aarch64-static", "ARM aarch64"),
+    "x86_64": ("x86_64-unknown-linux-musl", None, "x86-64"),
+}
+
+
+def selected():
+    raw = os.environ.get("R53_STATIC_TARGETS", "mipsel armv7").split()
+    if raw == ["all"]:
+        return list(TARGETS)
+    unknown = [t for t in raw if t not in TARGETS]
+    assert not unknown, f"R53_STATIC_TARGETS: unknown {unknown}, known {list(TARGETS)}"
+    return raw
+
+
+def version():
+    return tomllib.loads((REPO / "Cargo.toml").read_text())["workspace"]["package"]["version"]
+
+
+@pytest.fixture(scope="session")
+def built():
+    """{short name: path of dist/bin/<target>/route53-ddns}, built now unless R53_STATIC_PREBUILT=1."""
+    names = selected()
+    if os.environ.get("R53_STATIC_PREBUILT") != "1":
+        out = subprocess.run([str(REPO / "scripts" / "build-static.sh"), *names], cwd=REPO,
+                             capture_output=True, text=True, timeout=3600)
+        assert out.returncode == 0, out.stderr[-5000:]
+    bins = {n: DIST / TARGETS[n][0] / "route53-ddns" for n in names}
+    for n, p in bins.items():
+        assert p.is_file(), f"{p} was not built"
+    return bins
+
+
+@pytest.fixture(params=selected())
+def target(request, built):
+    name = request.param
+    _, qemu, machine = TARGETS[name]
+    if qemu:
+        assert shutil.which(qemu), f"{qemu} missing: apt-get install qemu-user-static (scripts/setup.sh)"
+    return name, built[name], qemu, machine
+
+
+def run(target, *args, env=None, timeout=300):
+    _, binary, qemu, _ = target
+    argv = ([qemu] if qemu else []) + [str(binary), *args]
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def iface(v4=None, v6=None):
+    """`ubus call network.interface.<if> status` as netifd prints it."""
+    return {
+        "up": True, "pending": False, "available": True, "autostart": True, "dynamic": False,
+        "uptime": 42, "l3_device": "eth1", "proto": "dhcpv6" if v6 else "dhcp", "device": "eth1",
+        "ipv4-address": [{"address": v4, "mask": 24}] if v4 else [],
+        "ipv6-address": [{"address": v6, "mask": 128, "preferred": 3600, "valid": 7200}] if v6 else [],
+        "ipv6-prefix": [], "ipv6-prefix-assignment": [], "route": [], "dns-server": [],
+        "dns-search": [], "neighbors": [], "inactive": {}, "data": {},
+    }
+
+
+class Router:
+    """A router's files for one binary: UCI config, key, state dir, stand-in ubus, syslog socket."""
+
+    def __init__(self, target, tmp: Path, endpoint: str, ca_file, hosts: str):
+        self.target = target
+        self.dir = tmp
+        self.config = tmp / "route53-ddns"
+        key = tmp / "etc" / "route53-ddns" / "key"
+        ca = f"\toption ca_file '{ca_file}'\n" if ca_file else ""
+        self.config.write_text(textwrap.dedent(f"""\
+            package route53-ddns
+
+            config global 'global'
+            \toption enabled '1'
+            \toption endpoint '{endpoint}'
+            \toption key_file '{key}'
+            \toption connect_timeout '10'
+            \toption timeout '60'
+            """) + ca + hosts)
+        ubus = tmp / "ubus"
+        ubus.write_text(
+            "#!/bin/sh\n"
+            f'f="{tmp}/${{2#network.interface.}}.json"\n'
+            'if [ "$1" = call ] && [ "$3" = status ] && [ -f "$f" ]; then exec cat "$f"; fi\n'
+            "echo 'Command failed: Not found' >&2\nexit 4\n"
+        )
+        ubus.chmod(ubus.stat().st_mode | stat.S_IXUSR)
+        self.log_path = tmp / "log.sock"
+        self.log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.log.bind(str(self.log_path))
+        self.log.setblocking(False)
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "ROUTE53_DDNS_UBUS": str(ubus),
+            "ROUTE53_DDNS_STATE_DIR": str(tmp / "state"),
+            "ROUTE53_DDNS_SYSLOG_SOCKET": str(self.log_path),
+        }
+
+    def set_iface(self, name, status):
+        (self.dir / f"{name}.json").write_text(json.dumps(status, indent="\t"))
+
+    def run(self, *args, env=None):
+        e = dict(self.env)
+        e.update(env or {})
+        return run(self.target, "--config", str(self.config), *args, env=e)
+
+    def log_lines(self):
+        lines = []
+        while True:
+            try:
+                lines.append(self.log.recv(4096).decode(errors="replace"))
+            except BlockingIOError:
+                return lines
+
+
+def test_binary_is_static_stripped_and_for_its_cpu(target):
+    name, binary, _, machine = target
+    desc = subprocess.run(["file", "-b", str(binary)], capture_output=True, text=True, check=True).stdout
+    assert machine in desc, desc
+    assert "statically linked" in desc or "static-pie linked" in desc, desc
+    assert "stripped" in desc and "not stripped" not in desc, desc
+    headers = subprocess.run(["readelf", "-lW", str(binary)], capture_output=True, text=True).stdout
+    assert "INTERP" not in headers, "a static binary asks for no dynamic loader"
+    if name.startswith("mips"):
+        # OpenWrt's mips_24kc/mipsel_24kc have no FPU: soft-float, and no static-pie (segfaulted).
+        attrs = subprocess.run(["readelf", "-A", str(binary)], capture_output=True, text=True).stdout
+        assert "Soft float" in attrs, attrs
+        assert "EXEC" in subprocess.run(["readelf", "-h", str(binary)], capture_output=True,
+                                        text=True).stdout
+
+
+def test_version_runs_under_qemu(target):
+    out = run(target, "--version")
+    assert out.returncode == 0, out.stderr
+    assert re.search(rf"\broute53-ddns {re.escape(version())}\b", out.stdout), out.stdout
+
+
+def test_check_reads_a_sample_config_and_rejects_a_broken_one(target, tmp_path):
+    r = Router(target, tmp_path, "https://ddns.example.com", None,
+               "\nconfig host\n\toption name 'home.example.com'\n"
+               "\nconfig host\n\toption name 'nas.example.com'\n\toption ipv4 '0'\n"
+               "\toption ipv6_suffix '::1234'\n")
+    # No key yet: check says so and fails with the config/key exit code.
+    out = r.run("check")
+    assert out.returncode == 4, out.stdout + out.stderr
+    keygen = r.run("keygen")
+    assert keygen.returncode == 0, keygen.stderr
+    key_id = keygen.stdout.split()[0]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", key_id), keygen.stdout
+    pub = r.run("pubkey")
+    assert pub.returncode == 0 and pub.stdout.split()[0] == key_id
+    # ca_file unset: the system bundle is used; point it at a real PEM so the check is about us.
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text(_some_ca_pem())
+    r.config.write_text(r.config.read_text().replace(
+        "config host", f"\toption ca_file '{bundle}'\n\nconfig host", 1))
+    out = r.run("check")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"key: {key_id}" in out.stdout
+    assert "host home.example.com: ipv4 on, ipv6 on" in out.stdout
+    assert "host nas.example.com: ipv4 off, ipv6 on (LAN host, suffix ::1234)" in out.stdout
+    assert "config ok: 2 host(s), endpoint https://ddns.example.com" in out.stdout
+
+    r.config.write_text(r.config.read_text().replace("https://ddns.example.com", "ftp://x"))
+    bad = r.run("check")
+    assert bad.returncode == 4, bad.stdout + bad.stderr
+    assert "endpoint" in bad.stdout + bad.stderr
+
+
+def _some_ca_pem():
+    from stack import make_ca  # the system-test CA maker (tests/system/stack.py)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        ca, _, _ = make_ca(Path(d))
+        return ca.read_text()
+
+
+def test_signed_https_update_changes_the_records(target, stack, tmp_path):
+    name = stack.new_name(f"static-{target[0]}")
+    r = Router(target, tmp_path, stack.https_url, stack.ca_file,
+               f"\nconfig host\n\toption name '{name}'\n")
+    # A documentation-range WAN address: not behind NAT, so the router publishes it as it is.
+    r.set_iface("wan", iface(v4="192.0.2.77"))
+    r.set_iface("wan6", iface(v6="2001:db8:77::1"))
+    keygen = r.run("keygen")
+    assert keygen.returncode == 0, keygen.stderr
+    key_id = keygen.stdout.split()[0]
+    stack.register_key(key_id, [name])
+    assert stack.records(name)["A"] == []
+
+    out = r.run("update", "--interface", "wan", env={"ACTION": "ifup", "INTERFACE": "wan"})
+    assert out.returncode == 0, out.stdout + out.stderr + "\n".join(r.log_lines())
+    rec = stack.records(name)
+    assert rec["A"] == ["192.0.2.77"]
+    assert rec["AAAA"] == ["2001:db8:77::1"]
+
+    st = r.run("status", "--json")
+    assert st.returncode == 0, st.stderr
+    h = json.loads(st.stdout)["hosts"][0]
+    assert (h["name"], h["ipv4"], h["ipv6"], h["result"]) == (name, "192.0.2.77", "2001:db8:77::1",
+                                                              "updated")
+    assert h["request_id"]
+    assert any(h["request_id"] in line for line in r.log_lines())
+
+    # Nothing changed: no request at all (exit 3); a new lease: one more update.
+    assert r.run("update", "--interface", "wan").returncode == 3
+    r.set_iface("wan", iface(v4="192.0.2.78"))
+    again = r.run("update", "--interface", "wan")
+    assert again.returncode == 0, again.stderr
+    assert stack.records(name)["A"] == ["192.0.2.78"]
+    r.log.close()
+
+
+def test_mipsel_size_stays_within_5_percent_of_the_baseline(built):
+    """bench/size-baseline records the mipsel size; growing > 5 % over it fails here.
+
+    After a deliberate growth (or a saving), record the new size: bench/size-check.sh --record.
+    """
+    if "mipsel" not in built:
+        pytest.skip("mipsel not among R53_STATIC_TARGETS")
+    recorded = None
+    for line in BASELINE.read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] == TARGETS["mipsel"][0]:
+            recorded = int(parts[1])
+    assert recorded, f"no {TARGETS['mipsel'][0]} line in {BASELINE}"
+    size = built["mipsel"].stat().st_size
+    limit = recorded * 105 // 100
+    assert size <= limit, (
+        f"mipsel binary is {size} B, more than 5 % over the recorded {recorded} B (limit {limit}); "
+        "find what grew with bench/size-levers.sh / cargo bloat, or record a deliberate growth "
+        "with bench/size-check.sh --record"
+    )
