@@ -221,6 +221,11 @@ impl Transport {
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.timeout))
             .max_idle_connections(0)
+            // One small request and answer: ureq's 128 KiB default buffers would be most
+            // of the process's memory.
+            .max_response_header_size(16 * 1024)
+            .input_buffer_size(16 * 1024)
+            .output_buffer_size(8 * 1024)
             .user_agent(concat!("route53-ddns/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
