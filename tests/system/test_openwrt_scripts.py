@@ -19,6 +19,8 @@ and check.
 
 import json
 import os
+import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -418,3 +420,65 @@ def test_default_config_matches_the_schema(binary):
     for k, v in seen.items():
         assert k in defaults, f"{k} is not in the schema"
         assert v == defaults[k], f"{k}: config says {v!r}, schema default {defaults[k]!r}"
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def _iface(up_v4=None, v6=None):
+    return {
+        "up": True, "pending": False, "available": True, "autostart": True, "dynamic": False,
+        "uptime": 42, "l3_device": "eth1", "proto": "dhcp" if up_v4 else "dhcpv6", "device": "eth1",
+        "ipv4-address": [{"address": up_v4, "mask": 24}] if up_v4 else [],
+        "ipv6-address": [{"address": v6, "mask": 128, "preferred": 3600, "valid": 7200}] if v6 else [],
+        "ipv6-prefix": [], "ipv6-prefix-assignment": [], "route": [], "dns-server": [],
+        "dns-search": [], "neighbors": [], "inactive": {}, "data": {},
+    }
+
+
+def test_install_register_enable_and_the_next_ifup_publishes(stack, name, tmp_path, ipk, binary):
+    """What the router owner does (issue: "install the ipk, see the key in syslog, and get
+    updates on the next ifup"), against the real Lambda (moto as Route53) over HTTPS."""
+    root = Root.create(tmp_path / "root", ipk, binary=binary)
+    root.listen_syslog()
+    try:
+        # opkg install: default_postinst runs the package's uci-defaults file
+        assert first_boot(root).stdout.strip() == "rc=0"
+        logged = [m for m in root.syslog() if "router public key:" in m]
+        assert len(logged) == 1, logged
+        key_id = re.search(r"router public key: (\S+)", logged[0]).group(1)
+        assert key_id == pubkey(root)
+        stack.register_key(key_id, [name])
+
+        # the owner configures and enables it
+        shutil.copy2(stack.ca_file, root.file(f"/etc/{PKG}/ca.pem"))
+        root.set_options(enabled="1", endpoint=stack.https_url, ca_file=f"/etc/{PKG}/ca.pem")
+        cfg = root.file(f"/etc/config/{PKG}")
+        cfg.write_text(cfg.read_text() + f"\nconfig host\n\toption name '{name}'\n")
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        check = root.run([f"/usr/sbin/{PKG}", "check"], env)
+        assert check.returncode == 0, check.stdout + check.stderr
+
+        # netifd brings the WAN up
+        shutil.copy2(Path(__file__).resolve().parents[1] / "openwrt" / "ubus", root.file("/bin/ubus"))
+        netifd = root.file("/tmp/netifd")
+        netifd.mkdir()
+        (netifd / "wan.json").write_text(json.dumps(_iface(up_v4="192.0.2.10")))
+        (netifd / "wan6.json").write_text(json.dumps(_iface(v6="2001:db8:1::10")))
+        assert stack.records(name)["A"] == []
+        reaped = hotplug(root, hotplug_env("ifup", "wan", "eth1"))
+        assert reaped.returned() == 0
+        reaped.all_exited()  # the detached update has finished
+        rec = stack.records(name)
+        assert rec["A"] == ["192.0.2.10"], (rec, root.syslog())
+        assert rec["AAAA"] == ["2001:db8:1::10"]
+        assert any(PKG in m for m in root.syslog())  # the run logged to syslog
+
+        # wan6 comes up a moment later: nothing changed, nothing is sent
+        changes = stack.change_count()
+        reaped = hotplug(root, hotplug_env("ifup", "wan6", "eth1"))
+        assert reaped.returned() == 0
+        reaped.all_exited()
+        assert stack.change_count() == changes
+    finally:
+        root.cleanup()
