@@ -508,3 +508,23 @@ pub fn apply_error(inv: &Invocation, e: ApplyError, observed: Option<IpAddr>) ->
         ApplyError::Aws(e) => aws_error(inv, e, observed, "Route53"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use route53_ddns_protocol::SignedHeaders;
+
+    /// The worked example of docs/protocol.md §1 (RFC 8032 test-1 key).
+    #[test]
+    fn worked_example_in_the_docs_verifies() {
+        let body = br#"{"hosts":[{"name":"home.example.com","ipv4":"auto","ipv6":"2001:db8::1"}]}"#;
+        assert_eq!(body.len(), 74);
+        let h = SignedHeaders::parse(
+            Some("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"),
+            Some("1764115200000"),
+            Some("OjvLyg3DptwcvLFP9EKjuyph3MtYoGRZNPw9wcrr_0h90N9vABePwMW7dnippydi9RT2QeExXCOpfC7Y-kOYCw"),
+        )
+        .expect("canonical headers");
+        assert_eq!(h.verify("POST", "/v1/update", body), Ok(()));
+        assert!(h.verify("POST", "/v1/update", &body[1..]).is_err());
+    }
+}
