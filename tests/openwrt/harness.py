@@ -215,6 +215,11 @@ class Root:
         data = read_ipk(ipk).data_tar_gz
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as t:
             t.extractall(p, filter="fully_trusted")
+        # The package's dependency ca-bundle: OpenWrt's /etc/ssl/certs/ca-certificates.crt.
+        bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+        assert bundle.is_file(), "Debian's ca-certificates is not installed"
+        (p / "etc" / "ssl" / "certs").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(bundle, p / "etc" / "ssl" / "certs" / "ca-certificates.crt")
         # Stand-ins for what Debian does not have.
         shutil.copy2(HERE / "uci", p / "sbin" / "uci")
         shutil.copy2(HERE / "hotplug-call", p / "sbin" / "hotplug-call")
