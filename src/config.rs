@@ -237,6 +237,7 @@ pub struct Endpoint {
     /// `https://host[:port]`, without a trailing slash.
     pub base: String,
     pub host: String,
+    pub port: u16,
     pub https: bool,
 }
 
@@ -303,19 +304,20 @@ pub fn parse_endpoint(s: &str, allow_http: bool) -> Result<Endpoint, String> {
     if authority.contains('@') {
         return Err("the endpoint must not contain credentials".into());
     }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
+    let default_port = if https { 443 } else { 80 };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let Some((addr, port)) = v6.split_once(']') else {
             return Err("unbalanced [ in the endpoint".into());
         };
-        check_port(port.strip_prefix(':'), port.is_empty())?;
-        addr.to_owned()
+        let port = check_port(port.strip_prefix(':'), port.is_empty())?;
+        (addr.to_owned(), port.unwrap_or(default_port))
     } else {
         let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
         };
-        check_port(port, port.is_none())?;
-        host.to_owned()
+        let port = check_port(port, port.is_none())?;
+        (host.to_owned(), port.unwrap_or(default_port))
     };
     if host.is_empty()
         || !host
@@ -327,14 +329,15 @@ pub fn parse_endpoint(s: &str, allow_http: bool) -> Result<Endpoint, String> {
     Ok(Endpoint {
         base: format!("{}://{authority}", if https { "https" } else { "http" }),
         host: host.to_ascii_lowercase(),
+        port,
         https,
     })
 }
 
-fn check_port(port: Option<&str>, absent_ok: bool) -> Result<(), String> {
-    match port {
-        None if absent_ok => Ok(()),
-        Some(p) if p.parse::<u16>().is_ok_and(|n| n > 0) => Ok(()),
+fn check_port(port: Option<&str>, absent_ok: bool) -> Result<Option<u16>, String> {
+    match port.map(|p| p.parse::<u16>()) {
+        None if absent_ok => Ok(None),
+        Some(Ok(n)) if n > 0 => Ok(Some(n)),
         _ => Err("the endpoint's port is not a number from 1 to 65535".into()),
     }
 }
