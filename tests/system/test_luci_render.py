@@ -97,6 +97,13 @@ def test_double_nat_warning(render) -> None:
     assert "bridge mode" in f["nat_warnings"][0]
 
 
+def test_cgnat_warning_before_the_endpoint_has_answered(render) -> None:
+    """The router knows its WAN address is CGNAT before any answer: no "?" for the public one."""
+    st = status([host("home.example.com", wan_ipv4="100.64.12.34", nat="cgnat", result="error")])
+    f = render("status", rpc_for(st))
+    assert "100.64.12.34" in f["nat_warnings"][0] and "?" not in f["nat_warnings"][0]
+
+
 def test_no_nat_warning_on_a_public_wan(render) -> None:
     st = status([host("home.example.com", ipv4="203.0.113.9", observed="203.0.113.9", wan_ipv4="203.0.113.9",
                       nat="none", result="unchanged", time=1764130000)])

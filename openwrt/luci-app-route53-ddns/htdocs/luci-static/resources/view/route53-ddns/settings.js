@@ -300,9 +300,10 @@ return view.extend({
 		o.validate = optional((v) => checkUint('timeout', v));
 
 		o = s.taboption('advanced', form.Value, 'ca_file', _('CA certificate file'),
-			_('A PEM file of certificate authorities to trust for the endpoint instead of the built-in ' +
-			  'ones. Leave empty for a public endpoint such as a Lambda function URL.'));
-		o.placeholder = _('built-in trust store');
+			_('A PEM file of certificate authorities to trust for the endpoint instead of the system ' +
+			  'bundle /etc/ssl/certs/ca-certificates.crt (package ca-bundle). Leave empty for a public ' +
+			  'endpoint such as a Lambda function URL.'));
+		o.placeholder = '/etc/ssl/certs/ca-certificates.crt';
 		o.validate = optional(checkPath);
 
 		s = m.section(form.TableSection, 'host', _('Host names'),

@@ -145,18 +145,23 @@ function resultBadge(host) {
 }
 
 function natWarning(host) {
+	const wan = host.wan_ipv4 || '?';
+	const seen = host.observed;
+
 	if (host.nat == 'cgnat')
 		return E('div', { 'class': 'alert-message warning r53-nat' }, [
 			E('strong', [ _('Carrier-grade NAT (CGNAT) detected.') ]), ' ',
-			_('Your router\'s WAN address %s is in the shared range 100.64.0.0/10: the public address %s belongs to your provider\'s NAT and is shared with other customers. The A record will point there, but connections to it will not reach this router. Use IPv6 (AAAA) instead, or ask your provider for a public IPv4 address.')
-				.format(host.wan_ipv4 || '?', host.observed || '?')
+			seen
+				? _('Your router\'s WAN address %s is in the shared range 100.64.0.0/10: the public address %s belongs to your provider\'s NAT and is shared with other customers. The A record will point there, but connections to it will not reach this router. Use IPv6 (AAAA) instead, or ask your provider for a public IPv4 address.').format(wan, seen)
+				: _('Your router\'s WAN address %s is in the shared range 100.64.0.0/10: your public IPv4 address belongs to your provider\'s NAT and is shared with other customers, so connections to it will not reach this router. Use IPv6 (AAAA) instead, or ask your provider for a public IPv4 address.').format(wan)
 		]);
 
 	if (host.nat == 'nat')
 		return E('div', { 'class': 'alert-message warning r53-nat' }, [
 			E('strong', [ _('Double NAT detected.') ]), ' ',
-			_('Your router\'s WAN address %s is private, so another router or modem sits in front of it and owns the public address %s. Forward the ports on that device or switch it to bridge mode, otherwise connections to the published address will not reach this router.')
-				.format(host.wan_ipv4 || '?', host.observed || '?')
+			seen
+				? _('Your router\'s WAN address %s is private, so another router or modem sits in front of it and owns the public address %s. Forward the ports on that device or switch it to bridge mode, otherwise connections to the published address will not reach this router.').format(wan, seen)
+				: _('Your router\'s WAN address %s is private, so another router or modem sits in front of it and owns the public address. Forward the ports on that device or switch it to bridge mode, otherwise connections to the published address will not reach this router.').format(wan)
 		]);
 
 	return '';
@@ -226,7 +231,7 @@ function renderHosts(st, now) {
 			]),
 			cell(titles[4], [
 				natWarning(h),
-				h.diagnosis ? E('div', { 'class': 'r53-diagnosis' }, [ h.diagnosis ]) : '',
+				h.diagnosis ? E('div', { 'class': 'r53-diagnosis' + (h.nat == 'cgnat' || h.nat == 'nat' ? ' r53-muted' : '') }, [ h.diagnosis ]) : '',
 				errorBlock(h)
 			])
 		]));
