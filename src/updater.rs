@@ -86,7 +86,11 @@ pub fn needs_update(plan: &HostPlan, st: &HostState, now: u64, force_interval_s:
     let Some(confirmed) = st.confirmed else {
         return true;
     };
-    if st.result.as_deref() == Some("error") || now.saturating_sub(confirmed) >= force_interval_s {
+    // A confirmation "in the future" means the clock was wrong then (or is now): resend.
+    if st.result.as_deref() == Some("error")
+        || confirmed > now
+        || now - confirmed >= force_interval_s
+    {
         return true;
     }
     let v4 = spec_text(&plan.ipv4);

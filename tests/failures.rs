@@ -464,3 +464,31 @@ fn auto_requests_connect_over_ipv4() {
     assert_eq!(run(&s, &mut clock, false, &moved), Exit::Ok);
     assert_eq!(server.count(), 2);
 }
+
+#[test]
+fn unchanged_addresses_are_sent_again_once_the_force_interval_passed() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |_, _| {
+        json(
+            200,
+            &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
+        )
+    });
+    let s = setup(server.port, &pki.ca_pem, "\toption force_interval '2'\n");
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
+    clock.slept += Duration::from_secs(3600);
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Nothing
+    );
+    assert_eq!(server.count(), 1);
+    clock.slept += Duration::from_secs(3601);
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
+    assert_eq!(server.count(), 2);
+    // A clock that went backwards (confirmation in the future) also resends.
+    let mut past = FakeClock::new();
+    past.base -= Duration::from_secs(86_400);
+    assert_eq!(run(&s, &mut past, false, &plan_v4("192.0.2.1")), Exit::Ok);
+    assert_eq!(server.count(), 3);
+}

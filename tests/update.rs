@@ -289,3 +289,27 @@ fn syslog_lines_carry_ident_ids_and_never_the_key() {
         .as_str()
         .is_some_and(|d| d.contains("carrier-grade NAT")));
 }
+
+#[test]
+fn without_ubus_the_kernel_addresses_are_read() {
+    let pki = pki(&["localhost"]);
+    let server = echo_server(&pki, Duration::ZERO);
+    let r = Router::new(server.port, &pki.ca_pem);
+    // Not OpenWrt: no ubus. The interface names are then kernel devices; `lo` has no
+    // publishable address, so nothing is sent and the run says so.
+    let cfg = std::fs::read_to_string(&r.config).expect("config")
+        + "\nconfig global 'global'\n\toption ipv4_interface 'lo'\n\toption ipv6_interface 'lo'\n\toption lan_interface 'lo'\n";
+    std::fs::write(&r.config, cfg).expect("write");
+    let out = r
+        .cmd(&["update"])
+        .env("ROUTE53_DDNS_UBUS", r.dir.join("no-such-ubus"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.count(), 0);
+}

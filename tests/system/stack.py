@@ -263,6 +263,7 @@ class R53Proxy:
         self.calls = 0
         self.fail_next = 0
         self.fail_code = "Throttling"
+        self.fail_changes_only = False
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -276,12 +277,14 @@ class R53Proxy:
                 is_change = self.command == "POST" and self.path.rstrip("/").endswith("/rrset")
                 with proxy.lock:
                     proxy.calls += 1
-                    fail = proxy.fail_next > 0
+                    fail = proxy.fail_next > 0 and (is_change or not proxy.fail_changes_only)
                     if fail:
                         proxy.fail_next -= 1
                     code = proxy.fail_code
                 if fail:
-                    msg = "Rate exceeded" if code == "Throttling" else "The request was rejected"
+                    msg = {"Throttling": "Rate exceeded",
+                           "InvalidChangeBatch": "[Tried to delete resource record set but it was not found]",
+                           }.get(code, "The request was rejected")
                     out = (
                         '<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/'
                         f'doc/2013-04-01/"><Error><Type>Sender</Type><Code>{code}</Code><Message>'
@@ -332,7 +335,7 @@ class Stack:
     records(name)         {"A": [...], "AAAA": [...], "TTL": int|None, "TXT": [...]} via boto3
     stamp(name)           the TXT value of _r53ddns.<name>, or None
     change_count()        ChangeResourceRecordSets calls that reached moto so far
-    throttle(n, code)     make the next n Route53 calls fail with `code`
+    throttle(n, code, changes_only=False)  make the next n Route53 calls fail with `code`
     new_name()            a fresh host name in the zone
     post_update(signer, body, time_ms=None, url=None) -> Reply
     lambda_log()          the Lambda's stdout/stderr so far
@@ -483,10 +486,12 @@ class Stack:
         with self.proxy.lock:
             return self.proxy.changes
 
-    def throttle(self, n: int, code: str = "Throttling"):
+    def throttle(self, n: int, code: str = "Throttling", changes_only: bool = False):
+        """The next n Route53 calls (or only ChangeResourceRecordSets calls) fail with `code`."""
         with self.proxy.lock:
             self.proxy.fail_next = n
             self.proxy.fail_code = code
+            self.proxy.fail_changes_only = changes_only
 
     def set_records(self, name: str, rtype: str, values: list, ttl=60):
         self.r53.change_resource_record_sets(

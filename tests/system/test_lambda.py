@@ -278,6 +278,30 @@ def test_route53_that_keeps_refusing_gives_retry_after(stack, registered, name, 
     assert stack.records(name) == EMPTY
 
 
+def test_a_conflicting_writer_makes_the_lambda_read_again(stack, registered, name):
+    """Route53 refuses a batch whose stamp DELETE no longer matches (another writer won the
+    race); the Lambda re-reads and decides again. moto cannot race, so the stand-in refuses
+    the first change the way Route53 would (InvalidChangeBatch)."""
+    count = stack.change_count()
+    stack.throttle(1, "InvalidChangeBatch", changes_only=True)
+    try:
+        r = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "192.0.2.52"}]})
+    finally:
+        stack.throttle(0)
+    assert r.status == 200 and r.json()["result"] == "updated", r
+    assert stack.change_count() == count + 1
+    assert stack.records(name)["A"] == ["192.0.2.52"]
+    # Refused twice in a row: a server-side fault (500), nothing written.
+    stack.throttle(2, "InvalidChangeBatch", changes_only=True)
+    try:
+        r = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "192.0.2.53"}]},
+                              time_ms=now_ms() + 5)
+    finally:
+        stack.throttle(0)
+    assert r.status == 500 and r.json()["error"] == "internal", r
+    assert stack.records(name)["A"] == ["192.0.2.52"]
+
+
 def test_wrong_paths_and_methods(stack, registered):
     r = http_request(stack.http_url + "/v1/update", "GET")
     assert r.status == 405 and r.json()["error"] == "method_not_allowed", r
