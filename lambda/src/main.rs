@@ -45,8 +45,19 @@ fn invoke(
         request_id: event.context.request_id.clone(),
         ..Default::default()
     };
-    let response = match (cfg, event.payload.into_request()) {
-        (Ok(cfg), Ok(req)) => {
+    let request = match cfg {
+        Err(e) => Err((
+            ErrorCode::Internal,
+            format!("the function is misconfigured: {e}"),
+        )),
+        Ok(cfg) => event
+            .payload
+            .into_request()
+            .map(|req| (cfg, req))
+            .map_err(|why| (ErrorCode::Malformed, why.to_string())),
+    };
+    let response = match request {
+        Ok((cfg, req)) => {
             log.method = req.method.clone();
             log.path = req.path.clone();
             let inv = handler::Invocation {
@@ -58,15 +69,7 @@ fn invoke(
             log.budget_ms = inv.budget.remaining().as_millis() as u64;
             handler::handle(&inv, &req, &mut log)
         }
-        (cfg, req) => {
-            let (code, message) = match (cfg, req) {
-                (Err(e), _) => (
-                    ErrorCode::Internal,
-                    format!("the function is misconfigured: {e}"),
-                ),
-                (_, Err(why)) => (ErrorCode::Malformed, why.to_string()),
-                (Ok(_), Ok(_)) => (ErrorCode::Internal, "unreachable".to_string()),
-            };
+        Err((code, message)) => {
             log.fail(code, &message);
             event::Response::json(
                 code.status(),
@@ -92,8 +95,8 @@ async fn main() -> Result<(), Error> {
     let cfg = config::Config::from_env();
     if let Err(e) = &cfg {
         eprintln!(
-            "{{\"level\":\"error\",\"message\":\"configuration: {}\"}}",
-            e.replace('"', "'")
+            "{}",
+            serde_json::json!({"level": "error", "message": format!("configuration: {e}")})
         );
     }
     let cfg = &cfg;
