@@ -34,17 +34,21 @@ PKG = "route53-ddns"
 HOTPLUG_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def build_static_x86_64() -> Path:
-    """The static x86_64 musl binary (scripts/build-static.sh: cargo makes it a no-op
-    when the sources did not change)."""
+def build_static(*targets: str) -> None:
+    """Static musl binaries into dist/bin/<target>/ (scripts/build-static.sh: cargo makes
+    it a no-op when the sources did not change)."""
     r = subprocess.run(
-        [str(REPO / "scripts" / "build-static.sh"), X86_64],
+        [str(REPO / "scripts" / "build-static.sh"), *targets],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     assert r.returncode == 0, f"build-static.sh failed:\n{r.stdout[-4000:]}"
+
+
+def build_static_x86_64() -> Path:
+    build_static(X86_64)
     path = REPO / "dist" / "bin" / X86_64 / PKG
     assert path.is_file(), path
     return path
