@@ -30,6 +30,8 @@
 #   --no-apk          never make .apk files
 # Environment: SOURCE_DATE_EPOCH (default: time of the last git commit).
 set -euo pipefail
+# Literal $... in single quotes is intended throughout (make syntax, maintainer scripts).
+# shellcheck disable=SC2016
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PKGDIR="$ROOT/openwrt/route53-ddns"
@@ -174,6 +176,7 @@ fi
 elf_machine() { # file -> "class endian machine" from the ELF header
   local h
   h="$(od -An -tx1 -N20 -v "$1" | tr -s ' \n' ' ')"
+  # shellcheck disable=SC2086 # split the hex bytes into $1..$20
   set -- $h
   [ "$1 $2 $3 $4" = "7f 45 4c 46" ] || { echo none; return; }
   local class="$5" data="$6" m
@@ -369,7 +372,7 @@ for pair in "${pairs[@]}"; do
   fi
   check_binary "$bin" "$target"
   say "$label <- $target"
-  rm -rf "$WORK/$label"
+  rm -rf "${WORK:?}/$label"
   stage "$WORK/$label/data" "$bin"
   made+=("$(make_ipk "$label" "$WORK/$label/data" "$WORK/$label")")
   if [ -n "$APK" ]; then

@@ -376,7 +376,7 @@ return view.extend({
 				'.r53 .r53-muted{opacity:.7;font-size:90%}',
 				'.r53 code{overflow-wrap:break-word}',
 				'.r53 .r53-keyid{overflow-wrap:anywhere}',
-				'.r53 .r53-provision{white-space:pre-wrap;word-break:break-all;max-width:100%;overflow-x:auto}',
+				'.r53 .r53-provision{white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%;overflow-x:auto}',
 				'.r53 .r53-copyrow{display:flex;flex-wrap:wrap;gap:.5em;align-items:center}',
 				'.r53 .r53-error{margin-top:.3em}',
 				'.r53 .r53-advice{margin:.2em 0}',
