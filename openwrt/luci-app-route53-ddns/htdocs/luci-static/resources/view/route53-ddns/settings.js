@@ -243,8 +243,8 @@ return view.extend({
 		o.rmempty = false;
 
 		o = s.taboption('general', form.Value, 'endpoint', _('Endpoint URL'),
-			_('The HTTPS address of your route53-ddns endpoint (the Lambda function URL or the API ' +
-			  'gateway in front of it). Plain http:// is refused: the request would reveal your addresses.'));
+			_('The base HTTPS URL of your route53-ddns endpoint as the deployment printed it (the Lambda ' +
+			  'function URL or your API domain), without a path. Plain http:// is refused.'));
 		o.placeholder = 'https://abcdefghij.lambda-url.eu-west-1.on.aws/';
 		o.rmempty = false;
 		o.validate = required(checkHttpsUrl);
