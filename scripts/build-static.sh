@@ -98,7 +98,8 @@ export PATH="$(dirname "$CARGO"):$PATH"
 export RUSTC_BOOTSTRAP=1
 
 # objcopy that knows MIPS (Debian's plain binutils only knows x86): drops the .pdr section below.
-if [[ " ${targets[*]} " == *" mips"* ]] && ! objcopy --info 2>/dev/null | grep -q mips; then
+objcopy_knows_mips() { local info; info="$(objcopy --info 2>/dev/null || true)"; [[ "$info" == *mips* ]]; }
+if [[ " ${targets[*]} " == *" mips"* ]] && ! objcopy_knows_mips; then
   apt_install binutils-multiarch
 fi
 
