@@ -1,13 +1,18 @@
 //! What the last runs did, on tmpfs (`/var/run/route53-ddns`, or `ROUTE53_DDNS_STATE_DIR`):
 //! one JSON file per host plus `run.json`, each replaced atomically (temp file + rename).
+//!
+//! Each file is one flat JSON object of strings (`{"ipv4":"192.0.2.1","time":"1764…"}`):
+//! read and written through one string map instead of a derived deserializer per struct,
+//! which keeps ~20 KB out of the binary.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// An error as recorded for `status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorInfo {
     pub code: String,
     pub message: String,
@@ -16,8 +21,7 @@ pub struct ErrorInfo {
 }
 
 /// Per host: the last published addresses and the last result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostState {
     pub name: String,
     /// Last published A / AAAA (what the server reported after the last success).
@@ -41,8 +45,7 @@ pub struct HostState {
 }
 
 /// Shared between hosts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunState {
     pub last_run: Option<u64>,
     /// Set after a permanent refusal: config fingerprint + key id it happened with.
@@ -50,6 +53,106 @@ pub struct RunState {
     pub blocked_error: Option<ErrorInfo>,
     /// Unix seconds before which the endpoint asked not to be called (429).
     pub retry_not_before: Option<u64>,
+}
+
+type Map = BTreeMap<String, String>;
+
+fn put(m: &mut Map, k: &str, v: &Option<String>) {
+    if let Some(v) = v {
+        m.insert(k.to_owned(), v.clone());
+    }
+}
+
+fn put_n(m: &mut Map, k: &str, v: Option<u64>) {
+    if let Some(v) = v {
+        m.insert(k.to_owned(), v.to_string());
+    }
+}
+
+fn put_err(m: &mut Map, prefix: &str, e: &Option<ErrorInfo>) {
+    if let Some(e) = e {
+        m.insert(format!("{prefix}code"), e.code.clone());
+        m.insert(format!("{prefix}message"), e.message.clone());
+        m.insert(format!("{prefix}advice"), e.advice.clone());
+        m.insert(
+            format!("{prefix}permanent"),
+            if e.permanent { "1" } else { "0" }.into(),
+        );
+    }
+}
+
+fn get_n(m: &Map, k: &str) -> Option<u64> {
+    m.get(k).and_then(|v| v.parse().ok())
+}
+
+fn get_err(m: &mut Map, prefix: &str) -> Option<ErrorInfo> {
+    let code = m.remove(&format!("{prefix}code"))?;
+    Some(ErrorInfo {
+        code,
+        message: m.remove(&format!("{prefix}message")).unwrap_or_default(),
+        advice: m.remove(&format!("{prefix}advice")).unwrap_or_default(),
+        permanent: m.get(&format!("{prefix}permanent")).map(String::as_str) == Some("1"),
+    })
+}
+
+impl HostState {
+    fn to_map(&self) -> Map {
+        let mut m = Map::new();
+        m.insert("name".into(), self.name.clone());
+        put(&mut m, "ipv4", &self.ipv4);
+        put(&mut m, "ipv6", &self.ipv6);
+        put(&mut m, "result", &self.result);
+        put_n(&mut m, "time", self.time);
+        put(&mut m, "request_id", &self.request_id);
+        put(&mut m, "observed", &self.observed);
+        put(&mut m, "wan_ipv4", &self.wan_ipv4);
+        put(&mut m, "nat", &self.nat);
+        put(&mut m, "diagnosis", &self.diagnosis);
+        put_err(&mut m, "error_", &self.error);
+        put_n(&mut m, "confirmed", self.confirmed);
+        put(&mut m, "sent_ipv4", &self.sent_ipv4);
+        put(&mut m, "sent_ipv6", &self.sent_ipv6);
+        m
+    }
+
+    fn from_map(mut m: Map) -> HostState {
+        HostState {
+            error: get_err(&mut m, "error_"),
+            time: get_n(&m, "time"),
+            confirmed: get_n(&m, "confirmed"),
+            name: m.remove("name").unwrap_or_default(),
+            ipv4: m.remove("ipv4"),
+            ipv6: m.remove("ipv6"),
+            result: m.remove("result"),
+            request_id: m.remove("request_id"),
+            observed: m.remove("observed"),
+            wan_ipv4: m.remove("wan_ipv4"),
+            nat: m.remove("nat"),
+            diagnosis: m.remove("diagnosis"),
+            sent_ipv4: m.remove("sent_ipv4"),
+            sent_ipv6: m.remove("sent_ipv6"),
+        }
+    }
+}
+
+impl RunState {
+    fn to_map(&self) -> Map {
+        let mut m = Map::new();
+        put_n(&mut m, "last_run", self.last_run);
+        put(&mut m, "blocked_fingerprint", &self.blocked_fingerprint);
+        put_err(&mut m, "blocked_", &self.blocked_error);
+        put_n(&mut m, "retry_not_before", self.retry_not_before);
+        m
+    }
+
+    fn from_map(mut m: Map) -> RunState {
+        RunState {
+            last_run: get_n(&m, "last_run"),
+            retry_not_before: get_n(&m, "retry_not_before"),
+            blocked_error: get_err(&mut m, "blocked_"),
+            blocked_fingerprint: m.remove("blocked_fingerprint"),
+        }
+    }
 }
 
 pub fn state_dir() -> PathBuf {
@@ -103,36 +206,36 @@ impl Store {
         fs::create_dir_all(&self.dir)
     }
 
-    fn read<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> T {
+    fn read(path: &Path) -> Map {
         match fs::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 log::warn!("ignoring unreadable state {}: {e}", path.display());
-                T::default()
+                Map::new()
             }),
-            Err(_) => T::default(),
+            Err(_) => Map::new(),
         }
     }
 
-    fn write<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-        let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    fn write(path: &Path, m: &Map) -> io::Result<()> {
+        let bytes = serde_json::to_vec(m).map_err(io::Error::other)?;
         write_atomic(path, &bytes)
     }
 
     pub fn host(&self, name: &str) -> HostState {
-        let mut h: HostState = Self::read(&host_file(&self.dir, name));
+        let mut h = HostState::from_map(Self::read(&host_file(&self.dir, name)));
         h.name = name.to_owned();
         h
     }
 
     pub fn save_host(&self, h: &HostState) -> io::Result<()> {
-        Self::write(&host_file(&self.dir, &h.name), h)
+        Self::write(&host_file(&self.dir, &h.name), &h.to_map())
     }
 
     pub fn run(&self) -> RunState {
-        Self::read(&self.dir.join("run.json"))
+        RunState::from_map(Self::read(&self.dir.join("run.json")))
     }
 
     pub fn save_run(&self, r: &RunState) -> io::Result<()> {
-        Self::write(&self.dir.join("run.json"), r)
+        Self::write(&self.dir.join("run.json"), &r.to_map())
     }
 }
