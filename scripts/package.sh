@@ -33,6 +33,10 @@ set -euo pipefail
 # Literal $... in single quotes is intended throughout (make syntax, maintainer scripts).
 # shellcheck disable=SC2016
 
+# Modes in the packages must not depend on the caller's umask (a 0700 "./" entry would
+# make opkg tighten / on the router).
+umask 022
+
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PKGDIR="$ROOT/openwrt/route53-ddns"
 MAKEFILE="$PKGDIR/Makefile"
@@ -209,6 +213,7 @@ check_binary() { # file target
 stage() { # destdir binary
   local dest="$1" bin="$2" line cmd a b mode
   mkdir -p "$dest"
+  chmod 0755 "$dest"
   while IFS= read -r line; do
     line="${line#"${line%%[![:space:]]*}"}"
     [ -n "$line" ] || continue
@@ -276,6 +281,7 @@ default_prerm $0 $@'
 make_ipk() { # label stagedir workdir -> path
   local arch="$1" data="$2" work="$3" ctrl="$3/CONTROL" outer="$3/outer" size f
   mkdir -p "$ctrl" "$outer"
+  chmod 0755 "$ctrl" "$outer"
   tar_gz "$data" "$outer/data.tar.gz"
   size="$(zcat "$outer/data.tar.gz" | wc -c)"
   control_file "$arch" "$size" >"$ctrl/control"

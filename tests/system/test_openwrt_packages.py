@@ -90,9 +90,14 @@ RUN_WITH = {
 
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory):
+    """The default set of packages, made under a tight umask (modes must not follow it)."""
     build_static(X86_64, "mipsel-unknown-linux-musl", "armv7-unknown-linux-musleabihf")
     out = tmp_path_factory.mktemp("packages")
-    r = make_packages(out, "--no-apk", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    old = os.umask(0o077)
+    try:
+        r = make_packages(out, "--no-apk", env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    finally:
+        os.umask(old)
     assert r.returncode == 0, r.stderr
     ipks = sorted(out.glob("*.ipk"))
     labels = {label_of(p) for p in ipks}
@@ -127,6 +132,7 @@ def test_paths_modes_and_owners(packages):
         assert files == want_files, label
         dirs = {n: stat.S_IMODE(m.mode) for n, m in ipk.data.items() if m.isdir()}
         assert dirs.pop(f"./etc/{PKG}") == 0o700  # the key's directory
+        assert dirs["."] == 0o755  # opkg would apply the mode of "./" to / on the router
         assert set(dirs.values()) == {0o755}
         assert {"./etc/hotplug.d/iface", "./lib/upgrade/keep.d", "./usr/sbin"} <= set(dirs)
         assert all(m.uid == 0 and m.gid == 0 for m in ipk.data.values())
