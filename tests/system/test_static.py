@@ -246,6 +246,28 @@ def test_signed_https_update_changes_the_records(target, stack, tmp_path):
     r.log.close()
 
 
+def test_an_untrusted_certificate_is_refused_with_its_reason(target, stack, tmp_path):
+    """The size flags (-Zfmt-debug=shallow) must keep rustls' reason in the message users see."""
+    name = stack.new_name(f"static-tls-{target[0]}")
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_text(_some_ca_pem())
+    r = Router(target, tmp_path, stack.https_url, other_ca, f"\nconfig host\n\toption name '{name}'\n")
+    r.set_iface("wan", iface(v4="192.0.2.79"))
+    keygen = r.run("keygen")
+    assert keygen.returncode == 0, keygen.stderr
+    stack.register_key(keygen.stdout.split()[0], [name])
+    out = r.run("update", "--interface", "wan")
+    assert out.returncode == 6, out.stdout + out.stderr
+    h = json.loads(r.run("status", "--json").stdout)["hosts"][0]
+    assert h["result"] == "error" and h["error"]["permanent"] is False, h
+    # The other CA has the same name as the real one: rustls says BadSignature (UnknownIssuer for
+    # a differently named CA). With -Zfmt-debug=none that variant name would be blank.
+    assert re.search(r"invalid peer certificate: (BadSignature|UnknownIssuer)\b",
+                     h["error"]["message"]), h["error"]
+    assert stack.records(name)["A"] == []
+    r.log.close()
+
+
 def test_mipsel_size_stays_within_5_percent_of_the_baseline(built):
     """bench/size-baseline records the mipsel size; growing > 5 % over it fails here.
 
