@@ -109,7 +109,7 @@ pub fn main() -> i32 {
         Cmd::Schema(_) => {
             say!(
                 "{}",
-                serde_json::to_string_pretty(&config::schema_json()).unwrap_or_default()
+                serde_json::to_string(&config::schema_json()).unwrap_or_default()
             );
             Exit::Ok
         }

@@ -100,11 +100,11 @@ pub fn needs_update(plan: &HostPlan, st: &HostState, now: u64, force_interval_s:
         || (plan.ipv4 == AddrSpec::Auto && plan.wan_ipv4.map(|a| a.to_string()) != st.wan_ipv4)
 }
 
+/// The wire name of an error code (`name_not_allowed`), as the protocol serialises it.
 fn code_text(code: route53_ddns_protocol::ErrorCode) -> String {
-    serde_json::to_value(code)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{code:?}"))
+    serde_json::to_string(&code)
+        .map(|s| s.trim_matches('"').to_owned())
+        .unwrap_or_else(|_| format!("{code:?}"))
 }
 
 /// Everything one pass needs besides the plans.
