@@ -267,3 +267,45 @@ def test_refuses_a_binary_for_another_cpu(tmp_path):
     d = _fake_bin_dir(tmp_path, "mipsel-unknown-linux-musl", x86)
     r = make_packages(tmp_path / "out", "--arch", "mipsel_24kc", "--bin-dir", str(d), "--no-apk")
     assert r.returncode != 0 and "not an ELF executable for mipsel-unknown-linux-musl" in r.stderr
+
+
+# ---------------------------------------------------------------- the feed Makefile
+
+
+def test_feed_makefile_under_make_installs_what_the_ipk_holds(packages, tmp_path):
+    """GNU make evaluates openwrt/route53-ddns/Makefile with stand-ins for the SDK's
+    rules.mk, package.mk and rust-package.mk (tests/openwrt/sdk-stub): its variables are
+    the feed conventions, Build/Prepare copies a buildable Cargo workspace, and its install
+    section makes the same tree, modes included, as the prebuilt .ipk."""
+    stub = REPO / "tests" / "openwrt" / "sdk-stub"
+    out = tmp_path / "stub"
+    r = subprocess.run(
+        ["make", "-s", "-C", str(REPO / "openwrt" / PKG), f"TOPDIR={stub}", f"INCLUDE_DIR={stub}/include",
+         f"STUB_OUT={out}", f"STUB_BIN={REPO / 'dist' / 'bin' / X86_64 / PKG}"],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    v = dict(line.split("=", 1) for line in (out / "vars").read_text().splitlines())
+    assert v["PKG_NAME"] == PKG and v["PKG_VERSION"] == cargo_version()
+    assert v["PKG_BUILD_DEPENDS"] == "rust/host"
+    assert v["RUST_BIN_PACKAGE"] == PKG
+    assert v["DEPENDS"].split() == ["@(aarch64||arm||mips||mipsel||x86_64)", "+ca-bundle"]
+    assert v["CONFFILES"].split() == [f"/etc/config/{PKG}", f"/etc/{PKG}/key"]
+    assert v["PKG_LICENSE"] == "MIT"
+
+    built = out / "build" / f"{PKG}-{v['PKG_VERSION']}"
+    for f in ("Cargo.toml", "Cargo.lock", "src/main.rs", "protocol/Cargo.toml", "lambda/Cargo.toml"):
+        assert (built / f).is_file(), f
+    for d in (".git", "target", "build", "dist", "tests"):
+        assert not (built / d).exists(), d
+
+    tree = {}
+    for p in sorted((out / "ipkg").rglob("*")):
+        rel = "./" + str(p.relative_to(out / "ipkg"))
+        tree[rel] = (p.is_dir(), stat.S_IMODE(p.stat().st_mode))
+    ipk = packages["x86_64"]
+    from_ipk = {n: (m.isdir(), stat.S_IMODE(m.mode)) for n, m in ipk.data.items() if n != "."}
+    assert tree == from_ipk
+    for rel, content in ipk.data_files.items():
+        if rel != f"./lib/upgrade/keep.d/{PKG}":  # the SDK appends the key there too
+            assert (out / "ipkg" / rel).read_bytes() == content, rel
