@@ -210,6 +210,19 @@ def test_configured_interface_names(standin_root):
     assert sorted(r["args"][2] for r in root.runs()) == ["br_iot", "wwan"]
 
 
+def test_anonymous_global_section(standin_root):
+    """The binary accepts `config global` without a name; so do the scripts."""
+    root = standin_root
+    cfg = root.file(f"/etc/config/{PKG}")
+    cfg.write_text(cfg.read_text().replace("config global 'global'", "config global"))
+    root.set_options(ipv4_interface="wwan", check_interval="5")
+    reaped = hotplug(root, hotplug_env("ifup", "wwan", "wlan0"))
+    assert reaped.returned() == 0
+    reaped.all_exited()
+    assert [r["args"] for r in root.runs()] == [["update", "--interface", "wwan"]]
+    assert ["procd_set_param", "respawn", "0", "300", "0"] in procd_calls(root, "start")
+
+
 def test_config_values_are_never_evaluated(standin_root):
     root = standin_root
     evil = "$(touch /tmp/pwned1)`touch /tmp/pwned2`;touch /tmp/pwned3"
