@@ -232,7 +232,14 @@ impl Pass<'_> {
         let transport = match Transport::new(self.config, family) {
             Ok(t) => t,
             Err(e) => {
-                log::error!("{e}");
+                let info = ErrorInfo {
+                    code: "config".into(),
+                    message: e,
+                    advice: "nothing was sent; install the ca-bundle package or fix ca_file".into(),
+                    permanent: false,
+                };
+                log::error!("{}; {}", info.message, info.advice);
+                self.record_error(&sendable, &states, &info, None);
                 return Exit::Config;
             }
         };

@@ -492,3 +492,20 @@ fn unchanged_addresses_are_sent_again_once_the_force_interval_passed() {
     assert_eq!(run(&s, &mut past, false, &plan_v4("192.0.2.1")), Exit::Ok);
     assert_eq!(server.count(), 3);
 }
+
+#[test]
+fn a_missing_ca_file_is_a_config_error_shown_in_status() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |_, _| json(500, "{}"));
+    let s = setup(server.port, &pki.ca_pem, "");
+    std::fs::remove_file(s.dir.join("ca.pem")).expect("rm");
+    let mut clock = FakeClock::new();
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Config
+    );
+    assert_eq!(server.count(), 0);
+    let e = s.store.host("home.example.com").error.expect("error");
+    assert_eq!(e.code, "config");
+    assert!(e.message.contains("ca.pem"), "{}", e.message);
+}
