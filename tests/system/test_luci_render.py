@@ -173,9 +173,25 @@ def test_text_from_the_network_is_never_html(render) -> None:
     st = status([host('<u id="xss4">h</u>.example.com', result="error", error=err, observed=evil,
                       diagnosis='<s id="xss5">d</s>', request_id='<p id="xss6">r</p>')],
                 config_error='<em id="xss7">e</em>')
-    f = render("status", rpc_for(st), actions=["update"], after=st)
+    f = render("status", rpc_for(st), actions=["click-update"])  # the notification quotes config_error
     assert f["injected_nodes"] == 0
     assert 'onerror="document.body.dataset.pwned=1"' in f["body_text"], "shown literally"
+
+
+@pytest.mark.parametrize("st,expect", [
+    ({"enabled": False}, 'tick "Enable" on the Settings tab'),
+    ({"config_error": "line 1: global section has no endpoint (required)"}, "Fix the configuration first: line 1"),
+])
+def test_update_now_explains_why_nothing_would_run(tmp_path: Path, tools: None, st: dict, expect: str) -> None:
+    """Disabled or misconfigured: no update is started, the user is told why."""
+    sc = {"view": "status", "uci": UCI, "actions": ["click-update"], "viewport": DESKTOP,
+          "rpc": rpc_for(status([host("home.example.com")], **st))}
+    f = tmp_path / "scenario.json"
+    f.write_text(json.dumps(sc))
+    facts = json.loads(support.node(str(support.LUCI_TESTS / "lib" / "render.js"), str(f), timeout=180))
+    assert facts["errors"] == []
+    assert "luci.route53-ddns.update" not in facts["rpc_calls"]
+    assert any(expect in n["text"] and n["cls"] == "warning" for n in facts["notifications"])
 
 
 def test_status_polls_every_ten_seconds(render) -> None:

@@ -81,6 +81,10 @@ async function main() {
 				await page.click('button.r53-update-now');
 				await page.waitForFunction(() => window.luci.log.rpc.filter((x) => x == 'luci.route53-ddns.status').length >= 2);
 			}
+			else if (action == 'click-update') {
+				await page.click('button.r53-update-now');
+				await page.waitForFunction(() => window.luci.log.notifications.length > 0);
+			}
 			else if (action == 'copy-command' || action == 'copy-key') {
 				const idx = action == 'copy-key' ? 0 : 1;
 				await page.locator('button.r53-copy').nth(idx).click();

@@ -258,6 +258,7 @@ function renderSummary(st, now) {
 
 return view.extend({
 	lastRun: null,
+	lastStatus: {},
 
 	load() {
 		return Promise.all([
@@ -317,6 +318,7 @@ return view.extend({
 
 	refresh() {
 		return L.resolveDefault(callStatus(), {}).then((st) => {
+			this.lastStatus = st;
 			const node = document.getElementById('r53-status');
 
 			if (node)
@@ -329,6 +331,18 @@ return view.extend({
 	handleUpdateNow(ev) {
 		const before = this.lastRun;
 		const btn = ev.currentTarget;
+		const cur = this.lastStatus || {};
+
+		/* the binary would exit at once without sending anything: say why instead */
+		if (cur.config_error) {
+			ui.addNotification(null, E('p', [ _('Fix the configuration first: %s').format(cur.config_error) ]), 'warning');
+			return Promise.resolve();
+		}
+
+		if (cur.enabled === false) {
+			ui.addNotification(null, E('p', [ _('The service is disabled: tick "Enable" on the Settings tab and Save & Apply first.') ]), 'warning');
+			return Promise.resolve();
+		}
 
 		return callUpdate().then((res) => {
 			if (res.error)
@@ -347,8 +361,12 @@ return view.extend({
 			/* poll a little faster until the run shows up in the status */
 			let tries = 0;
 			const wait = () => this.refresh().then((st) => {
-				if ((st.last_run != null && st.last_run !== before) || ++tries >= 20) {
+				if (st.last_run != null && st.last_run !== before) {
 					this.lastRun = st.last_run;
+					return;
+				}
+				if (++tries >= 20) {
+					ui.addNotification(null, E('p', [ _('The update has not finished yet; the status refreshes every 10 seconds.') ]), 'info');
 					return;
 				}
 				return new Promise((r) => window.setTimeout(r, 2000)).then(wait);
@@ -368,6 +386,7 @@ return view.extend({
 		const pk = data[1] || {};
 
 		this.lastRun = st.last_run;
+		this.lastStatus = st;
 
 		poll.add(() => this.refresh().then((s) => { this.lastRun = s.last_run != null ? s.last_run : this.lastRun; }), 10);
 
