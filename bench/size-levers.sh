@@ -14,13 +14,15 @@ mkdir -p "$OUT"
 
 # name | description | environment for build-static.sh
 VARIANTS=(
-  "base|opt-level z, LTO, codegen-units 1, panic=abort, strip (the trial's settings)|R53_BUILD_STD_FEATURES= R53_PANIC=abort R53_LOCATION_DETAIL=file,line,column"
-  "optsize|+ -Zbuild-std-features=optimize_for_size|R53_PANIC=abort R53_LOCATION_DETAIL=file,line,column"
-  "immabort|+ -Cpanic=immediate-abort|R53_LOCATION_DETAIL=file,line,column"
-  "noloc|+ -Zlocation-detail=none (the default of build-static.sh)|"
-  "fmtshallow|+ -Zfmt-debug=shallow|R53_FMT_DEBUG=shallow"
-  "fmtnone|+ -Zfmt-debug=none instead|R53_FMT_DEBUG=none"
-  "opts|default flags with opt-level s instead of z|CARGO_PROFILE_RELEASE_OPT_LEVEL=s"
+  "base|opt-level z, fat LTO, codegen-units 1, panic=abort, strip (the trial's settings), .pdr kept|R53_STRIP_PDR=0 R53_BUILD_STD_FEATURES= R53_PANIC=abort R53_LOCATION_DETAIL=file,line,column R53_FMT_DEBUG=full R53_UNWIND_TABLES=yes"
+  "nopdr|+ MIPS .pdr section dropped (objcopy)|R53_BUILD_STD_FEATURES= R53_PANIC=abort R53_LOCATION_DETAIL=file,line,column R53_FMT_DEBUG=full R53_UNWIND_TABLES=yes"
+  "optsize|+ -Zbuild-std-features=optimize_for_size|R53_PANIC=abort R53_LOCATION_DETAIL=file,line,column R53_FMT_DEBUG=full R53_UNWIND_TABLES=yes"
+  "immabort|+ -Zunstable-options -Cpanic=immediate-abort|R53_LOCATION_DETAIL=file,line,column R53_FMT_DEBUG=full R53_UNWIND_TABLES=yes"
+  "noloc|+ -Zlocation-detail=none|R53_FMT_DEBUG=full R53_UNWIND_TABLES=yes"
+  "fmtshallow|+ -Zfmt-debug=shallow|R53_UNWIND_TABLES=yes"
+  "nounwind|+ -Cforce-unwind-tables=no (= build-static.sh defaults)|"
+  "fmtnone|defaults with -Zfmt-debug=none instead of shallow (not used: blanks rustls error reasons)|R53_FMT_DEBUG=none"
+  "opts|defaults with opt-level s instead of z|CARGO_PROFILE_RELEASE_OPT_LEVEL=s"
 )
 want="${R53_LEVERS:-}"
 

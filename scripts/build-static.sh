@@ -18,6 +18,7 @@
 #   R53_LOCATION_DETAIL   -Zlocation-detail value (default: none)
 #   R53_FMT_DEBUG         -Zfmt-debug value: full | shallow | none (default: shallow)
 #   R53_UNWIND_TABLES     yes | no: -Cforce-unwind-tables (default: no; nothing unwinds)
+#   R53_STRIP_PDR         1 | 0: drop the MIPS .pdr section after linking (default: 1)
 #   R53_FEATURES          cargo --features for the built package (default: none)
 #   R53_NO_INSTALL=1      never install anything; fail if a tool is missing
 set -euo pipefail
@@ -174,7 +175,8 @@ for t in "${targets[@]}"; do
   case "$t" in
     # LLVM writes a .pdr section (MIPS procedure descriptors, ~10 % of the file) that nothing reads at
     # run time and that the linker's strip keeps: drop it (the release profile already strips symbols).
-    mips*) objcopy -R .pdr -R .comment "$out" "$DIST/$t/$BIN.tmp" ;;
+    mips*) if [ "${R53_STRIP_PDR:-1}" = 1 ]; then objcopy -R .pdr -R .comment "$out" "$DIST/$t/$BIN.tmp"
+           else cp "$out" "$DIST/$t/$BIN.tmp"; fi ;;
     *) cp "$out" "$DIST/$t/$BIN.tmp" ;;
   esac
   mv "$DIST/$t/$BIN.tmp" "$DIST/$t/$BIN"
