@@ -225,7 +225,13 @@ class Root:
         (p / "etc" / "ssl" / "certs").mkdir(parents=True, exist_ok=True)
         shutil.copy2(bundle, p / "etc" / "ssl" / "certs" / "ca-certificates.crt")
         # Stand-ins for what Debian does not have.
-        shutil.copy2(HERE / "uci", p / "sbin" / "uci")
+        real_uci = os.environ.get("R53_TEST_UCI")  # a real uci build, to check the stand-in
+        if real_uci:
+            shutil.copy2(real_uci, p / "sbin" / "uci")
+            for lib in _shared_libs(Path(real_uci)):
+                shutil.copy2(lib, p / "lib" / lib.name)
+        else:
+            shutil.copy2(HERE / "uci", p / "sbin" / "uci")
         shutil.copy2(HERE / "hotplug-call", p / "sbin" / "hotplug-call")
         shutil.copy2(HERE / "rc-procd", p / "sbin" / "rc-procd")
         if standin:

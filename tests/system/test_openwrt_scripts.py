@@ -197,9 +197,10 @@ def test_disabled_at_boot_starts_nothing_until_enabled_again(standin_root):
 
 def test_configured_interface_names(standin_root):
     root = standin_root
-    root.set_options(ipv4_interface="wwan", ipv6_interface="", lan_interface="br_iot")
+    root.set_options(ipv4_interface="wwan", ipv6_interface="wan_6", lan_interface="br_iot")
     events = {
         "wwan": hotplug_env("ifup", "wwan", "wlan0"),
+        "wan_6": hotplug_env("ifupdate", "wan_6", "pppoe-wan", addresses="1"),
         "br_iot": hotplug_env("ifupdate", "br_iot", "br-iot", prefixes="1"),
     }
     ignored = [hotplug_env("ifup", "wan", "eth1"), hotplug_env("ifup", "wan6", "eth1"), hotplug_env("ifup", "lan")]
@@ -207,7 +208,19 @@ def test_configured_interface_names(standin_root):
         reaped = hotplug(root, env)
         assert reaped.returned() == 0
         reaped.all_exited()
-    assert sorted(r["args"][2] for r in root.runs()) == ["br_iot", "wwan"]
+    assert sorted(r["args"][2] for r in root.runs()) == ["br_iot", "wan_6", "wwan"]
+
+
+def test_empty_interface_options_mean_the_defaults(standin_root):
+    """uci drops empty options (an empty value is no value), so '' is the default."""
+    root = standin_root
+    root.set_options(ipv4_interface="", ipv6_interface="", lan_interface="")
+    for env in (hotplug_env("ifup", "wan", "eth1"), hotplug_env("ifup", "wan6", "eth1"),
+                hotplug_env("ifup", "lan", "br-lan"), hotplug_env("ifup", "guest")):
+        reaped = hotplug(root, env)
+        assert reaped.returned() == 0
+        reaped.all_exited()
+    assert sorted(r["args"][2] for r in root.runs()) == ["lan", "wan", "wan6"]
 
 
 def test_anonymous_global_section(standin_root):
