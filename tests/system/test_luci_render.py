@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -265,3 +266,17 @@ def test_settings_validation_as_typed(render, field: str, value: str, ok: bool) 
     assert got["invalid"] is (not ok), got
     if not ok:
         assert got["tooltip"], "the reason is shown"
+
+
+def test_settings_refuses_more_names_than_one_update_carries(render) -> None:
+    """The binary refuses more than protocol::MAX_HOSTS (20) names; so does the page."""
+    max_hosts = int(re.search(r"pub const MAX_HOSTS: usize = (\d+);",
+                              (support.REPO / "protocol" / "src" / "lib.rs").read_text()).group(1))
+    many = {"route53-ddns": [UCI["route53-ddns"][0]] + [
+        {".name": f"cfg{i:02d}", ".type": "host", "name": f"h{i}.example.com"} for i in range(max_hosts + 1)]}
+    f = render("settings", {}, uci=many, actions=["type:cbid.route53-ddns.cfg00.name=h0.example.com"])
+    got = f["type:cbid.route53-ddns.cfg00.name=h0.example.com"]
+    assert got["invalid"] and f"At most {max_hosts} host names" in got["tooltip"]
+    fewer = {"route53-ddns": many["route53-ddns"][:-1]}
+    f = render("settings", {}, uci=fewer, actions=["type:cbid.route53-ddns.cfg00.name=h0.example.com"])
+    assert not f["type:cbid.route53-ddns.cfg00.name=h0.example.com"]["invalid"]

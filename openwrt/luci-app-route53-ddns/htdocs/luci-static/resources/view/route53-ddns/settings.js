@@ -25,6 +25,9 @@ const LIMITS = {
 
 const LOG_LEVELS = [ 'error', 'warn', 'info', 'debug' ];
 
+/* protocol::MAX_HOSTS: the names one signed update may carry */
+const MAX_HOSTS = 20;
+
 function byteLength(s) {
 	return new TextEncoder().encode(s).length;
 }
@@ -322,6 +325,9 @@ return view.extend({
 
 			if (valid !== true)
 				return valid;
+
+			if (this.section.cfgsections().length > MAX_HOSTS)
+				return _('At most %d host names fit in one update').format(MAX_HOSTS);
 
 			/* the binary refuses a name listed twice */
 			const canon = value.replace(/\.$/, '').toLowerCase();
