@@ -23,7 +23,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "openwrt"))
 
-from harness import (  # noqa: E402
+from openwrt_harness import (  # noqa: E402
     PKG,
     REPO,
     X86_64,

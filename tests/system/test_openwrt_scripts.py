@@ -30,7 +30,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "openwrt"))
 
-from harness import PKG, Root, build_static_x86_64, hotplug_env, make_packages  # noqa: E402
+from openwrt_harness import PKG, Root, build_static_x86_64, hotplug_env, make_packages  # noqa: E402
 
 if os.geteuid() != 0:  # CI and the developers' machines run as root
     pytest.skip("needs root for chroot", allow_module_level=True)
