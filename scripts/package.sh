@@ -92,7 +92,7 @@ while [ $# -gt 0 ]; do
     --apk-tool) APK_TOOL="${2:?--apk-tool needs a path}"; shift 2 ;;
     --apk-tool=*) APK_TOOL="${1#*=}"; shift ;;
     --no-apk) NO_APK=1; shift ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
