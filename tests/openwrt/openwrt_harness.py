@@ -358,15 +358,21 @@ class Root:
             time.sleep(0.02)
         raise AssertionError(f"expected {n} updater run(s), saw {len(self.runs())}")
 
-    def release(self) -> int:
-        """Lets every stand-in run that waits on the FIFO go on; returns how many did."""
+    def release(self, at_least: int = 0, deadline_s: float = 30) -> int:
+        """Lets every stand-in run that waits on the FIFO go on; returns how many openings
+        of the FIFO found a reader. A run that has written its record may not have opened
+        the FIFO yet: with `at_least`, wait for that many readers first."""
         fifo = self.file("/tmp/standin/release")
+        end = time.monotonic() + deadline_s
         n = 0
         while True:
             try:
                 fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
             except OSError:
-                return n
+                if n >= at_least or time.monotonic() > end:
+                    return n
+                time.sleep(0.02)
+                continue
             try:
                 os.write(fd, b"go\n")
             finally:
