@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "system"))
 sys.path.insert(0, str(REPO / "tests" / "openwrt"))
 
-from harness import PKG, Root, build_static_x86_64, hotplug_env, make_packages  # noqa: E402
+from openwrt_harness import PKG, Root, build_static_x86_64, hotplug_env, make_packages  # noqa: E402
 from stack import REGION, Stack  # noqa: E402
 
 NAME = "home.example.com"
