@@ -211,7 +211,7 @@ def _some_ca_pem():
 
 
 def test_signed_https_update_changes_the_records(target, stack, tmp_path):
-    name = stack.new_name(f"static-{target[0]}")
+    name = stack.new_name(f"static-{target[0].replace('_', '-')}")
     r = Router(target, tmp_path, stack.https_url, stack.ca_file,
                f"\nconfig host\n\toption name '{name}'\n")
     # A documentation-range WAN address: not behind NAT, so the router publishes it as it is.
@@ -248,7 +248,7 @@ def test_signed_https_update_changes_the_records(target, stack, tmp_path):
 
 def test_an_untrusted_certificate_is_refused_with_its_reason(target, stack, tmp_path):
     """The size flags (-Zfmt-debug=shallow) must keep rustls' reason in the message users see."""
-    name = stack.new_name(f"static-tls-{target[0]}")
+    name = stack.new_name(f"static-tls-{target[0].replace('_', '-')}")
     other_ca = tmp_path / "other-ca.pem"
     other_ca.write_text(_some_ca_pem())
     r = Router(target, tmp_path, stack.https_url, other_ca, f"\nconfig host\n\toption name '{name}'\n")
