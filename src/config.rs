@@ -200,6 +200,9 @@ pub fn schema_json() -> Json {
 pub struct Problem {
     pub line: Option<usize>,
     pub message: String,
+    /// Something not filled in yet (the endpoint, the first host) rather than something
+    /// wrong: a disabled, freshly installed config with only these is valid.
+    pub unset: bool,
 }
 
 impl fmt::Display for Problem {
@@ -215,6 +218,14 @@ fn problem(line: Option<usize>, message: impl Into<String>) -> Problem {
     Problem {
         line,
         message: message.into(),
+        unset: false,
+    }
+}
+
+fn unset(line: Option<usize>, message: impl Into<String>) -> Problem {
+    Problem {
+        unset: true,
+        ..problem(line, message)
     }
 }
 
@@ -436,6 +447,8 @@ impl Checked<'_> {
                             o.name
                         ),
                     )),
+                    // Empty and required: reported once, as missing, below.
+                    Value::Single(v) if v.is_empty() && spec.required => {}
                     Value::Single(v) => {
                         if let Err(e) = check_value(spec, v) {
                             problems.push(problem(Some(o.line), e));
@@ -450,7 +463,12 @@ impl Checked<'_> {
                 _ => true,
             };
             if missing {
-                problems.push(problem(
+                let required = if self.section.kind == "global" {
+                    unset
+                } else {
+                    problem
+                };
+                problems.push(required(
                     Some(self.section.line),
                     format!(
                         "{} section has no {} (required)",
@@ -606,8 +624,8 @@ impl Config {
                 )),
             }
         }
-        if hosts.is_empty() && problems.is_empty() {
-            problems.push(problem(
+        if hosts.is_empty() && problems.iter().all(|p| p.unset) {
+            problems.push(unset(
                 None,
                 "no host sections: add `config host` with `option name 'home.example.com'`",
             ));

@@ -313,3 +313,34 @@ fn without_ubus_the_kernel_addresses_are_read() {
     );
     assert_eq!(server.count(), 0);
 }
+
+#[test]
+fn check_accepts_a_fresh_disabled_config_but_not_an_enabled_incomplete_one() {
+    let dir = TempDir::new("fresh");
+    let fresh = "config global 'global'\n\toption enabled '0'\n\toption endpoint ''\n";
+    let c = dir.write("c", fresh);
+    let run = |c: &Path| -> Output {
+        Command::new(BIN)
+            .arg("--config")
+            .arg(c)
+            .arg("check")
+            .output()
+            .expect("run")
+    };
+    let out = run(&c);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("not set up yet") && text.contains("no endpoint"),
+        "{text}"
+    );
+    assert!(text.contains("no host sections"), "{text}");
+
+    // Enabled, the same gaps are errors; and a real mistake is one even while disabled.
+    let c = dir.write("c", &fresh.replace("'0'", "'1'"));
+    assert_eq!(run(&c).status.code(), Some(4));
+    let c = dir.write("c", &format!("{fresh}\toption timeout 'soon'\n"));
+    let out = run(&c);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("line 4"));
+}

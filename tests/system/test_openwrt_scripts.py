@@ -416,22 +416,25 @@ def test_failure_keeps_the_file_for_the_next_boot_and_logs_why(real_root):
 # ---------------------------------------------------------------- default config
 
 
-def test_default_config_passes_check_once_endpoint_and_host_are_set(real_root):
+def test_default_config_passes_check_and_asks_only_for_endpoint_and_host(real_root):
     """`route53-ddns check` on the router right after installation (key made by the
-    uci-defaults file). The shipped config is valid except for what only the owner can
-    know, the endpoint and the names: check may ask for those and nothing else (whether a
-    disabled config without them is an error is the binary's call: today it says so and
-    exits 4). With them set, and still disabled, check passes."""
+    uci-defaults file): the shipped config is valid as it is (disabled, nothing set up yet),
+    and what check asks for is only what the owner alone can know, the endpoint and the
+    names. Enabled without them, it is an error; with them set, check passes."""
     root = real_root
     assert first_boot(root).stdout.strip() == "rc=0"
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     r = root.run([f"/usr/sbin/{PKG}", "check"], env)
-    if r.returncode != 0:
-        assert r.returncode == 4, r
-        problems = [line for line in (r.stdout + r.stderr).splitlines() if line.startswith("error")]
-        assert problems, r
-        for p in problems:
-            assert "no endpoint (required)" in p or "no host sections" in p, r
+    assert r.returncode == 0, r
+    notes = [line for line in r.stdout.splitlines() if "not set up yet" in line]
+    assert len(notes) == 2, r
+    assert "no endpoint (required)" in notes[0] and "no host sections" in notes[1], r
+    assert not [line for line in (r.stdout + r.stderr).splitlines() if line.startswith("error")]
+    root.set_options(enabled="1")
+    r = root.run([f"/usr/sbin/{PKG}", "check"], env)
+    assert r.returncode == 4, r
+    assert "error:" in r.stdout and "no endpoint (required)" in r.stdout, r
+    root.set_options(enabled="0")
     root.set_options(endpoint="https://ddns.example.com")
     cfg = root.file(f"/etc/config/{PKG}")
     cfg.write_text(cfg.read_text() + "\nconfig host\n\toption name 'home.example.com'\n")
