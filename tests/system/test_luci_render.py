@@ -280,3 +280,13 @@ def test_settings_refuses_more_names_than_one_update_carries(render) -> None:
     fewer = {"route53-ddns": many["route53-ddns"][:-1]}
     f = render("settings", {}, uci=fewer, actions=["type:cbid.route53-ddns.cfg00.name=h0.example.com"])
     assert not f["type:cbid.route53-ddns.cfg00.name=h0.example.com"]["invalid"]
+
+
+def test_an_interface_that_is_down_is_not_lost(render) -> None:
+    """PPPoE's dynamic wan_6 exists only while it is up: the picker keeps it selected."""
+    uci = json.loads(json.dumps(UCI))
+    uci["route53-ddns"][0]["ipv6_interface"] = "wan_6"
+    f = render("settings", {}, uci=uci, actions=["value:cbid.route53-ddns.global.ipv6_interface"])
+    assert f["value:cbid.route53-ddns.global.ipv6_interface"] == "wan_6"
+    f = render("settings", {}, actions=["value:cbid.route53-ddns.global.ipv6_interface"])
+    assert f["value:cbid.route53-ddns.global.ipv6_interface"] == "wan6", "the default when unset"

@@ -263,10 +263,25 @@
 		});
 		form.JSONMap = form.Map;
 
+		/* network: only what the pickers need */
+		const stubNetwork = (name) => ({ getName: () => name });
+		const network = {
+			instantiateNetwork: stubNetwork,
+			getNetworks() { return Promise.resolve((opts.networks || [ 'lan', 'wan', 'wan6' ]).map(stubNetwork)); }
+		};
+
 		const widgets = {
 			NetworkSelect: defineWidget('NetworkSelect', form.ListValue),
 			DeviceSelect: defineWidget('DeviceSelect', form.ListValue),
 			ZoneSelect: defineWidget('ZoneSelect', form.ListValue)
+		};
+
+		widgets.NetworkSelect.prototype.renderWidget = function(sid, idx, cfgvalue) {
+			const v = (cfgvalue != null) ? cfgvalue : (this.default != null ? this.default : '');
+			const el = E('select', { 'class': 'cbi-input-select' }, (this.networks || []).map((n) =>
+				E('option', { 'value': n.getName() }, [ n.getName() ])));
+			el.value = v;
+			return el;
 		};
 
 		/* datatype subset used by the views: uinteger, range(a,b), and(...) */
@@ -329,8 +344,12 @@
 				el = E('input', { 'type': 'checkbox', 'class': 'cbi-input-checkbox', 'value': '1' });
 				el.checked = (v == '1');
 			}
-			else if (o.keylist.length || o.__widget__ == 'NetworkSelect') {
-				const keys = o.keylist.length ? o.keylist : (opts.networks || [ 'lan', 'wan', 'wan6' ]);
+			else if (o.__widget__ == 'NetworkSelect') {
+				o.networks = (opts.networks || [ 'lan', 'wan', 'wan6' ]).map(stubNetwork);
+				el = o.renderWidget(sid, 0, val);
+			}
+			else if (o.keylist.length) {
+				const keys = o.keylist;
 				el = E('select', { 'class': 'cbi-input-select' }, keys.map((k, i) =>
 					E('option', { 'value': k }, [ o.keylist.length ? String(o.vallist[i]) : k ])));
 				el.value = v;
@@ -409,7 +428,7 @@
 		};
 
 		const modules = {
-			view: view, form: form, rpc: rpc, uci: uci, ui: ui, poll: poll, dom: dom,
+			view: view, form: form, rpc: rpc, uci: uci, ui: ui, poll: poll, dom: dom, network: network,
 			'tools.widgets': widgets
 		};
 

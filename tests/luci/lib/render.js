@@ -91,6 +91,9 @@ async function main() {
 				await page.waitForFunction((i) => document.querySelectorAll('button.r53-copy')[i].textContent == 'Copied', idx);
 				facts[action] = await page.evaluate(() => navigator.clipboard.readText());
 			}
+			else if (action.startsWith('value:')) {
+				facts[action] = await page.evaluate((n) => document.querySelector('[name="' + n + '"]').value, action.slice(6));
+			}
 			else if (action.startsWith('type:')) {
 				const m = action.match(/^type:([^=]+)=(.*)$/);
 				const sel = '[name="%s"]'.replace('%s', m[1]);

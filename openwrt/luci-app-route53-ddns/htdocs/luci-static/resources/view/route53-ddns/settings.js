@@ -2,6 +2,7 @@
 'require view';
 'require form';
 'require uci';
+'require network';
 'require tools.widgets as widgets';
 
 /*
@@ -222,6 +223,28 @@ function required(check) {
 	};
 }
 
+/*
+ * LuCI's network picker only lists interfaces that exist right now, and a saved value that is
+ * not among them (PPPoE's dynamic wan_6 while it is down) would silently become another
+ * interface on the next Save. This keeps the configured name as a choice. (It wraps the
+ * option's renderWidget instead of subclassing NetworkSelect: NetworkSelect.load() calls
+ * this.super() asynchronously, which in a subclass resolves to itself and never ends.)
+ */
+function keepConfiguredInterface(o) {
+	const renderWidget = o.renderWidget;
+
+	o.renderWidget = function(section_id, option_index, cfgvalue) {
+		const name = (cfgvalue != null && cfgvalue !== '') ? cfgvalue : this.default;
+
+		if (name && !(this.networks || []).some((n) => n.getName() == name))
+			this.networks = (this.networks || []).concat([ network.instantiateNetwork(name) ]);
+
+		return renderWidget.call(this, section_id, option_index, cfgvalue);
+	};
+
+	return o;
+}
+
 return view.extend({
 	load() {
 		return uci.load('route53-ddns');
@@ -256,12 +279,14 @@ return view.extend({
 			_('The logical interface whose IPv4 address is published (usually "wan"). Its ifup and ' +
 			  'address changes trigger an update.'));
 		o.nocreate = true;
+		keepConfiguredInterface(o);
 		o.default = 'wan';
 		o.rmempty = false;
 
 		o = s.taboption('general', widgets.NetworkSelect, 'ipv6_interface', _('IPv6 interface'),
 			_('The logical interface whose IPv6 address is published (usually "wan6").'));
 		o.nocreate = true;
+		keepConfiguredInterface(o);
 		o.default = 'wan6';
 		o.rmempty = false;
 
@@ -269,6 +294,7 @@ return view.extend({
 			_('The interface that receives the delegated IPv6 prefix (usually "lan"). Host names with an ' +
 			  'IPv6 suffix are published as that prefix plus the suffix.'));
 		o.nocreate = true;
+		keepConfiguredInterface(o);
 		o.default = 'lan';
 		o.rmempty = false;
 
