@@ -85,13 +85,13 @@ if [ -n "$RUSTC" ] && [ ! -f "$(rust_src_of "$RUSTC")" ] && command -v rustup >/
   rustup component add rust-src >&2 || true
 fi
 if [ -z "$RUSTC" ] || [ ! -f "$(rust_src_of "$RUSTC")" ]; then
-  if [ ! -x /usr/lib/rust-web/bin/rustc ] || [ ! -f "$(rust_src_of /usr/lib/rust-web/bin/rustc)" ]; then
+  # Debian's rustc-web/cargo-web install /usr/bin/rustc and /usr/bin/cargo; rust-web-src puts the
+  # library source where that rustc's sysroot (/usr) looks for it.
+  if [ ! -x /usr/bin/rustc ] || [ ! -f "$(rust_src_of /usr/bin/rustc)" ]; then
     apt_install rustc-web cargo-web rust-web-src
   fi
-  RUSTC=/usr/lib/rust-web/bin/rustc
-  CARGO=/usr/lib/rust-web/bin/cargo
-  [ -x "$RUSTC" ] || RUSTC="$(command -v rustc-web)"
-  [ -x "$CARGO" ] || CARGO="$(command -v cargo-web)"
+  RUSTC=/usr/bin/rustc
+  CARGO=/usr/bin/cargo
 fi
 [ -f "$(rust_src_of "$RUSTC")" ] || die "no rust-src for $RUSTC"
 export RUSTC CARGO
