@@ -60,7 +60,7 @@ resolve_target() {
 targets=()
 for a in "$@"; do
   case "$a" in
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
     all) targets+=("${ALL_TARGETS[@]}") ;;
     *) targets+=("$(resolve_target "$a")") ;;
   esac
@@ -172,14 +172,18 @@ for t in "${targets[@]}"; do
   out="$CARGO_TARGET_DIR/$t/release/$BIN"
   [ -f "$out" ] || die "no binary at $out"
   mkdir -p "$DIST/$t"
+  # A private temporary name, then an atomic rename: another build running at the same time (or a
+  # test running the previous binary) never sees a half-written file.
+  tmp="$(mktemp "$DIST/$t/.$BIN.XXXXXX")"
   case "$t" in
     # LLVM writes a .pdr section (MIPS procedure descriptors, ~10 % of the file) that nothing reads at
     # run time and that the linker's strip keeps: drop it (the release profile already strips symbols).
-    mips*) if [ "${R53_STRIP_PDR:-1}" = 1 ]; then objcopy -R .pdr -R .comment "$out" "$DIST/$t/$BIN.tmp"
-           else cp "$out" "$DIST/$t/$BIN.tmp"; fi ;;
-    *) cp "$out" "$DIST/$t/$BIN.tmp" ;;
+    mips*) if [ "${R53_STRIP_PDR:-1}" = 1 ]; then objcopy -R .pdr -R .comment "$out" "$tmp"
+           else cp "$out" "$tmp"; fi ;;
+    *) cp "$out" "$tmp" ;;
   esac
-  mv "$DIST/$t/$BIN.tmp" "$DIST/$t/$BIN"
+  chmod 755 "$tmp"
+  mv -f "$tmp" "$DIST/$t/$BIN"
   say "$t: $(stat -c %s "$DIST/$t/$BIN") bytes in $(( $(date +%s) - start )) s"
 done
 
