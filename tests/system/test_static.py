@@ -285,6 +285,6 @@ def test_mipsel_size_stays_within_5_percent_of_the_baseline(built):
     limit = recorded * 105 // 100
     assert size <= limit, (
         f"mipsel binary is {size} B, more than 5 % over the recorded {recorded} B (limit {limit}); "
-        "find what grew with bench/size-levers.sh / cargo bloat, or record a deliberate growth "
+        "find what grew with bench/size-bloat.sh (per crate and function), or record a deliberate growth "
         "with bench/size-check.sh --record"
     )
