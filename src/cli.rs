@@ -1,11 +1,13 @@
 //! Command line (argh): `route53-ddns [--config PATH] <update|status|keygen|pubkey|check|schema>`.
 
 use crate::config::{self, Config, DEFAULT_CONFIG};
+use crate::key::KeyFileError;
 use crate::lock::Coalescer;
 use crate::netifd::Interfaces;
 use crate::state::{ErrorInfo, Store};
 use crate::updater::{self, Exit, SystemClock};
 use argh::FromArgs;
+use route53_ddns_protocol::SigningKey;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -362,26 +364,24 @@ fn print_registration(key_id: &str, names: &[String]) {
 
 fn keygen(path: &Path, force: bool) -> Exit {
     let (file, names) = key_path(path);
-    match crate::key::generate(&file, force) {
-        Ok(k) => {
-            eprintln!("created {}", file.display());
-            say!("{}", k.key_id());
-            print_registration(k.key_id().as_str(), &names);
-            Exit::Ok
-        }
-        Err(e) => {
-            eprintln!("route53-ddns: {e}");
-            Exit::Config
-        }
+    let created = crate::key::generate(&file, force);
+    if created.is_ok() {
+        eprintln!("created {}", file.display());
     }
+    show_key(created, &names)
 }
 
 fn pubkey(path: &Path) -> Exit {
     let (file, names) = key_path(path);
-    match crate::key::load(&file) {
+    show_key(crate::key::load(&file), &names)
+}
+
+/// Prints the key id and the command that registers it, or why there is no key.
+fn show_key(key: Result<SigningKey, KeyFileError>, names: &[String]) -> Exit {
+    match key {
         Ok(k) => {
             say!("{}", k.key_id());
-            print_registration(k.key_id().as_str(), &names);
+            print_registration(k.key_id().as_str(), names);
             Exit::Ok
         }
         Err(e) => {
