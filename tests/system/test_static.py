@@ -29,12 +29,14 @@ DIST = REPO / "dist" / "bin"
 BASELINE = REPO / "bench" / "size-baseline"
 
 TARGETS = {
-    # short name: (rust target, qemu-user binary or None for native, ELF machine as `file` says it)
-    "mipsel": ("mipsel-unknown-linux-musl", "qemu-mipsel-static", "MIPS, MIPS32 rel2"),
-    "mips": ("mips-unknown-linux-musl", "qemu-mips-static", "MIPS, MIPS32 rel2"),
-    "armv7": ("armv7-unknown-linux-musleabihf", "qemu-arm-static", "ARM, EABI5"),
-    "aarch64": ("aarch64-unknown-linux-musl", "qemu-aarch64-static", "ARM aarch64"),
-    "x86_64": ("x86_64-unknown-linux-musl", None, "x86-64"),
+    # short name: (rust target, qemu-user binary or None for native, the CPU qemu emulates (a real
+    # router core: the 24Kc has no FPU, so a hard-float instruction would fault), ELF machine as
+    # `file` names it)
+    "mipsel": ("mipsel-unknown-linux-musl", "qemu-mipsel-static", "24Kc", "MIPS, MIPS32 rel2"),
+    "mips": ("mips-unknown-linux-musl", "qemu-mips-static", "24Kc", "MIPS, MIPS32 rel2"),
+    "armv7": ("armv7-unknown-linux-musleabihf", "qemu-arm-static", "cortex-a9", "ARM, EABI5"),
+    "aarch64": ("aarch64-unknown-linux-musl", "qemu-aarch64-static", "cortex-a53", "ARM aarch64"),
+    "x86_64": ("x86_64-unknown-linux-musl", None, None, "x86-64"),
 }
 
 
@@ -68,15 +70,16 @@ def built():
 @pytest.fixture(params=selected())
 def target(request, built):
     name = request.param
-    _, qemu, machine = TARGETS[name]
+    _, qemu, cpu, machine = TARGETS[name]
     if qemu:
         assert shutil.which(qemu), f"{qemu} missing: apt-get install qemu-user-static (scripts/setup.sh)"
+        qemu = [qemu, "-cpu", cpu]
     return name, built[name], qemu, machine
 
 
 def run(target, *args, env=None, timeout=300):
     _, binary, qemu, _ = target
-    argv = ([qemu] if qemu else []) + [str(binary), *args]
+    argv = (qemu or []) + [str(binary), *args]
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
 
 
