@@ -18,6 +18,7 @@ echo
 echo '```'
 size -A "$bin" | awk '$1 ~ /^\.(text|rodata|data|bss|eh_frame|eh_frame_hdr|data\.rel\.ro)$/'
 echo '```'
+# shellcheck disable=SC2016  # the Python program is meant to be literal
 nm -S --size-sort "$bin" | python3 -c '
 import collections, re, subprocess, sys
 top = int(sys.argv[1])

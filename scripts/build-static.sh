@@ -95,7 +95,8 @@ if [ -z "$RUSTC" ] || [ ! -f "$(rust_src_of "$RUSTC")" ]; then
 fi
 [ -f "$(rust_src_of "$RUSTC")" ] || die "no rust-src for $RUSTC"
 export RUSTC CARGO
-export PATH="$(dirname "$CARGO"):$PATH"
+PATH="$(dirname "$CARGO"):$PATH"
+export PATH
 export RUSTC_BOOTSTRAP=1
 
 # objcopy that knows MIPS (Debian's plain binutils only knows x86): drops the .pdr section below.
