@@ -13,6 +13,7 @@ APT_PACKAGES=(
   ddclient inadyn    # real third-party dyndns2 clients
   socat              # TLS front for the local Lambda
   xz-utils file jq curl valgrind time
+  binutils-multiarch # objcopy for MIPS (scripts/build-static.sh drops .pdr)
   chromium           # LuCI page tests (headless)
 )
 
