@@ -4,14 +4,11 @@ JSON. The binary is run the way the hotplug script runs it.
 """
 
 import json
-import os
-import socket
-import stat
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
+from router_files import RouterFiles
 
 REPO = Path(__file__).resolve().parents[2]
 OBSERVED = "203.0.113.50"
@@ -71,55 +68,14 @@ def lan_status(prefix):
     }
 
 
-class Router:
-    """One simulated OpenWrt router: UCI config, key, netifd state, state dir, syslog."""
+class Router(RouterFiles):
+    """One simulated OpenWrt router (native build) with its key made and read."""
 
     def __init__(self, binary, stack, tmp: Path, hosts: str):
-        self.bin = binary
-        self.dir = tmp
-        self.key = tmp / "etc" / "route53-ddns" / "key"
-        self.config = tmp / "route53-ddns"
-        self.config.write_text(textwrap.dedent(f"""\
-            package route53-ddns
-
-            config global 'global'
-            \toption enabled '1'
-            \toption endpoint '{stack.https_url}'
-            \toption ca_file '{stack.ca_file}'
-            \toption key_file '{self.key}'
-            \toption connect_timeout '5'
-            \toption timeout '30'
-            """) + hosts)
-        ubus = tmp / "ubus"
-        ubus.write_text(
-            "#!/bin/sh\n"
-            f'f="{tmp}/${{2#network.interface.}}.json"\n'
-            'if [ "$1" = call ] && [ "$3" = status ] && [ -f "$f" ]; then exec cat "$f"; fi\n'
-            "echo 'Command failed: Not found' >&2\nexit 4\n"
-        )
-        ubus.chmod(ubus.stat().st_mode | stat.S_IXUSR)
-        self.log_path = tmp / "log.sock"
-        self.log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.log.bind(str(self.log_path))
-        self.log.setblocking(False)
-        self.env = dict(os.environ)
-        self.env.update({
-            "ROUTE53_DDNS_UBUS": str(ubus),
-            "ROUTE53_DDNS_STATE_DIR": str(tmp / "state"),
-            "ROUTE53_DDNS_SYSLOG_SOCKET": str(self.log_path),
-        })
+        super().__init__([str(binary)], tmp, stack.https_url, stack.ca_file, hosts)
         out = self.run("keygen")
         assert out.returncode == 0, out.stderr
         self.key_id = out.stdout.splitlines()[0]
-
-    def set_iface(self, name, status):
-        (self.dir / f"{name}.json").write_text(json.dumps(status, indent="\t"))
-
-    def run(self, *args, env=None):
-        e = dict(self.env)
-        e.update(env or {})
-        return subprocess.run([str(self.bin), "--config", str(self.config), *args],
-                              env=e, capture_output=True, text=True, timeout=900)
 
     def hotplug(self, interface="wan", action="ifup"):
         """What /etc/hotplug.d/iface runs: ACTION and INTERFACE from netifd."""
@@ -130,14 +86,6 @@ class Router:
         out = self.run("status", "--json")
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
-
-    def log_lines(self):
-        lines = []
-        while True:
-            try:
-                lines.append(self.log.recv(4096).decode())
-            except BlockingIOError:
-                return lines
 
 
 @pytest.fixture

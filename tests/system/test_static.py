@@ -15,14 +15,12 @@ import json
 import os
 import re
 import shutil
-import socket
-import stat
 import subprocess
-import textwrap
 import tomllib
 from pathlib import Path
 
 import pytest
+from router_files import RouterFiles, iface
 
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "dist" / "bin"
@@ -83,71 +81,16 @@ def run(target, *args, env=None, timeout=300):
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def iface(v4=None, v6=None):
-    """`ubus call network.interface.<if> status` as netifd prints it."""
-    return {
-        "up": True, "pending": False, "available": True, "autostart": True, "dynamic": False,
-        "uptime": 42, "l3_device": "eth1", "proto": "dhcpv6" if v6 else "dhcp", "device": "eth1",
-        "ipv4-address": [{"address": v4, "mask": 24}] if v4 else [],
-        "ipv6-address": [{"address": v6, "mask": 128, "preferred": 3600, "valid": 7200}] if v6 else [],
-        "ipv6-prefix": [], "ipv6-prefix-assignment": [], "route": [], "dns-server": [],
-        "dns-search": [], "neighbors": [], "inactive": {}, "data": {},
-    }
-
-
-class Router:
-    """A router's files for one binary: UCI config, key, state dir, stand-in ubus, syslog socket."""
+class Router(RouterFiles):
+    """A router's files for one static binary, run under qemu (slower: longer timeouts)."""
 
     def __init__(self, target, tmp: Path, endpoint: str, ca_file, hosts: str):
-        self.target = target
-        self.dir = tmp
-        self.config = tmp / "route53-ddns"
-        key = tmp / "etc" / "route53-ddns" / "key"
-        ca = f"\toption ca_file '{ca_file}'\n" if ca_file else ""
-        self.config.write_text(textwrap.dedent(f"""\
-            package route53-ddns
-
-            config global 'global'
-            \toption enabled '1'
-            \toption endpoint '{endpoint}'
-            \toption key_file '{key}'
-            \toption connect_timeout '10'
-            \toption timeout '60'
-            """) + ca + hosts)
-        ubus = tmp / "ubus"
-        ubus.write_text(
-            "#!/bin/sh\n"
-            f'f="{tmp}/${{2#network.interface.}}.json"\n'
-            'if [ "$1" = call ] && [ "$3" = status ] && [ -f "$f" ]; then exec cat "$f"; fi\n'
-            "echo 'Command failed: Not found' >&2\nexit 4\n"
-        )
-        ubus.chmod(ubus.stat().st_mode | stat.S_IXUSR)
-        self.log_path = tmp / "log.sock"
-        self.log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.log.bind(str(self.log_path))
-        self.log.setblocking(False)
-        self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "ROUTE53_DDNS_UBUS": str(ubus),
-            "ROUTE53_DDNS_STATE_DIR": str(tmp / "state"),
-            "ROUTE53_DDNS_SYSLOG_SOCKET": str(self.log_path),
-        }
-
-    def set_iface(self, name, status):
-        (self.dir / f"{name}.json").write_text(json.dumps(status, indent="\t"))
+        _, binary, qemu, _ = target
+        super().__init__((qemu or []) + [str(binary)], tmp, endpoint, ca_file, hosts,
+                         timeouts=(10, 60), env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
 
     def run(self, *args, env=None):
-        e = dict(self.env)
-        e.update(env or {})
-        return run(self.target, "--config", str(self.config), *args, env=e)
-
-    def log_lines(self):
-        lines = []
-        while True:
-            try:
-                lines.append(self.log.recv(4096).decode(errors="replace"))
-            except BlockingIOError:
-                return lines
+        return super().run(*args, env=env, timeout=300)
 
 
 def test_binary_is_static_stripped_and_for_its_cpu(target):
