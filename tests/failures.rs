@@ -44,6 +44,20 @@ fn setup(port: u16, ca_pem: &str, extra: &str) -> Setup {
     }
 }
 
+/// A TLS server whose first answer comes from `first`; every later one is a success.
+fn first_then_ok(pki: &Pki, first: fn() -> Behaviour) -> Server {
+    serve(Some(pki.server.clone()), move |n, _| {
+        if n == 0 {
+            first()
+        } else {
+            json(
+                200,
+                &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
+            )
+        }
+    })
+}
+
 fn plan_v4(ip: &str) -> Vec<HostPlan> {
     vec![HostPlan {
         name: "home.example.com".into(),
@@ -141,19 +155,10 @@ fn server_errors_back_off_with_growing_bounded_waits_then_exit_6() {
 #[test]
 fn a_gateway_error_page_is_transient_too() {
     let pki = pki(&["localhost"]);
-    let server = serve(Some(pki.server.clone()), |n, _| {
-        if n == 0 {
-            Behaviour::Respond {
-                status: 502,
-                headers: vec![],
-                body: "<html>Bad Gateway</html>".into(),
-            }
-        } else {
-            json(
-                200,
-                &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
-            )
-        }
+    let server = first_then_ok(&pki, || Behaviour::Respond {
+        status: 502,
+        headers: vec![],
+        body: "<html>Bad Gateway</html>".into(),
     });
     let s = setup(server.port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
@@ -165,19 +170,10 @@ fn a_gateway_error_page_is_transient_too() {
 #[test]
 fn throttling_honours_retry_after() {
     let pki = pki(&["localhost"]);
-    let server = serve(Some(pki.server.clone()), |n, _| {
-        if n == 0 {
-            Behaviour::Respond {
-                status: 429,
-                headers: vec![("retry-after".into(), "7".into())],
-                body: error_body("throttled", Some(7)),
-            }
-        } else {
-            json(
-                200,
-                &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
-            )
-        }
+    let server = first_then_ok(&pki, || Behaviour::Respond {
+        status: 429,
+        headers: vec![("retry-after".into(), "7".into())],
+        body: error_body("throttled", Some(7)),
     });
     let s = setup(server.port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
@@ -213,16 +209,7 @@ fn a_retry_after_beyond_the_budget_is_remembered_across_runs() {
 #[test]
 fn a_hanging_server_hits_the_timeout_and_is_retried_within_bounds() {
     let pki = pki(&["localhost"]);
-    let server = serve(Some(pki.server.clone()), |n, _| {
-        if n == 0 {
-            Behaviour::Hang
-        } else {
-            json(
-                200,
-                &ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1"),
-            )
-        }
-    });
+    let server = first_then_ok(&pki, || Behaviour::Hang);
     let s = setup(server.port, &pki.ca_pem, "");
     let mut clock = FakeClock::new();
     assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
