@@ -10,7 +10,7 @@
 //! | [`key`]       | the key file: atomic 0600 create, no overwrite without `--force`, load      |
 //! | [`netifd`]    | interface status from `ubus` (or the kernel when there is no ubus)          |
 //! | [`addresses`] | which address each host gets: stable global IPv6, LAN suffix, NAT → "auto"  |
-//! | [`transport`] | ureq + rustls: trust roots, timeouts, pinned IP family, error classes       |
+//! | [`transport`] | one HTTPS POST on rustls: trust roots, timeouts, pinned IP family, errors   |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
 //! | [`state`]     | per-host JSON state on tmpfs, written atomically                            |
 //! | [`lock`]      | one run at a time; events during a run cause at most one more pass          |
