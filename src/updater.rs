@@ -80,11 +80,22 @@ fn spec_text<T: ToString>(s: &AddrSpec<T>) -> Option<String> {
     }
 }
 
+/// How often an address the router cannot see itself ("auto": behind CGNAT or another
+/// NAT) is confirmed with the endpoint at the latest: the carrier can move the public
+/// address without the WAN address changing, and only the endpoint sees it.
+pub const AUTO_RECHECK_S: u64 = 3600;
+
 /// Whether this host must be sent: something differs from the last success, the last
-/// attempt failed, or the force interval has passed.
+/// attempt failed, or the force interval (for "auto" addresses, at most an hour) has passed.
 pub fn needs_update(plan: &HostPlan, st: &HostState, now: u64, force_interval_s: u64) -> bool {
     let Some(confirmed) = st.confirmed else {
         return true;
+    };
+    let auto = plan.ipv4 == AddrSpec::Auto || plan.ipv6 == AddrSpec::Auto;
+    let force_interval_s = if auto {
+        force_interval_s.min(AUTO_RECHECK_S)
+    } else {
+        force_interval_s
     };
     // A confirmation "in the future" means the clock was wrong then (or is now): resend.
     if st.result.as_deref() == Some("error")

@@ -450,6 +450,13 @@ fn auto_requests_connect_over_ipv4() {
     moved[0].wan_ipv4 = "100.64.9.9".parse().ok();
     assert_eq!(run(&s, &mut clock, false, &moved), Exit::Ok);
     assert_eq!(server.count(), 2);
+    // The carrier may move the public address behind an unchanged WAN address: the
+    // safety-net run confirms it with the endpoint once an hour, not once a day.
+    clock.slept += Duration::from_secs(1800);
+    assert_eq!(run(&s, &mut clock, false, &moved), Exit::Nothing);
+    clock.slept += Duration::from_secs(1801);
+    assert_eq!(run(&s, &mut clock, false, &moved), Exit::Ok);
+    assert_eq!(server.count(), 3);
 }
 
 #[test]
