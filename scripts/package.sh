@@ -28,6 +28,8 @@
 #   --out DIR         output directory (default: dist/packages)
 #   --apk-tool PATH   apk-tools v3 binary to make .apk files with
 #   --no-apk          never make .apk files
+#   --luci            make only luci-app-route53-ddns_<ver>_all.ipk (the LuCI page, for every
+#                     architecture; unminified JS and no translation packages, else as luci.mk)
 # Environment: SOURCE_DATE_EPOCH (default: time of the last git commit).
 set -euo pipefail
 # Literal $... in single quotes is intended throughout (make syntax, maintainer scripts).
@@ -45,6 +47,7 @@ OUT_DIR="$ROOT/dist/packages"
 ARCH_ARGS=()
 APK_TOOL=""
 NO_APK=0
+LUCI=0
 
 die() { printf 'package.sh: %s\n' "$*" >&2; exit 1; }
 say() { printf '==> %s\n' "$*" >&2; }
@@ -92,6 +95,7 @@ while [ $# -gt 0 ]; do
     --apk-tool) APK_TOOL="${2:?--apk-tool needs a path}"; shift 2 ;;
     --apk-tool=*) APK_TOOL="${1#*=}"; shift ;;
     --no-apk) NO_APK=1; shift ;;
+    --luci) LUCI=1; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -287,6 +291,10 @@ make_ipk() { # label stagedir workdir -> path
   control_file "$arch" "$size" >"$ctrl/control"
   printf '%s\n' "$POSTINST" >"$ctrl/postinst"
   printf '%s\n' "$PRERM" >"$ctrl/prerm"
+  if [ -n "${POSTINST_PKG:-}" ]; then
+    printf '%s\n' "$POSTINST_PKG" >"$ctrl/postinst-pkg"
+    chmod 0755 "$ctrl/postinst-pkg"
+  fi
   # conffiles resolved against the package, sorted (as ipkg-build does)
   for f in $CONFFILES; do [ -f "$data$f" ] && echo "$f"; done | LC_ALL=C sort >"$ctrl/conffiles"
   [ -s "$ctrl/conffiles" ] || rm -f "$ctrl/conffiles"
@@ -366,6 +374,38 @@ mkdir -p "$OUT_DIR"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
+
+# ---- the LuCI page: what luci.mk packs (htdocs/ -> /www, root/ -> /), architecture "all"
+if [ "$LUCI" = 1 ]; then
+  LUCI_DIR="$ROOT/openwrt/luci-app-route53-ddns"
+  LUCI_MK="$LUCI_DIR/Makefile"
+  luci_var() { sed -n "s/^$1:=[[:space:]]*//p" "$LUCI_MK" | head -n 1; }
+  PKG_NAME="luci-app-route53-ddns"
+  DEPENDS="$(luci_var LUCI_DEPENDS | tr ' ' '\n' | sed -n 's/^+//p' | paste -sd, - | sed 's/,/, /g')"
+  MAINTAINER="$(luci_var PKG_MAINTAINER)"
+  LICENSE="$(luci_var PKG_LICENSE)"
+  LICENSE_FILES=""
+  SECTION="luci"
+  DESCRIPTION="$(awk '/^LUCI_DESCRIPTION:=/ {sub(/^LUCI_DESCRIPTION:=/, ""); on=1}
+    on {l=$0; sub(/^[ \t]+/, "", l); c=sub(/[ \t]*\\$/, "", l); print l; if (!c) exit}' "$LUCI_MK")"
+  CONFFILES=""
+  # luci.mk's postinst on a live system: drop LuCI's caches, let rpcd load the ACL and plugin.
+  POSTINST_PKG='[ -n "${IPKG_INSTROOT}" ] || {
+	rm -f /tmp/luci-indexcache.*
+	rm -rf /tmp/luci-modulecache/
+	/etc/init.d/rpcd reload 2>/dev/null
+	exit 0
+}'
+  data="$WORK/luci/data"
+  install -d -m0755 "$data" "$data/www"
+  cp -R "$LUCI_DIR/htdocs/." "$data/www/"
+  cp -R "$LUCI_DIR/root/." "$data/"
+  find "$data" -type d -exec chmod 0755 {} +
+  find "$data" -type f -exec chmod 0644 {} +
+  pkg="$(make_ipk all "$data" "$WORK/luci")"
+  printf '%s\t%s bytes\n' "${pkg#"$ROOT"/}" "$(wc -c <"$pkg")"
+  exit 0
+fi
 
 made=()
 for pair in "${pairs[@]}"; do
