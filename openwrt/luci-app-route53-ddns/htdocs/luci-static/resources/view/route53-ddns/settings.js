@@ -245,6 +245,17 @@ function keepConfiguredInterface(o) {
 	return o;
 }
 
+/* A logical-interface picker (General tab) that keeps the configured name even while that
+ * interface is down, and always writes it. */
+function interfaceOption(s, name, title, description, dflt) {
+	const o = s.taboption('general', widgets.NetworkSelect, name, title, description);
+	o.nocreate = true;
+	keepConfiguredInterface(o);
+	o.default = dflt;
+	o.rmempty = false;
+	return o;
+}
+
 return view.extend({
 	load() {
 		return uci.load('route53-ddns');
@@ -275,28 +286,16 @@ return view.extend({
 		o.rmempty = false;
 		o.validate = required(checkHttpsUrl);
 
-		o = s.taboption('general', widgets.NetworkSelect, 'ipv4_interface', _('IPv4 interface'),
+		interfaceOption(s, 'ipv4_interface', _('IPv4 interface'),
 			_('The logical interface whose IPv4 address is published (usually "wan"). Its ifup and ' +
-			  'address changes trigger an update.'));
-		o.nocreate = true;
-		keepConfiguredInterface(o);
-		o.default = 'wan';
-		o.rmempty = false;
+			  'address changes trigger an update.'), 'wan');
 
-		o = s.taboption('general', widgets.NetworkSelect, 'ipv6_interface', _('IPv6 interface'),
-			_('The logical interface whose IPv6 address is published (usually "wan6").'));
-		o.nocreate = true;
-		keepConfiguredInterface(o);
-		o.default = 'wan6';
-		o.rmempty = false;
+		interfaceOption(s, 'ipv6_interface', _('IPv6 interface'),
+			_('The logical interface whose IPv6 address is published (usually "wan6").'), 'wan6');
 
-		o = s.taboption('general', widgets.NetworkSelect, 'lan_interface', _('LAN interface'),
+		interfaceOption(s, 'lan_interface', _('LAN interface'),
 			_('The interface that receives the delegated IPv6 prefix (usually "lan"). Host names with an ' +
-			  'IPv6 suffix are published as that prefix plus the suffix.'));
-		o.nocreate = true;
-		keepConfiguredInterface(o);
-		o.default = 'lan';
-		o.rmempty = false;
+			  'IPv6 suffix are published as that prefix plus the suffix.'), 'lan');
 
 		o = s.taboption('general', form.ListValue, 'log_level', _('Log level'),
 			_('How much is written to the system log (logread). Messages never contain the key.'));
