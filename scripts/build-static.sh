@@ -16,7 +16,7 @@
 #   R53_BUILD_STD_FEATURES  -Zbuild-std-features value (default: optimize_for_size; empty to disable)
 #   R53_PANIC             abort | immediate-abort (default: immediate-abort)
 #   R53_LOCATION_DETAIL   -Zlocation-detail value (default: none)
-#   R53_FMT_DEBUG         -Zfmt-debug value: full | shallow | none (default: shallow)
+#   R53_FMT_DEBUG         -Zfmt-debug value: full | shallow | none (default: none)
 #   R53_UNWIND_TABLES     yes | no: -Cforce-unwind-tables (default: no; nothing unwinds)
 #   R53_STRIP_PDR         1 | 0: drop the MIPS .pdr section after linking (default: 1)
 #   R53_FEATURES          cargo --features for the built package (default: none)
@@ -138,7 +138,7 @@ unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS
 BUILD_STD_FEATURES="${R53_BUILD_STD_FEATURES-optimize_for_size}"
 PANIC="${R53_PANIC:-immediate-abort}"
 LOCATION_DETAIL="${R53_LOCATION_DETAIL:-none}"
-FMT_DEBUG="${R53_FMT_DEBUG:-shallow}"
+FMT_DEBUG="${R53_FMT_DEBUG:-none}"
 UNWIND_TABLES="${R53_UNWIND_TABLES:-no}"
 
 rustflags_for() {
@@ -146,9 +146,9 @@ rustflags_for() {
   # supplies crt and musl. immediate-abort: no panic message/unwind machinery. location-detail=none:
   # no source file names/line numbers in the binary.
   local f="-C target-feature=+crt-static -C link-self-contained=no -Z location-detail=$LOCATION_DETAIL"
-  # fmt-debug=shallow: derived Debug prints the type/variant name only ("none" would also blank the
-  # variant names that rustls' error messages are made of). force-unwind-tables=no: no .eh_frame for
-  # Rust code (~100 KB on MIPS); with immediate-abort nothing ever unwinds.
+  # fmt-debug=none: every {:?} prints nothing, so no Debug code is kept; the program prints no Debug
+  # output (src/tls.rs words rustls' errors itself). force-unwind-tables=no: no .eh_frame for Rust
+  # code (~100 KB on MIPS); with immediate-abort nothing ever unwinds.
   [ "$FMT_DEBUG" = full ] || f="$f -Z fmt-debug=$FMT_DEBUG"
   [ "$UNWIND_TABLES" = yes ] || f="$f -C force-unwind-tables=no"
   if [ "$PANIC" = immediate-abort ]; then f="$f -Z unstable-options -C panic=immediate-abort"; fi

@@ -111,7 +111,7 @@ pub fn main() -> i32 {
         Cmd::Schema(_) => {
             say!(
                 "{}",
-                serde_json::to_string(&config::schema_json()).unwrap_or_default()
+                serde_json::to_string(&config::schema()).unwrap_or_default()
             );
             Exit::Ok
         }
@@ -432,7 +432,7 @@ fn check(path: &Path) -> Exit {
             .ca_file
             .clone()
             .unwrap_or_else(|| PathBuf::from(config::SYSTEM_CA_BUNDLE));
-        if let Err(e) = crate::transport::load_roots(&ca) {
+        if let Err(e) = crate::tls::load_roots(&ca) {
             say!("error: {e}");
             ok = false;
         }

@@ -3,7 +3,8 @@
 
 use crate::uci::{self, Package, Section, Value};
 use route53_ddns_protocol::{hostname, MAX_HOSTS};
-use serde_json::{json, Value as Json};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use std::fmt;
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
@@ -160,39 +161,64 @@ pub const HOST_OPTIONS: &[OptSpec] = &[
 ];
 
 /// The `schema` command's JSON: what LuCI builds its form from.
-pub fn schema_json() -> Json {
-    fn options(specs: &[OptSpec]) -> Vec<Json> {
-        specs
-            .iter()
-            .map(|s| {
-                let mut o = serde_json::Map::new();
-                o.insert("name".into(), json!(s.name));
-                o.insert("kind".into(), json!(s.kind.name()));
-                if s.required {
-                    o.insert("required".into(), json!(true));
-                }
-                if let Some(d) = s.default {
-                    o.insert("default".into(), json!(d));
-                }
-                match s.kind {
-                    Kind::Uint { min, max } => {
-                        o.insert("min".into(), json!(min));
-                        o.insert("max".into(), json!(max));
-                    }
-                    Kind::Enum(values) => {
-                        o.insert("values".into(), json!(values));
-                    }
-                    _ => {}
-                }
-                o.insert("description".into(), json!(s.description));
-                Json::Object(o)
-            })
-            .collect()
+#[derive(Serialize)]
+pub struct Schema {
+    sections: [SchemaSection; 2],
+}
+
+#[derive(Serialize)]
+struct SchemaSection {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    anonymous: Option<bool>,
+    options: &'static [OptSpec],
+}
+
+pub fn schema() -> Schema {
+    Schema {
+        sections: [
+            SchemaSection {
+                kind: "global",
+                name: Some("global"),
+                anonymous: None,
+                options: GLOBAL_OPTIONS,
+            },
+            SchemaSection {
+                kind: "host",
+                name: None,
+                anonymous: Some(true),
+                options: HOST_OPTIONS,
+            },
+        ],
     }
-    json!({"sections": [
-        {"type": "global", "name": "global", "options": options(GLOBAL_OPTIONS)},
-        {"type": "host", "anonymous": true, "options": options(HOST_OPTIONS)},
-    ]})
+}
+
+/// Only the keys that apply to the option's kind, so LuCI can test for their presence.
+impl Serialize for OptSpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", self.name)?;
+        m.serialize_entry("kind", self.kind.name())?;
+        if self.required {
+            m.serialize_entry("required", &true)?;
+        }
+        if let Some(d) = self.default {
+            m.serialize_entry("default", d)?;
+        }
+        match self.kind {
+            Kind::Uint { min, max } => {
+                m.serialize_entry("min", &min)?;
+                m.serialize_entry("max", &max)?;
+            }
+            Kind::Enum(values) => m.serialize_entry("values", values)?,
+            _ => {}
+        }
+        m.serialize_entry("description", self.description)?;
+        m.end()
+    }
 }
 
 /// Something wrong with the config, with the line it is on when known.

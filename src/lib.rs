@@ -10,7 +10,8 @@
 //! | [`key`]       | the key file: atomic 0600 create, no overwrite without `--force`, load      |
 //! | [`netifd`]    | interface status from `ubus` (or the kernel when there is no ubus)          |
 //! | [`addresses`] | which address each host gets: stable global IPv6, LAN suffix, NAT → "auto"  |
-//! | [`transport`] | one HTTPS POST on rustls: trust roots, timeouts, pinned IP family, errors   |
+//! | [`tls`]       | rustls setup: algorithms offered, trusted roots, handshake errors in words  |
+//! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
 //! | [`state`]     | per-host JSON state on tmpfs, written atomically                            |
 //! | [`lock`]      | one run at a time; events during a run cause at most one more pass          |
@@ -24,6 +25,7 @@ pub mod lock;
 pub mod log;
 pub mod netifd;
 pub mod state;
+pub mod tls;
 pub mod transport;
 pub mod uci;
 pub mod updater;

@@ -7,23 +7,20 @@
 //! chunked answers) instead of using ureq: for a single POST, ureq and the `http` crate
 //! cost ~130 KB of flash and as much RAM, on a binary whose budget is 800 KB.
 //!
-//! Trust: the system bundle `/etc/ssl/certs/ca-certificates.crt` (OpenWrt's `ca-bundle`
-//! package), or only the PEM file `ca_file` when it is set. No roots are compiled in:
-//! that saves ~250 KB of flash and follows the bundle's updates.
+//! What TLS offers and trusts, and how its failures read, is in [`crate::tls`].
 //!
 //! The TLS handshake, including certificate verification, is completed explicitly before
 //! a single byte of the request is written; a failed verification ends the call there, so
 //! the signed headers and body never leave the router.
 
-use crate::config::{Config, SYSTEM_CA_BUNDLE};
+use crate::config::Config;
+use crate::tls;
 use route53_ddns_protocol::signature::{KEY_HEADER, SIGNATURE_HEADER, TIME_HEADER};
 use route53_ddns_protocol::{ErrorResponse, SignedHeaders, UpdateResponse, UPDATE_PATH};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -80,122 +77,6 @@ impl fmt::Display for Failure {
     }
 }
 
-/// The TLS algorithms offered: AES-GCM suites (TLS 1.3, and 1.2 with ECDHE), X25519 and
-/// P-256 key exchange, and the certificate signatures public CAs use (ECDSA P-256/P-384,
-/// RSA PKCS#1/PSS, Ed25519). Compared with rustls' default ring provider this drops
-/// ChaCha20-Poly1305, P-384 key exchange and the client-certificate key loader, which a
-/// router never uses; what remains is what every public HTTPS endpoint negotiates.
-pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
-    use rustls::crypto::ring::{cipher_suite as cs, kx_group};
-    use rustls::SignatureScheme as S;
-    use webpki::ring as alg;
-    static SIG_ALGS: rustls::crypto::WebPkiSupportedAlgorithms =
-        rustls::crypto::WebPkiSupportedAlgorithms {
-            all: &[
-                alg::ECDSA_P256_SHA256,
-                alg::ECDSA_P256_SHA384,
-                alg::ECDSA_P384_SHA256,
-                alg::ECDSA_P384_SHA384,
-                alg::ED25519,
-                alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
-                alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
-                alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
-                alg::RSA_PKCS1_2048_8192_SHA256,
-                alg::RSA_PKCS1_2048_8192_SHA384,
-                alg::RSA_PKCS1_2048_8192_SHA512,
-                alg::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
-                alg::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
-                alg::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
-            ],
-            mapping: &[
-                (
-                    S::ECDSA_NISTP384_SHA384,
-                    &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384],
-                ),
-                (
-                    S::ECDSA_NISTP256_SHA256,
-                    &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256],
-                ),
-                (S::ED25519, &[alg::ED25519]),
-                (
-                    S::RSA_PSS_SHA512,
-                    &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY],
-                ),
-                (
-                    S::RSA_PSS_SHA384,
-                    &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY],
-                ),
-                (
-                    S::RSA_PSS_SHA256,
-                    &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY],
-                ),
-                (S::RSA_PKCS1_SHA512, &[alg::RSA_PKCS1_2048_8192_SHA512]),
-                (S::RSA_PKCS1_SHA384, &[alg::RSA_PKCS1_2048_8192_SHA384]),
-                (S::RSA_PKCS1_SHA256, &[alg::RSA_PKCS1_2048_8192_SHA256]),
-            ],
-        };
-    rustls::crypto::CryptoProvider {
-        cipher_suites: vec![
-            cs::TLS13_AES_128_GCM_SHA256,
-            cs::TLS13_AES_256_GCM_SHA384,
-            cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-            cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-            cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-            cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-        ],
-        kx_groups: vec![kx_group::X25519, kx_group::SECP256R1],
-        signature_verification_algorithms: SIG_ALGS,
-        secure_random: &SystemRandom,
-        key_provider: &NoClientKeys,
-    }
-}
-
-#[derive(Debug)]
-struct SystemRandom;
-
-impl rustls::crypto::SecureRandom for SystemRandom {
-    fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), buf)
-            .map_err(|_| rustls::crypto::GetRandomFailed)
-    }
-}
-
-/// The router never presents a client certificate.
-#[derive(Debug)]
-struct NoClientKeys;
-
-impl rustls::crypto::KeyProvider for NoClientKeys {
-    fn load_private_key(
-        &self,
-        _key: rustls::pki_types::PrivateKeyDer<'static>,
-    ) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
-        Err(rustls::Error::General(
-            "client certificates are not supported".into(),
-        ))
-    }
-}
-
-/// Reads PEM certificates into a root store; an error names the file.
-pub fn load_roots(path: &Path) -> Result<rustls::RootCertStore, String> {
-    let pem = std::fs::read(path).map_err(|e| {
-        if path == Path::new(SYSTEM_CA_BUNDLE) && e.kind() == io::ErrorKind::NotFound {
-            format!("{SYSTEM_CA_BUNDLE} is missing: install the ca-bundle package or set ca_file")
-        } else {
-            format!("cannot read {}: {e}", path.display())
-        }
-    })?;
-    let mut roots = rustls::RootCertStore::empty();
-    let (added, _ignored) = roots
-        .add_parsable_certificates(CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok));
-    if added == 0 {
-        return Err(format!(
-            "{} holds no usable PEM certificates",
-            path.display()
-        ));
-    }
-    Ok(roots)
-}
-
 pub struct Transport {
     tls: Option<Arc<rustls::ClientConfig>>,
     host: String,
@@ -211,18 +92,7 @@ impl Transport {
     pub fn new(config: &Config, family: Family) -> Result<Transport, String> {
         let ep = &config.endpoint;
         let tls = if ep.https {
-            let roots = load_roots(
-                config
-                    .ca_file
-                    .as_deref()
-                    .unwrap_or(Path::new(SYSTEM_CA_BUNDLE)),
-            )?;
-            let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(crypto_provider()))
-                .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-                .map_err(|e| format!("TLS setup: {e}"))?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            Some(Arc::new(cfg))
+            Some(tls::client_config(config.ca_file.as_deref())?)
         } else {
             None
         };
@@ -264,7 +134,7 @@ impl Transport {
                     .map_err(|_| Failure::Tls(format!("'{}' is not a valid TLS name", self.host)))?
                     .to_owned();
                 let conn = rustls::ClientConnection::new(cfg.clone(), name)
-                    .map_err(|e| Failure::Tls(e.to_string()))?;
+                    .map_err(|e| Failure::Tls(tls::describe(&e)))?;
                 let mut stream = Timed {
                     inner: rustls::StreamOwned::new(conn, tcp),
                     deadline: connect_deadline,
@@ -580,8 +450,8 @@ pub fn interpret(resp: Response) -> Answer {
 }
 
 fn classify_io(e: io::Error) -> Failure {
-    if let Some(r) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        return Failure::Tls(r.to_string());
+    if let Some(reason) = tls::from_io(&e) {
+        return Failure::Tls(reason);
     }
     match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::Timeout(e.to_string()),

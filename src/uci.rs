@@ -181,7 +181,10 @@ impl Lexer<'_> {
             .chars()
             .find(|c| (*c as u32) < 32 && !matches!(c, '\t' | '\n' | '\r'))
         {
-            return Err(err(start, format!("control character {bad:?} in a value")));
+            return Err(err(
+                start,
+                format!("control character {} in a value", bad.escape_default()),
+            ));
         }
         Ok(Word { text, line: start })
     }

@@ -32,7 +32,8 @@ impl fmt::Display for NameError {
             NameError::LabelTooLong(l) => write!(f, "the label '{l}' is longer than 63 characters"),
             NameError::BadCharacter(c) => write!(
                 f,
-                "the character {c:?} is not allowed (letters, digits and '-' only)"
+                "the character '{}' is not allowed (letters, digits and '-' only)",
+                c.escape_default()
             ),
             NameError::HyphenAtEdge(l) => {
                 write!(f, "the label '{l}' starts or ends with '-'")
