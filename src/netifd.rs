@@ -2,7 +2,6 @@
 //! addresses (`ip -j addr`, then `/proc/net/if_inet6`) where there is no ubus (not OpenWrt;
 //! the interface names are then kernel device names).
 
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::process::{Command, Stdio};
@@ -46,102 +45,94 @@ pub struct IfaceStatus {
     pub delegated: Vec<(String, Assignment)>,
 }
 
-#[derive(Deserialize)]
-struct RawAddr {
-    address: String,
-    #[serde(default)]
-    mask: u8,
-    #[serde(default)]
-    preferred: Option<u64>,
+/// netifd's JSON is read as a generic tree: one deserializer for all its shapes is far
+/// smaller than one derived per struct (this runs on 8 MB of flash).
+type Json = serde_json::Value;
+
+fn field<'a>(o: &'a Json, key: &str) -> &'a [Json] {
+    o.get(key)
+        .and_then(Json::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
-#[derive(Deserialize)]
-struct RawPrefix {
-    address: String,
-    #[serde(default)]
-    mask: u8,
-    #[serde(default)]
-    preferred: Option<u64>,
-    #[serde(default)]
-    assigned: BTreeMap<String, RawAddr>,
-    #[serde(default, rename = "local-address")]
-    local_address: Option<RawAddr>,
+fn text<'a>(o: &'a Json, key: &str) -> Option<&'a str> {
+    o.get(key).and_then(Json::as_str)
 }
 
-#[derive(Deserialize)]
-struct RawStatus {
-    #[serde(default)]
-    up: bool,
-    #[serde(default)]
-    proto: Option<String>,
-    #[serde(default)]
-    l3_device: Option<String>,
-    #[serde(default)]
-    device: Option<String>,
-    #[serde(default, rename = "ipv4-address")]
-    ipv4_address: Vec<RawAddr>,
-    #[serde(default, rename = "ipv6-address")]
-    ipv6_address: Vec<RawAddr>,
-    #[serde(default, rename = "ipv6-prefix")]
-    ipv6_prefix: Vec<RawPrefix>,
-    #[serde(default, rename = "ipv6-prefix-assignment")]
-    ipv6_prefix_assignment: Vec<RawPrefix>,
+fn number(o: &Json, key: &str) -> Option<u64> {
+    o.get(key).and_then(Json::as_u64)
+}
+
+fn mask(o: &Json) -> u8 {
+    number(o, "mask")
+        .and_then(|m| u8::try_from(m).ok())
+        .unwrap_or(0)
+}
+
+fn ip<T: std::str::FromStr>(o: &Json, key: &str) -> Option<T> {
+    text(o, key)?.parse().ok()
 }
 
 /// Parses the JSON netifd prints for `ubus call network.interface.<if> status`.
 /// Entries that are not addresses are skipped.
 pub fn parse_status(json: &[u8]) -> Result<IfaceStatus, String> {
-    let raw: RawStatus =
+    let raw: Json =
         serde_json::from_slice(json).map_err(|e| format!("unexpected netifd status: {e}"))?;
-    let v6 = |a: &RawAddr| -> Option<V6Addr> {
-        Some(V6Addr {
-            addr: a.address.parse().ok()?,
-            mask: a.mask,
-            preferred: a.preferred,
-            temporary: false,
-        })
+    if !raw.is_object() {
+        return Err("unexpected netifd status: not a JSON object".into());
+    }
+    // "up" decides whether anything is published: a value of another type means the format
+    // changed under us, which is an error rather than "down".
+    let up = match raw.get("up") {
+        None => false,
+        Some(v) => v
+            .as_bool()
+            .ok_or("unexpected netifd status: \"up\" is not true or false")?,
     };
-    let assignment = |p: &RawPrefix| -> Option<Assignment> {
+    let assignment = |p: &Json, preferred: Option<u64>| -> Option<Assignment> {
         Some(Assignment {
-            prefix: p.address.parse().ok()?,
-            mask: p.mask,
-            preferred: p.preferred,
-            local: p
-                .local_address
-                .as_ref()
-                .and_then(|l| l.address.parse().ok()),
+            prefix: ip(p, "address")?,
+            mask: mask(p),
+            preferred,
+            local: p.get("local-address").and_then(|l| ip(l, "address")),
         })
     };
     let mut delegated = Vec::new();
-    for p in &raw.ipv6_prefix {
-        for (iface, a) in &p.assigned {
-            if let Ok(prefix) = a.address.parse() {
-                delegated.push((
-                    iface.clone(),
-                    Assignment {
-                        prefix,
-                        mask: a.mask,
-                        preferred: p.preferred,
-                        local: None,
-                    },
-                ));
+    for p in field(&raw, "ipv6-prefix") {
+        let Some(assigned) = p.get("assigned").and_then(Json::as_object) else {
+            continue;
+        };
+        for (iface, a) in assigned {
+            if let Some(mut got) = assignment(a, number(p, "preferred")) {
+                got.local = None;
+                delegated.push((iface.clone(), got));
             }
         }
     }
     Ok(IfaceStatus {
-        up: raw.up,
-        proto: raw.proto,
-        device: raw.l3_device.or(raw.device),
-        ipv4: raw
-            .ipv4_address
+        up,
+        proto: text(&raw, "proto").map(str::to_owned),
+        device: text(&raw, "l3_device")
+            .or_else(|| text(&raw, "device"))
+            .map(str::to_owned),
+        ipv4: field(&raw, "ipv4-address")
             .iter()
-            .filter_map(|a| a.address.parse().ok())
+            .filter_map(|a| ip(a, "address"))
             .collect(),
-        ipv6: raw.ipv6_address.iter().filter_map(v6).collect(),
-        assignments: raw
-            .ipv6_prefix_assignment
+        ipv6: field(&raw, "ipv6-address")
             .iter()
-            .filter_map(assignment)
+            .filter_map(|a| {
+                Some(V6Addr {
+                    addr: ip(a, "address")?,
+                    mask: mask(a),
+                    preferred: number(a, "preferred"),
+                    temporary: false,
+                })
+            })
+            .collect(),
+        assignments: field(&raw, "ipv6-prefix-assignment")
+            .iter()
+            .filter_map(|p| assignment(p, number(p, "preferred")))
             .collect(),
         delegated,
     })
@@ -178,49 +169,31 @@ fn ubus_status(iface: &str) -> Result<Option<IfaceStatus>, String> {
         .map_err(|e| format!("{iface}: {e}"))
 }
 
-#[derive(Deserialize)]
-struct IpLink {
-    #[serde(default)]
-    flags: Vec<String>,
-    #[serde(default)]
-    operstate: Option<String>,
-    #[serde(default)]
-    addr_info: Vec<IpAddrInfo>,
-}
-
-#[derive(Deserialize)]
-struct IpAddrInfo {
-    family: String,
-    local: String,
-    #[serde(default)]
-    prefixlen: u8,
-    #[serde(default)]
-    preferred_life_time: Option<u64>,
-    #[serde(default)]
-    temporary: bool,
-    #[serde(default)]
-    deprecated: bool,
-}
-
 /// Parses `ip -j addr show dev <dev>` output.
 pub fn parse_ip_json(json: &[u8]) -> Result<IfaceStatus, String> {
-    let links: Vec<IpLink> =
+    let links: Json =
         serde_json::from_slice(json).map_err(|e| format!("unexpected `ip -j addr` output: {e}"))?;
+    let links = links
+        .as_array()
+        .ok_or("unexpected `ip -j addr` output: not a JSON array")?;
+    let flag = |o: &Json, key: &str| o.get(key).and_then(Json::as_bool).unwrap_or(false);
     let mut st = IfaceStatus::default();
     for link in links {
-        st.up |= link.flags.iter().any(|f| f == "UP") || link.operstate.as_deref() == Some("UP");
-        for a in link.addr_info {
-            match a.family.as_str() {
-                "inet" => st.ipv4.extend(a.local.parse::<Ipv4Addr>().ok()),
-                "inet6" => st.ipv6.extend(a.local.parse().ok().map(|addr| V6Addr {
+        st.up |=
+            field(link, "flags").iter().any(|f| f == "UP") || text(link, "operstate") == Some("UP");
+        for a in field(link, "addr_info") {
+            let plen = number(a, "prefixlen").and_then(|m| u8::try_from(m).ok());
+            match text(a, "family") {
+                Some("inet") => st.ipv4.extend(ip::<Ipv4Addr>(a, "local")),
+                Some("inet6") => st.ipv6.extend(ip(a, "local").map(|addr| V6Addr {
                     addr,
-                    mask: a.prefixlen,
-                    preferred: if a.deprecated {
+                    mask: plen.unwrap_or(0),
+                    preferred: if flag(a, "deprecated") {
                         Some(0)
                     } else {
-                        a.preferred_life_time.filter(|t| *t != u64::from(u32::MAX))
+                        number(a, "preferred_life_time").filter(|t| *t != u64::from(u32::MAX))
                     },
-                    temporary: a.temporary,
+                    temporary: flag(a, "temporary"),
                 })),
                 _ => {}
             }
