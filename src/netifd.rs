@@ -3,6 +3,7 @@
 //! the interface names are then kernel device names).
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::process::{Command, Stdio};
 
@@ -145,26 +146,46 @@ pub enum Source {
     Kernel,
 }
 
+/// Largest command output read: a status is a few KB; more means something is wrong.
+const MAX_OUTPUT: u64 = 1 << 20;
+
+/// Runs a command and returns its standard output when it exits 0 (`None` otherwise).
+/// Only stdout is read, so this needs no poll loop over two pipes (`Command::output`).
+fn stdout_of(cmd: &mut Command) -> std::io::Result<Option<Vec<u8>>> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut out = Vec::new();
+    let read = match child.stdout.take() {
+        Some(pipe) => pipe.take(MAX_OUTPUT).read_to_end(&mut out).map(drop),
+        None => Ok(()),
+    };
+    let status = child.wait()?;
+    read?;
+    Ok(status.success().then_some(out))
+}
+
 /// Asks netifd (through the `ubus` command) for an interface's status. `Ok(None)` when
 /// there is no ubus at all, so the caller falls back to the kernel.
 fn ubus_status(iface: &str) -> Result<Option<IfaceStatus>, String> {
     let ubus = std::env::var_os(crate::config::ENV_UBUS).unwrap_or_else(|| "ubus".into());
-    let out = match Command::new(&ubus)
-        .args(["call", &format!("network.interface.{iface}"), "status"])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-    {
+    let out = match stdout_of(Command::new(&ubus).args([
+        "call",
+        &format!("network.interface.{iface}"),
+        "status",
+    ])) {
         Ok(o) => o,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot run ubus: {e}")),
     };
-    if !out.status.success() {
+    let Some(stdout) = out else {
         // `ubus call` exits 4 ("Not found") for an interface netifd does not know.
         log::debug!("netifd has no interface '{iface}'");
         return Ok(Some(IfaceStatus::default()));
-    }
-    parse_status(&out.stdout)
+    };
+    parse_status(&stdout)
         .map(Some)
         .map_err(|e| format!("{iface}: {e}"))
 }
@@ -231,14 +252,9 @@ pub fn parse_if_inet6(text: &str, dev: &str) -> IfaceStatus {
 }
 
 fn kernel_status(dev: &str) -> Result<IfaceStatus, String> {
-    match Command::new("ip")
-        .args(["-j", "addr", "show", "dev", dev])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-    {
-        Ok(out) if out.status.success() => parse_ip_json(&out.stdout),
-        Ok(_) => Ok(IfaceStatus::default()),
+    match stdout_of(Command::new("ip").args(["-j", "addr", "show", "dev", dev])) {
+        Ok(Some(out)) => parse_ip_json(&out),
+        Ok(None) => Ok(IfaceStatus::default()),
         Err(_) => Ok(std::fs::read_to_string("/proc/net/if_inet6")
             .map(|t| parse_if_inet6(&t, dev))
             .unwrap_or_default()),

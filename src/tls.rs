@@ -163,8 +163,9 @@ pub fn describe(e: &rustls::Error) -> String {
         E::FailedToGetCurrentTime => "cannot read the clock (FailedToGetCurrentTime)".into(),
         E::FailedToGetRandomBytes => "no random bytes from the kernel (FailedToGetRandomBytes)".into(),
         E::General(m) => m.clone(),
-        // The remaining variants print no Debug text.
-        other => other.to_string(),
+        E::Other(o) => o.to_string(),
+        // Not reachable for this client (server-side, QUIC, ECH, CRL and setup errors).
+        _ => "TLS failed".into(),
     }
 }
 
