@@ -2,6 +2,7 @@
 //! addresses (`ip -j addr`, then `/proc/net/if_inet6`) where there is no ubus (not OpenWrt;
 //! the interface names are then kernel device names).
 
+use route53_ddns_protocol::json::Json;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -46,14 +47,9 @@ pub struct IfaceStatus {
     pub delegated: Vec<(String, Assignment)>,
 }
 
-/// netifd's JSON is read as a generic tree: one deserializer for all its shapes is far
-/// smaller than one derived per struct (this runs on 8 MB of flash).
-type Json = serde_json::Value;
-
+/// The members of a list field; missing or not a list reads as empty.
 fn field<'a>(o: &'a Json, key: &str) -> &'a [Json] {
-    o.get(key)
-        .and_then(Json::as_array)
-        .map_or(&[], Vec::as_slice)
+    o.get(key).and_then(Json::as_array).unwrap_or_default()
 }
 
 fn text<'a>(o: &'a Json, key: &str) -> Option<&'a str> {
@@ -77,9 +73,8 @@ fn ip<T: std::str::FromStr>(o: &Json, key: &str) -> Option<T> {
 /// Parses the JSON netifd prints for `ubus call network.interface.<if> status`.
 /// Entries that are not addresses are skipped.
 pub fn parse_status(json: &[u8]) -> Result<IfaceStatus, String> {
-    let raw: Json =
-        serde_json::from_slice(json).map_err(|e| format!("unexpected netifd status: {e}"))?;
-    if !raw.is_object() {
+    let raw = Json::parse(json).map_err(|e| format!("unexpected netifd status: {e}"))?;
+    if raw.as_object().is_none() {
         return Err("unexpected netifd status: not a JSON object".into());
     }
     // "up" decides whether anything is published: a value of another type means the format
@@ -192,16 +187,17 @@ fn ubus_status(iface: &str) -> Result<Option<IfaceStatus>, String> {
 
 /// Parses `ip -j addr show dev <dev>` output.
 pub fn parse_ip_json(json: &[u8]) -> Result<IfaceStatus, String> {
-    let links: Json =
-        serde_json::from_slice(json).map_err(|e| format!("unexpected `ip -j addr` output: {e}"))?;
+    let links = Json::parse(json).map_err(|e| format!("unexpected `ip -j addr` output: {e}"))?;
     let links = links
         .as_array()
         .ok_or("unexpected `ip -j addr` output: not a JSON array")?;
     let flag = |o: &Json, key: &str| o.get(key).and_then(Json::as_bool).unwrap_or(false);
     let mut st = IfaceStatus::default();
     for link in links {
-        st.up |=
-            field(link, "flags").iter().any(|f| f == "UP") || text(link, "operstate") == Some("UP");
+        st.up |= field(link, "flags")
+            .iter()
+            .any(|f| f.as_str() == Some("UP"))
+            || text(link, "operstate") == Some("UP");
         for a in field(link, "addr_info") {
             let plen = number(a, "prefixlen").and_then(|m| u8::try_from(m).ok());
             match text(a, "family") {

@@ -5,6 +5,7 @@
 //! read and written through one string map instead of a derived deserializer per struct,
 //! which keeps ~20 KB out of the binary.
 
+use route53_ddns_protocol::json::Json;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs;
@@ -208,10 +209,27 @@ impl Store {
 
     fn read(path: &Path) -> Map {
         match fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                log::warn!("ignoring unreadable state {}: {e}", path.display());
-                Map::new()
-            }),
+            Ok(bytes) => match Json::parse(&bytes).map(Json::into_object) {
+                // Flat objects of strings are all this module writes.
+                Ok(Some(members)) => members
+                    .into_iter()
+                    .filter_map(|(k, v)| match v {
+                        Json::String(s) => Some((k, s)),
+                        _ => None,
+                    })
+                    .collect(),
+                Ok(None) => {
+                    log::warn!(
+                        "ignoring unreadable state {}: not an object",
+                        path.display()
+                    );
+                    Map::new()
+                }
+                Err(e) => {
+                    log::warn!("ignoring unreadable state {}: {e}", path.display());
+                    Map::new()
+                }
+            },
             Err(_) => Map::new(),
         }
     }

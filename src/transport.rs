@@ -426,10 +426,10 @@ pub fn interpret(resp: Response) -> Answer {
         .header("retry-after")
         .and_then(|v| v.trim().parse::<u64>().ok());
     if (200..300).contains(&status) {
-        if let Ok(ok) = serde_json::from_slice::<UpdateResponse>(&resp.body) {
+        if let Some(ok) = UpdateResponse::from_body(&resp.body) {
             return Answer::Updated(ok);
         }
-    } else if let Ok(error) = serde_json::from_slice::<ErrorResponse>(&resp.body) {
+    } else if let Some(error) = ErrorResponse::from_body(&resp.body) {
         return Answer::Refused {
             status,
             retry_after: error.retry_after.or(retry_after),

@@ -12,10 +12,12 @@
 //! | [`address`]   | which addresses may be published (global unicast) and why others may not   |
 //! | [`hostname`]  | host name syntax shared by the router's `check` and the server              |
 //! | [`base64url`] | the unpadded base64url used for keys and signatures                         |
+//! | [`json`]      | the router's small JSON reader (serde writes; this reads on 8 MB of flash)  |
 
 pub mod address;
 pub mod base64url;
 pub mod hostname;
+pub mod json;
 pub mod request;
 pub mod response;
 pub mod signature;

@@ -1,5 +1,7 @@
 //! What the server answers: a result the router records, or an error with a stable code.
 
+use crate::json::Json;
+use serde::de::{value, DeserializeOwned, IntoDeserializer};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -136,6 +138,82 @@ pub struct ErrorResponse {
     pub retry_after: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed: Option<IpAddr>,
+}
+
+// Reading answers on the router. The Lambda writes them with serde; the router reads them
+// with the small reader in `crate::json` (see its module comment for why). Field names and
+// optionality follow the serde attributes above; `tests/response.rs` checks the two agree.
+
+impl UpdateResponse {
+    /// Reads a `200` body; `None` when it is not a well-formed update response.
+    pub fn from_body(body: &[u8]) -> Option<UpdateResponse> {
+        let j = Json::parse(body).ok()?;
+        Some(UpdateResponse {
+            result: from_wire(j.get("result")?.as_str()?)?,
+            hosts: j
+                .get("hosts")?
+                .as_array()?
+                .iter()
+                .map(PublishedHost::from_json)
+                .collect::<Option<_>>()?,
+            observed: parsed(j.get("observed")?)?,
+            request_id: j.get("request_id")?.as_str()?.to_owned(),
+            server_time: j.get("server_time")?.as_u64()?,
+            change_id: optional(&j, "change_id", |v| v.as_str().map(str::to_owned))?,
+        })
+    }
+}
+
+impl PublishedHost {
+    fn from_json(j: &Json) -> Option<PublishedHost> {
+        Some(PublishedHost {
+            name: j.get("name")?.as_str()?.to_owned(),
+            a: addresses(j, "a")?,
+            aaaa: addresses(j, "aaaa")?,
+            ttl: u32::try_from(j.get("ttl")?.as_u64()?).ok()?,
+        })
+    }
+}
+
+impl ErrorResponse {
+    /// Reads an error body; `None` when it is not one (a proxy's page, say).
+    pub fn from_body(body: &[u8]) -> Option<ErrorResponse> {
+        let j = Json::parse(body).ok()?;
+        Some(ErrorResponse {
+            error: from_wire(j.get("error")?.as_str()?)?,
+            message: j.get("message")?.as_str()?.to_owned(),
+            request_id: j.get("request_id")?.as_str()?.to_owned(),
+            server_time: j.get("server_time")?.as_u64()?,
+            retry_after: optional(&j, "retry_after", Json::as_u64)?,
+            observed: optional(&j, "observed", parsed)?,
+        })
+    }
+}
+
+/// A unit enum from its wire name, through serde's own string deserializer, so the names
+/// are the ones the serde attributes give (no second list to keep in step).
+fn from_wire<T: DeserializeOwned>(name: &str) -> Option<T> {
+    T::deserialize(IntoDeserializer::<value::Error>::into_deserializer(name)).ok()
+}
+
+fn parsed<T: std::str::FromStr>(j: &Json) -> Option<T> {
+    j.as_str()?.parse().ok()
+}
+
+/// `#[serde(default)]` for an `Option`: missing or null is `None`, a wrong type is an error.
+fn optional<T>(j: &Json, key: &str, read: impl Fn(&Json) -> Option<T>) -> Option<Option<T>> {
+    match j.get(key) {
+        None | Some(Json::Null) => Some(None),
+        Some(v) => read(v).map(Some),
+    }
+}
+
+/// `#[serde(default)]` for a list of addresses: missing is empty.
+fn addresses<T: std::str::FromStr>(j: &Json, key: &str) -> Option<Vec<T>> {
+    match j.get(key) {
+        None => Some(Vec::new()),
+        Some(v) => v.as_array()?.iter().map(parsed).collect(),
+    }
 }
 
 #[cfg(test)]
