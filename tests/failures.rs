@@ -250,7 +250,7 @@ fn nothing_listening_is_transient_and_bounded() {
     assert!(clock.sleeps.iter().sum::<Duration>() <= RETRY_BUDGET);
 }
 
-fn assert_bad_cert(server_pki: &Pki, trusted_ca: &str) {
+fn assert_bad_cert(server_pki: &Pki, trusted_ca: &str, reason: &str) {
     let server = serve(Some(server_pki.server.clone()), |_, _| {
         json(
             200,
@@ -281,19 +281,27 @@ fn assert_bad_cert(server_pki: &Pki, trusted_ca: &str) {
     let e = s.store.host("home.example.com").error.expect("error");
     assert_eq!(e.code, "tls");
     assert!(e.advice.contains("nothing was sent"));
+    // Worded by the router (src/tls.rs): the rustls name and what it means.
+    assert!(
+        e.message
+            .contains(&format!("invalid peer certificate: {reason}: ")),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn a_certificate_from_the_wrong_ca_gets_no_signature() {
     let trusted = pki(&["localhost"]);
     let rogue = pki(&["localhost"]);
-    assert_bad_cert(&rogue, &trusted.ca_pem);
+    // Both CAs have the same name: the chain is found, its signature does not verify.
+    assert_bad_cert(&rogue, &trusted.ca_pem, "BadSignature");
 }
 
 #[test]
 fn a_certificate_for_the_wrong_name_gets_no_signature() {
     let other = pki(&["other.example.net"]);
-    assert_bad_cert(&other, &other.ca_pem);
+    assert_bad_cert(&other, &other.ca_pem, "NotValidForName");
 }
 
 #[test]
