@@ -19,9 +19,9 @@ VARIANTS=(
   "optsize|+ -Zbuild-std-features=optimize_for_size|R53_PANIC=abort R53_LOCATION_DETAIL=file,line,column R53_FMT_DEBUG=full R53_UNWIND_TABLES=yes"
   "immabort|+ -Zunstable-options -Cpanic=immediate-abort|R53_LOCATION_DETAIL=file,line,column R53_FMT_DEBUG=full R53_UNWIND_TABLES=yes"
   "noloc|+ -Zlocation-detail=none|R53_FMT_DEBUG=full R53_UNWIND_TABLES=yes"
-  "fmtshallow|+ -Zfmt-debug=shallow|R53_UNWIND_TABLES=yes"
+  "fmtnone|+ -Zfmt-debug=none (no Debug output at all; src/tls.rs words TLS errors)|R53_UNWIND_TABLES=yes"
   "nounwind|+ -Cforce-unwind-tables=no (= build-static.sh defaults)|"
-  "fmtnone|defaults with -Zfmt-debug=none instead of shallow (not used: blanks rustls error reasons)|R53_FMT_DEBUG=none"
+  "fmtshallow|defaults with -Zfmt-debug=shallow instead of none|R53_FMT_DEBUG=shallow"
   "opts|defaults with opt-level s instead of z|CARGO_PROFILE_RELEASE_OPT_LEVEL=s"
 )
 want="${R53_LEVERS:-}"
