@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The release: the five static router binaries, each proven under qemu against the local Lambda
+# and moto, the OpenWrt packages for every architecture label, the LuCI package, the size table
+# and checksums. CI proves mipsel and armv7 on every run; this proves all five.
+#
+#   scripts/release.sh
+#
+# Output in dist/: bin/<rust-target>/route53-ddns, packages/*.ipk (and .apk when apk-tools v3
+# is at hand, see scripts/package.sh), size_results.md, SHA256SUMS.
+# Needs what scripts/setup.sh installs (the qemu proof runs the system-test stack).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+say "building the five static binaries"
+scripts/build-static.sh all
+
+say "proving each one under qemu: --version, check, a signed HTTPS update, a TLS refusal"
+R53_STATIC_TARGETS=all R53_STATIC_PREBUILT=1 python3 -m pytest tests/system/test_static.py -q
+
+say "packaging"
+rm -rf dist/packages
+scripts/package.sh --out dist/packages
+scripts/package.sh --luci --out dist/packages
+# Each package.sh run lists only what it made: one list for the whole directory.
+(cd dist/packages && find . -maxdepth 1 -type f \( -name '*.ipk' -o -name '*.apk' \) -printf '%f\n' \
+  | sort | xargs sha256sum >SHA256SUMS)
+
+say "sizes and peak RSS"
+python3 bench/size_table.py --no-build --out dist/size_results.md >/dev/null
+
+(cd dist && find bin packages -type f ! -name SHA256SUMS ! -name SIZES.md | sort | xargs sha256sum >SHA256SUMS)
+say "done: dist/ ($(find dist/packages -type f -name '*.ipk' | wc -l) packages)"
+cat dist/size_results.md
