@@ -30,6 +30,7 @@ scripts/package.sh --luci --out dist/packages
 say "sizes and peak RSS"
 python3 bench/size_table.py --no-build --out dist/size_results.md >/dev/null
 
-(cd dist && find bin packages -type f ! -name SHA256SUMS ! -name SIZES.md | sort | xargs sha256sum >SHA256SUMS)
+(cd dist && find bin packages -type f ! -name SHA256SUMS ! -name SIZES.md | sort | xargs sha256sum >sums.tmp \
+  && mv sums.tmp SHA256SUMS)
 say "done: dist/ ($(find dist/packages -type f -name '*.ipk' | wc -l) packages)"
 cat dist/size_results.md
