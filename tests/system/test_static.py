@@ -8,7 +8,8 @@ addresses.
 
 Targets: mipsel and armv7 by default (CI); R53_STATIC_TARGETS="all" (or a space-separated list of
 short names) for the release route. The session fixture runs scripts/build-static.sh for those
-targets (a no-op when the build is fresh); R53_STATIC_PREBUILT=1 tests dist/bin as it is.
+targets (a no-op when the build is fresh); R53_STATIC_PREBUILT=1 tests dist/bin as it is, and
+R53_DIST_DIR another build's output (e.g. one made with Debian's rustc-web).
 """
 
 import json
@@ -23,7 +24,8 @@ import pytest
 from router_files import RouterFiles, iface
 
 REPO = Path(__file__).resolve().parents[2]
-DIST = REPO / "dist" / "bin"
+# The build script's output directory (it honours R53_DIST_DIR too), so another build can be proven.
+DIST = Path(os.environ.get("R53_DIST_DIR") or REPO / "dist" / "bin")
 BASELINE = REPO / "bench" / "size-baseline"
 
 TARGETS = {
