@@ -23,14 +23,12 @@ say "packaging"
 rm -rf dist/packages
 scripts/package.sh --out dist/packages
 scripts/package.sh --luci --out dist/packages
-# Each package.sh run lists only what it made: one list for the whole directory.
-(cd dist/packages && find . -maxdepth 1 -type f \( -name '*.ipk' -o -name '*.apk' \) -printf '%f\n' \
-  | sort | xargs sha256sum >SHA256SUMS)
+# package.sh's own list covers only the architecture packages: dist/SHA256SUMS below covers all.
+rm -f dist/packages/SHA256SUMS
 
 say "sizes and peak RSS"
 python3 bench/size_table.py --no-build --out dist/size_results.md >/dev/null
 
-(cd dist && find bin packages -type f ! -name SHA256SUMS ! -name SIZES.md | sort | xargs sha256sum >sums.tmp \
-  && mv sums.tmp SHA256SUMS)
+(cd dist && find bin packages -type f ! -name SIZES.md | sort | xargs sha256sum >sums.tmp && mv sums.tmp SHA256SUMS)
 say "done: dist/ ($(find dist/packages -type f -name '*.ipk' | wc -l) packages)"
 cat dist/size_results.md

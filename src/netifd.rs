@@ -60,14 +60,15 @@ fn number(o: &Json, key: &str) -> Option<u64> {
     o.get(key).and_then(Json::as_u64)
 }
 
-fn mask(o: &Json) -> u8 {
-    number(o, "mask")
+/// A prefix length (`mask`, `prefixlen`); missing or out of range reads as 0.
+fn prefix_len(o: &Json, key: &str) -> u8 {
+    number(o, key)
         .and_then(|m| u8::try_from(m).ok())
         .unwrap_or(0)
 }
 
 fn ip<T: std::str::FromStr>(o: &Json, key: &str) -> Option<T> {
-    text(o, key)?.parse().ok()
+    o.get(key)?.as_parsed()
 }
 
 /// Parses the JSON netifd prints for `ubus call network.interface.<if> status`.
@@ -88,7 +89,7 @@ pub fn parse_status(json: &[u8]) -> Result<IfaceStatus, String> {
     let assignment = |p: &Json, preferred: Option<u64>| -> Option<Assignment> {
         Some(Assignment {
             prefix: ip(p, "address")?,
-            mask: mask(p),
+            mask: prefix_len(p, "mask"),
             preferred,
             local: p.get("local-address").and_then(|l| ip(l, "address")),
         })
@@ -120,7 +121,7 @@ pub fn parse_status(json: &[u8]) -> Result<IfaceStatus, String> {
             .filter_map(|a| {
                 Some(V6Addr {
                     addr: ip(a, "address")?,
-                    mask: mask(a),
+                    mask: prefix_len(a, "mask"),
                     preferred: number(a, "preferred"),
                     temporary: false,
                 })
@@ -199,12 +200,11 @@ pub fn parse_ip_json(json: &[u8]) -> Result<IfaceStatus, String> {
             .any(|f| f.as_str() == Some("UP"))
             || text(link, "operstate") == Some("UP");
         for a in field(link, "addr_info") {
-            let plen = number(a, "prefixlen").and_then(|m| u8::try_from(m).ok());
             match text(a, "family") {
                 Some("inet") => st.ipv4.extend(ip::<Ipv4Addr>(a, "local")),
                 Some("inet6") => st.ipv6.extend(ip(a, "local").map(|addr| V6Addr {
                     addr,
-                    mask: plen.unwrap_or(0),
+                    mask: prefix_len(a, "prefixlen"),
                     preferred: if flag(a, "deprecated") {
                         Some(0)
                     } else {

@@ -208,30 +208,26 @@ impl Store {
     }
 
     fn read(path: &Path) -> Map {
-        match fs::read(path) {
-            Ok(bytes) => match Json::parse(&bytes).map(Json::into_object) {
-                // Flat objects of strings are all this module writes.
-                Ok(Some(members)) => members
-                    .into_iter()
-                    .filter_map(|(k, v)| match v {
-                        Json::String(s) => Some((k, s)),
-                        _ => None,
-                    })
-                    .collect(),
-                Ok(None) => {
-                    log::warn!(
-                        "ignoring unreadable state {}: not an object",
-                        path.display()
-                    );
-                    Map::new()
-                }
-                Err(e) => {
-                    log::warn!("ignoring unreadable state {}: {e}", path.display());
-                    Map::new()
-                }
-            },
-            Err(_) => Map::new(),
-        }
+        let Ok(bytes) = fs::read(path) else {
+            return Map::new();
+        };
+        let unreadable = |why: &dyn std::fmt::Display| {
+            log::warn!("ignoring unreadable state {}: {why}", path.display());
+            Map::new()
+        };
+        let members = match Json::parse(&bytes).map(Json::into_object) {
+            Ok(Some(members)) => members,
+            Ok(None) => return unreadable(&"not an object"),
+            Err(e) => return unreadable(&e),
+        };
+        // Flat objects of strings are all this module writes.
+        members
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                Json::String(s) => Some((k, s)),
+                _ => None,
+            })
+            .collect()
     }
 
     fn write(path: &Path, m: &Map) -> io::Result<()> {

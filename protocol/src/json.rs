@@ -73,6 +73,11 @@ impl Json {
         }
     }
 
+    /// A string read as `T` (an address, say); `None` for another type or unparsable text.
+    pub fn as_parsed<T: std::str::FromStr>(&self) -> Option<T> {
+        self.as_str()?.parse().ok()
+    }
+
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Json::Bool(b) => Some(*b),

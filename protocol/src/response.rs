@@ -156,7 +156,7 @@ impl UpdateResponse {
                 .iter()
                 .map(PublishedHost::from_json)
                 .collect::<Option<_>>()?,
-            observed: parsed(j.get("observed")?)?,
+            observed: j.get("observed")?.as_parsed()?,
             request_id: j.get("request_id")?.as_str()?.to_owned(),
             server_time: j.get("server_time")?.as_u64()?,
             change_id: optional(&j, "change_id", |v| v.as_str().map(str::to_owned))?,
@@ -185,7 +185,7 @@ impl ErrorResponse {
             request_id: j.get("request_id")?.as_str()?.to_owned(),
             server_time: j.get("server_time")?.as_u64()?,
             retry_after: optional(&j, "retry_after", Json::as_u64)?,
-            observed: optional(&j, "observed", parsed)?,
+            observed: optional(&j, "observed", Json::as_parsed)?,
         })
     }
 }
@@ -194,10 +194,6 @@ impl ErrorResponse {
 /// are the ones the serde attributes give (no second list to keep in step).
 fn from_wire<T: DeserializeOwned>(name: &str) -> Option<T> {
     T::deserialize(IntoDeserializer::<value::Error>::into_deserializer(name)).ok()
-}
-
-fn parsed<T: std::str::FromStr>(j: &Json) -> Option<T> {
-    j.as_str()?.parse().ok()
 }
 
 /// `#[serde(default)]` for an `Option`: missing or null is `None`, a wrong type is an error.
@@ -212,7 +208,7 @@ fn optional<T>(j: &Json, key: &str, read: impl Fn(&Json) -> Option<T>) -> Option
 fn addresses<T: std::str::FromStr>(j: &Json, key: &str) -> Option<Vec<T>> {
     match j.get(key) {
         None => Some(Vec::new()),
-        Some(v) => v.as_array()?.iter().map(parsed).collect(),
+        Some(v) => v.as_array()?.iter().map(Json::as_parsed).collect(),
     }
 }
 

@@ -177,6 +177,17 @@ fn accessors_read_only_their_own_type() {
         "last repeated key counts"
     );
     assert_eq!(doc.get("missing"), None);
+    let addr = Json::parse(br#"["192.0.2.1","192.0.2.999",7]"#).expect("valid");
+    let read: Vec<Option<std::net::Ipv4Addr>> = addr
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .map(Json::as_parsed)
+        .collect();
+    assert_eq!(
+        read,
+        [Some(std::net::Ipv4Addr::new(192, 0, 2, 1)), None, None]
+    );
     assert_eq!(Json::parse(b"[1]").expect("valid").get("x"), None);
     assert_eq!(
         Json::parse(b"18446744073709551616")
