@@ -38,7 +38,7 @@ fn range(b: Block) -> (IpAddr, IpAddr) {
         Block::V6(a, l) => (IpAddr::V6(a), l),
     };
     let (n, bits) = num(net);
-    let host = u32::from(bits) - u32::from(len);
+    let host = bits - u32::from(len);
     let span = if host == 128 {
         u128::MAX
     } else {
