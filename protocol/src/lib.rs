@@ -10,8 +10,8 @@
 //! | [`signature`] | key ids, the exact bytes signed, the three `X-R53DDNS-*` headers, sign/verify |
 //! | [`response`]  | success and error bodies, stable error codes and their HTTP statuses        |
 //! | [`address`]   | which addresses may be published (global unicast) and why others may not   |
+//! | [`ed25519`]   | public-key checks: canonical encoding, not a small-order point              |
 //! | [`hostname`]  | host name syntax shared by the router's `check` and the server              |
-//! | [`ed25519`]   | which Ed25519 public keys may be key ids (canonical, not small-order)        |
 //! | [`base64url`] | the unpadded base64url used for keys and signatures                         |
 //! | [`json`]      | the router's small JSON reader (serde writes; this reads on 8 MB of flash)  |
 
