@@ -544,6 +544,28 @@ mod tests {
     }
 
     #[test]
+    fn small_order_and_non_canonical_keys_are_no_key_ids() {
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let text = base64url::encode(&identity);
+        assert!(matches!(KeyId::parse(&text), Err(KeyIdError::Weak(_))));
+        let h = key().sign("POST", "/v2/update", HOST, 42, b"{}");
+        assert!(matches!(
+            with(&h, KEY_HEADER, &text),
+            Err(VerifyError::WeakKey(_))
+        ));
+        // y = p (2^255 - 19) is a non-canonical encoding of y = 0.
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        assert!(matches!(
+            KeyId::parse(&base64url::encode(&p)),
+            Err(KeyIdError::Weak(_))
+        ));
+        assert_eq!(KeyId::parse("short"), Err(KeyIdError::Encoding));
+    }
+
+    #[test]
     fn clock_window_is_symmetric() {
         let h = key().sign("POST", "/v2/update", HOST, 1_000_000, b"");
         assert!(h.check_clock(1_000_000 + 300_000, 300_000).is_ok());
