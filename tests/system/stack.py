@@ -1,10 +1,11 @@
 """The local cloud side for system tests: moto as Route53 and SSM, the Lambda in the real
 runtime loop (`cargo lambda watch`), an HTTPS front with a throwaway CA, and a Route53
-stand-in proxy that can answer `Throttling` (moto never throttles).
+stand-in (r53_standin.py) that applies Route53's ChangeBatch rules, one batch at a time,
+lists in Route53's order and can throttle (moto does none of that).
 
-    moto  <-- SSM -------------------------------------------+
-      ^                                                       |
-      +-- Route53 -- R53Proxy (counts changes, can throttle) <-- Lambda (cargo lambda watch)
+    moto  <-- SSM -----------------------------------------------+
+      ^                                                           |
+      +-- Route53 -- Route53StandIn (strict, counts, throttles) <-- Lambda (cargo lambda watch)
                                                                  ^            ^
                                                   http_url ------+            |
                                                   https_url -- TlsFront ------+
@@ -18,8 +19,6 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
-import http.client
-import http.server
 import ipaddress
 import json
 import os
@@ -39,6 +38,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
+
+from r53_standin import Route53StandIn
 
 REPO = Path(__file__).resolve().parents[2]
 ZONE = "example.com"
@@ -250,99 +251,31 @@ class TlsFront:
         self.sock.close()
 
 
-class R53Proxy:
-    """Forwards Route53 calls to moto; counts ChangeResourceRecordSets and, on demand,
-    answers the next N calls with a Route53 error (`Throttling`, `PriorRequestNotComplete`)
-    the way Route53 does: HTTP 400 with an XML ErrorResponse. moto cannot throttle."""
-
-    def __init__(self, upstream_port: int):
-        proxy = self
-        self.upstream = upstream_port
-        self.lock = threading.Lock()
-        self.changes = 0
-        self.calls = 0
-        self.fail_next = 0
-        self.fail_code = "Throttling"
-        self.fail_changes_only = False
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _forward(self):
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                is_change = self.command == "POST" and self.path.rstrip("/").endswith("/rrset")
-                with proxy.lock:
-                    proxy.calls += 1
-                    fail = proxy.fail_next > 0 and (is_change or not proxy.fail_changes_only)
-                    if fail:
-                        proxy.fail_next -= 1
-                    code = proxy.fail_code
-                if fail:
-                    msg = {"Throttling": "Rate exceeded",
-                           "InvalidChangeBatch": "[Tried to delete resource record set but it was not found]",
-                           }.get(code, "The request was rejected")
-                    out = (
-                        '<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/'
-                        f'doc/2013-04-01/"><Error><Type>Sender</Type><Code>{code}</Code><Message>'
-                        f"{msg}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
-                    ).encode()
-                    self.send_response(400)
-                    self.send_header("content-type", "text/xml")
-                    self.send_header("content-length", str(len(out)))
-                    self.end_headers()
-                    self.wfile.write(out)
-                    return
-                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                r = conn.getresponse()
-                data = r.read()
-                if is_change and r.status == 200:
-                    with proxy.lock:
-                        proxy.changes += 1
-                self.send_response(r.status)
-                for k, v in r.getheaders():
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
-                        self.send_header(k, v)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
-
-            do_GET = do_POST = do_DELETE = _forward
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-
-
 class Stack:
     """What tests use:
 
-    http_url, https_url   the endpoint (append /v1/update or /nic/update)
+    http_url, https_url   the endpoint (append /v2/update or /nic/update)
     ca_file               PEM of the CA that signed the HTTPS front's certificate
     zone_id, zone         the hosted zone in moto
     register_key(key_id, names) / revoke_key(key_id)
     register_token(user, token, names) / revoke_token(user)
     records(name)         {"A": [...], "AAAA": [...], "TTL": int|None, "TXT": [...]} via boto3
     stamp(name)           the TXT value of _r53ddns.<name>, or None
-    change_count()        ChangeResourceRecordSets calls that reached moto so far
+    change_count()        ChangeResourceRecordSets batches the stand-in applied so far
+    list_count()          ListResourceRecordSets calls so far (diff around a request)
+    route53_counts()      all stand-in counters: calls, lists, changes, rejected (InvalidChangeBatch),
+                          throttled, moto_refused
     throttle(n, code, changes_only=False)  make the next n Route53 calls fail with `code`
+    rate_limit(per_s)     Route53's account limit (5/s) on every call, or None (the default)
+    set_records(...)      write a set through the stand-in (Route53's rules apply)
     new_name()            a fresh host name in the zone
     post_update(signer, body, time_ms=None, url=None) -> Reply
     lambda_log()          the Lambda's stdout/stderr so far
     """
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, concurrency: int | None = None):
         self.workdir = workdir
+        self.concurrency = concurrency
         self.procs: list[subprocess.Popen] = []
         self.tls = self.proxy = None
         try:
@@ -366,7 +299,10 @@ class Stack:
         self.zone = ZONE
         zone = self.r53.create_hosted_zone(Name=ZONE, CallerReference=str(uuid.uuid4()))
         self.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
-        self.proxy = R53Proxy(self.moto_port)
+        self.proxy = Route53StandIn(self.moto_port)
+        self.r53_strict = boto3.client(
+            "route53", endpoint_url=f"http://127.0.0.1:{self.proxy.port}", region_name=REGION, **CREDS
+        )
 
         # Build first, so a compile error shows here and the first request is not a build.
         subprocess.run(
@@ -397,6 +333,7 @@ class Stack:
             [
                 "cargo", "lambda", "watch", "-p", "route53-ddns-lambda", "--ignore-changes",
                 "-A", "127.0.0.1", "-P", str(self.lambda_port),
+                *(["--concurrency", str(self.concurrency)] if self.concurrency else []),
             ],
             self.lambda_log_file,
             env,
@@ -483,8 +420,17 @@ class Stack:
         return txt[0] if txt else None
 
     def change_count(self) -> int:
-        with self.proxy.lock:
-            return self.proxy.changes
+        return self.proxy.counters()["changes"]
+
+    def list_count(self) -> int:
+        return self.proxy.counters()["lists"]
+
+    def route53_counts(self) -> dict:
+        return self.proxy.counters()
+
+    def rate_limit(self, per_second: float | None = 5):
+        """Route53's account limit: `per_second` calls/s over all calls, else `Throttling`."""
+        self.proxy.set_rate_limit(per_second)
 
     def throttle(self, n: int, code: str = "Throttling", changes_only: bool = False):
         """The next n Route53 calls (or only ChangeResourceRecordSets calls) fail with `code`."""
@@ -494,7 +440,7 @@ class Stack:
             self.proxy.fail_changes_only = changes_only
 
     def set_records(self, name: str, rtype: str, values: list, ttl=60):
-        self.r53.change_resource_record_sets(
+        self.r53_strict.change_resource_record_sets(
             HostedZoneId=self.zone_id,
             ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
                 "Name": name, "Type": rtype, "TTL": ttl,
