@@ -83,19 +83,27 @@ class Signer:
         )
         self.key_id = b64url(raw)
 
-    def message(self, body: bytes, time_ms: int, method="POST", path="/v1/update") -> bytes:
-        head = f"route53-ddns-v1\n{method}\n{path}\n{time_ms}\n{self.key_id}\n".encode()
+    def message(self, body: bytes, time_ms, host: str, method="POST", path="/v2/update") -> bytes:
+        """Protocol v2's signed bytes (docs/protocol.md §1); `time_ms` as the header text."""
+        head = f"route53-ddns-v2\n{method}\n{path}\n{host}\n{time_ms}\n{self.key_id}\n".encode()
         return head + body
 
-    def headers(self, body: bytes, time_ms: int | None = None) -> dict:
+    def headers(self, body: bytes, time_ms: int | None = None, host: str | None = None) -> dict:
+        """The four signature headers for `body`, signed for `host` (default: the local
+        endpoint's host, set by the Stack)."""
         t = int(time.time() * 1000) if time_ms is None else time_ms
-        sig = self.key.sign(self.message(body, t))
+        h = host or self.host
+        sig = self.key.sign(self.message(body, t, h))
         return {
             "content-type": "application/json",
             "x-r53ddns-key": self.key_id,
+            "x-r53ddns-host": h,
             "x-r53ddns-time": str(t),
             "x-r53ddns-signature": b64url(sig),
         }
+
+    # The host a Signer signs for when none is given: the Stack sets it to its HTTP front.
+    host = "127.0.0.1"
 
 
 class Reply:
@@ -310,6 +318,13 @@ class Stack:
             stdout=subprocess.DEVNULL,
         )
         self.lambda_port = free_port()
+        # The HTTPS front first, so the Lambda can be told every host routers sign for:
+        # `cargo lambda watch` reports the domain name "localhost" whatever the Host header,
+        # so the local endpoint lists its real hosts as a deployment lists its custom domain.
+        self.ca_file, cert, key = make_ca(workdir)
+        self.tls = TlsFront(cert, key, self.lambda_port)
+        self.https_url = f"https://127.0.0.1:{self.tls.port}"
+        hosts = [f"{h}:{p}" for h in ("127.0.0.1", "localhost") for p in (self.lambda_port, self.tls.port)]
         env = os.environ.copy()
         for k in list(env):
             if k.startswith(("AWS_", "R53DDNS_")):
@@ -327,6 +342,7 @@ class Stack:
             R53DDNS_DEFAULT_TTL="60",
             R53DDNS_ALLOW_DOCUMENTATION_ADDRESSES="true",
             R53DDNS_OBSERVED_IP_OVERRIDE=OBSERVED,
+            R53DDNS_ENDPOINT_HOSTS=",".join(hosts),
         )
         self.lambda_log_file = workdir / "lambda.log"
         self._start(
@@ -353,9 +369,7 @@ class Stack:
                 raise RuntimeError("the Lambda never answered:\n" + self.lambda_log()[-3000:])
             time.sleep(0.5)
 
-        self.ca_file, cert, key = make_ca(workdir)
-        self.tls = TlsFront(cert, key, self.lambda_port)
-        self.https_url = f"https://127.0.0.1:{self.tls.port}"
+        Signer.host = f"127.0.0.1:{self.lambda_port}"
 
     def _start(self, argv, log: Path, env):
         out = open(log, "wb")
@@ -454,9 +468,10 @@ class Stack:
     def post_update(self, signer: Signer, body, time_ms=None, url=None, headers=None) -> Reply:
         if not isinstance(body, (bytes, bytearray)):
             body = json.dumps(body, separators=(",", ":")).encode()
-        h = signer.headers(body, time_ms)
+        base = url or self.http_url
+        h = signer.headers(body, time_ms, host=base.split("://", 1)[1].rstrip("/"))
         h.update(headers or {})
-        return http_request((url or self.http_url) + "/v1/update", "POST", body, h)
+        return http_request(base + "/v2/update", "POST", body, h)
 
     def lambda_log(self) -> str:
         return self.lambda_log_file.read_text(errors="replace")
