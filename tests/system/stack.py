@@ -28,6 +28,7 @@ import ssl
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -73,6 +74,20 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def authority(host: str, port: int) -> str:
+    """The v2 <host>: lower case, an IPv6 literal in brackets, ":port" unless it is 443
+    (what the router sends in Host: and X-R53DDNS-Host)."""
+    host = host.strip("[]").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return host if port == 443 else f"{host}:{port}"
+
+
+def url_authority(url: str) -> str:
+    u = urllib.parse.urlsplit(url)
+    return authority(u.hostname or "", u.port or (443 if u.scheme == "https" else 80))
+
+
 class Signer:
     """A router's Ed25519 key, in Python, so Lambda tests need no router binary."""
 
@@ -83,22 +98,28 @@ class Signer:
         )
         self.key_id = b64url(raw)
 
-    def message(self, body: bytes, time_ms, host: str, method="POST", path="/v2/update") -> bytes:
+    def message(self, body: bytes, time_ms, host: str, method="POST", path="/v2/update",
+                key_text: str | None = None) -> bytes:
         """Protocol v2's signed bytes (docs/protocol.md §1); `time_ms` as the header text."""
-        head = f"route53-ddns-v2\n{method}\n{path}\n{host}\n{time_ms}\n{self.key_id}\n".encode()
+        key = self.key_id if key_text is None else key_text
+        head = f"route53-ddns-v2\n{method}\n{path}\n{host}\n{time_ms}\n{key}\n".encode()
         return head + body
 
-    def headers(self, body: bytes, time_ms: int | None = None, host: str | None = None) -> dict:
+    def headers(self, body: bytes, time_ms: int | None = None, host: str | None = None, *,
+                time_text: str | None = None, key_text: str | None = None) -> dict:
         """The four signature headers for `body`, signed for `host` (default: the local
-        endpoint's host, set by the Stack)."""
+        endpoint's host, set by the Stack). `time_text` / `key_text` send other header texts
+        (non-canonical ones, for attacks); what is signed is always the text sent."""
         t = int(time.time() * 1000) if time_ms is None else time_ms
+        tt = str(t) if time_text is None else time_text
+        kt = self.key_id if key_text is None else key_text
         h = host or self.host
-        sig = self.key.sign(self.message(body, t, h))
+        sig = self.key.sign(self.message(body, tt, h, key_text=kt))
         return {
             "content-type": "application/json",
-            "x-r53ddns-key": self.key_id,
+            "x-r53ddns-key": kt,
             "x-r53ddns-host": h,
-            "x-r53ddns-time": str(t),
+            "x-r53ddns-time": tt,
             "x-r53ddns-signature": b64url(sig),
         }
 
@@ -277,7 +298,8 @@ class Stack:
     rate_limit(per_s)     Route53's account limit (5/s) on every call, or None (the default)
     set_records(...)      write a set through the stand-in (Route53's rules apply)
     new_name()            a fresh host name in the zone
-    post_update(signer, body, time_ms=None, url=None) -> Reply
+    post_update(signer, body, time_ms=None, url=None, headers=None, host=, time_text=, key_text=)
+                          POST /v2/update signed for the authority of `url` (default http_url)
     lambda_log()          the Lambda's stdout/stderr so far
     """
 
@@ -465,13 +487,21 @@ class Stack:
         return f"{label}-{uuid.uuid4().hex[:10]}.{ZONE}"
 
     # --- calling the endpoint ---------------------------------------------------------------
-    def post_update(self, signer: Signer, body, time_ms=None, url=None, headers=None) -> Reply:
+    def post_update(self, signer: Signer, body, time_ms=None, url=None, headers=None, *,
+                    host: str | None = None, time_text: str | None = None,
+                    key_text: str | None = None) -> Reply:
+        """POST /v2/update to `url` (default http_url), signed for the authority actually
+        connected to (`127.0.0.1:<port>`) unless `host` names another (the wrong-endpoint
+        attack); `time_text`/`key_text` send and sign other header texts; `headers` replace
+        headers after signing. An https `url` is trusted through the test CA."""
         if not isinstance(body, (bytes, bytearray)):
             body = json.dumps(body, separators=(",", ":")).encode()
-        base = url or self.http_url
-        h = signer.headers(body, time_ms, host=base.split("://", 1)[1].rstrip("/"))
+        base = (url or self.http_url).rstrip("/")
+        signed_host = url_authority(base) if host is None else host
+        h = signer.headers(body, time_ms, host=signed_host, time_text=time_text, key_text=key_text)
         h.update(headers or {})
-        return http_request(base + "/v2/update", "POST", body, h)
+        ctx = ssl.create_default_context(cafile=str(self.ca_file)) if base.startswith("https:") else None
+        return http_request(base + "/v2/update", "POST", body, h, context=ctx)
 
     def lambda_log(self) -> str:
         return self.lambda_log_file.read_text(errors="replace")
