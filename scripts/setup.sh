@@ -89,17 +89,22 @@ split() { # entry -> name secs cmd fix (cmd may contain "|"; name, secs and fix 
   fix="${rest##*|}"; cmd="${rest%|*}"
 }
 
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
 FAILED=()
 check_all() { # [quiet] -> prints one line per capability (unless quiet); sets FAILED
-  local quiet="${1:-}" entry name secs cmd fix
+  local quiet="${1:-}" entry rc
   FAILED=()
   for entry in "${CAPS[@]}"; do
     split "$entry"
-    if timeout --kill-after=5 "$secs" bash -c "$cmd" >/dev/null 2>&1 </dev/null; then
+    if timeout --kill-after=5 "$secs" bash -c "$cmd" >"$LOG" 2>&1 </dev/null; then
       [ -n "$quiet" ] || printf '  ok    %s\n' "$name"
     else
+      rc=$?
       FAILED+=("$entry")
-      [ -n "$quiet" ] || printf '  FAIL  %s    fix: %s\n' "$name" "$(fix_text "$fix")"
+      [ "$rc" = 124 ] && echo "timed out after ${secs}s" >>"$LOG"
+      [ -n "$quiet" ] || printf '  FAIL  %s    fix: %s\n        (%s)\n' "$name" "$(fix_text "$fix")" \
+        "$(grep -v '^[[:space:]]*$' "$LOG" | tail -n 1 | cut -c1-160)"
     fi
   done
 }
@@ -162,9 +167,8 @@ for m in "${manual[@]}"; do echo "setup: $m" >&2; done
 
 if [ ${#FAILED[@]} -gt 0 ]; then
   say "checking again"
-  check_all quiet
+  check_all
   if [ ${#FAILED[@]} -gt 0 ]; then
-    check_all
     echo "setup: ${#FAILED[@]} capabilities still missing (fix commands above)" >&2
     exit 1
   fi
