@@ -33,9 +33,9 @@
 #                     version and fields from its own Makefile; unminified JS and no
 #                     translation packages, else as luci.mk)
 # Environment: SOURCE_DATE_EPOCH (default: time of the last git commit).
-set -euo pipefail
 # Literal $... in single quotes is intended throughout (make syntax, maintainer scripts).
 # shellcheck disable=SC2016
+set -euo pipefail
 
 # Modes in the packages must not depend on the caller's umask (a 0700 "./" entry would
 # make opkg tighten / on the router).
@@ -145,7 +145,9 @@ mk_block() { # define NAME ... endef -> body
 PKG_NAME="$(mk_var PKG_NAME)"
 PKG_VERSION="$(mk_var PKG_VERSION)"
 PKG_RELEASE="$(mk_var PKG_RELEASE)"
-[ -n "$PKG_NAME" ] && [ -n "$PKG_VERSION" ] && [ -n "$PKG_RELEASE" ] || die "no PKG_NAME/PKG_VERSION/PKG_RELEASE in $MAKEFILE"
+if [ -z "$PKG_NAME" ] || [ -z "$PKG_VERSION" ] || [ -z "$PKG_RELEASE" ]; then
+  die "no PKG_NAME/PKG_VERSION/PKG_RELEASE in $MAKEFILE"
+fi
 VERSION="$PKG_VERSION-r$PKG_RELEASE"
 LICENSE="$(mk_var PKG_LICENSE)"
 LICENSE_FILES="$(mk_var PKG_LICENSE_FILES)"
@@ -157,7 +159,7 @@ DEPENDS="$(mk_var DEPENDS | tr ' ' '\n' | sed -n 's/^+//p' | paste -sd, - | sed 
 DESCRIPTION="$(mk_block "Package/$PKG_NAME/description")"
 CONFFILES="$(mk_block "Package/$PKG_NAME/conffiles")"
 INSTALL="$(mk_block "Package/$PKG_NAME/install")"
-[ -n "$DESCRIPTION" ] && [ -n "$INSTALL" ] || die "no description or install section in $MAKEFILE"
+if [ -z "$DESCRIPTION" ] || [ -z "$INSTALL" ]; then die "no description or install section in $MAKEFILE"; fi
 
 cargo_version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)"
 [ -z "$cargo_version" ] || [ "$cargo_version" = "$PKG_VERSION" ] ||
@@ -365,7 +367,7 @@ if [ "$LUCI" = 1 ]; then
   LUCI_MK="$LUCI_DIR/Makefile"
   luci_var() { sed -n "s/^$1:=[[:space:]]*//p" "$LUCI_MK" | head -n 1; }
   PKG_NAME="luci-app-route53-ddns"
-  [ -n "$(luci_var PKG_VERSION)" ] && [ -n "$(luci_var PKG_RELEASE)" ] || die "no PKG_VERSION/PKG_RELEASE in $LUCI_MK"
+  if [ -z "$(luci_var PKG_VERSION)" ] || [ -z "$(luci_var PKG_RELEASE)" ]; then die "no PKG_VERSION/PKG_RELEASE in $LUCI_MK"; fi
   VERSION="$(luci_var PKG_VERSION)-r$(luci_var PKG_RELEASE)"
   URL="$(luci_var LUCI_URL)"
   DEPENDS="$(luci_var LUCI_DEPENDS | tr ' ' '\n' | sed -n 's/^+//p' | paste -sd, - | sed 's/,/, /g')"
