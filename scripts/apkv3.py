@@ -133,6 +133,14 @@ def block(kind: int, payload: bytes) -> bytes:
     return raw + b"\0" * (-len(raw) % 8)
 
 
+def read_bounded(path: str, limit: int) -> bytes:
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise Error(f"{path}: larger than {limit} bytes")
+    return data
+
+
 def parse_deps(adb: Adb, text: str) -> int:
     names = sorted(set(text.replace(",", " ").split()), key=str.encode)
     for n in names:
@@ -182,8 +190,7 @@ def build(info: dict, scripts: dict, files_dir: str, mtime: int) -> bytes:
                 fields[FI_TARGET] = adb.blob(struct.pack("<H", stat.S_IFLNK) + target)
                 fields[FI_SIZE] = adb.int(len(target))
             else:
-                with open(full, "rb") as fh:
-                    content = fh.read()
+                content = read_bounded(full, MAX_BLOCK - 8)
                 fields[FI_HASH] = adb.blob(hashlib.sha256(content).digest())
                 installed += len(content)
                 if content:
@@ -234,8 +241,7 @@ def main(argv=None) -> int:
             k, sep, path = item.partition(":")
             if not sep or k not in SCRIPTS:
                 raise Error(f"invalid script type: {item}")
-            with open(path, "rb") as fh:
-                scripts[k] = fh.read(1 << 20)
+            scripts[k] = read_bounded(path, 0xFFFF)  # 64 KiB: far more than any maintainer script
         mtime = a.mtime if a.mtime is not None else int(os.environ.get("SOURCE_DATE_EPOCH") or 0)
         out = build(info, scripts, a.files, mtime)
     except (Error, OSError) as e:
