@@ -45,7 +45,7 @@ ALL_TARGETS=(
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'cross-build: %s\n' "$*" >&2; exit 1; }
-[ -n "$ZIGLANG_VERSION" ] && [ -n "$CARGO_ZIGBUILD_VERSION" ] || die "no zig pins in scripts/build-static.sh"
+if [ -z "$ZIGLANG_VERSION" ] || [ -z "$CARGO_ZIGBUILD_VERSION" ]; then die "no zig pins in scripts/build-static.sh"; fi
 [ "$(id -u)" = 0 ] || die "run as root (rootful podman; apt installs)"
 
 resolve_target() {
@@ -202,11 +202,16 @@ rustflags_for() {
 
 export CROSS_CONTAINER_ENGINE=podman
 export CROSS_CUSTOM_TOOLCHAIN=1      # cross adds no target/component with rustup (see above)
-export CROSS_CONTAINER_OPTS="--network host"
+# The container needs no network: the crates (the project's and std's) are fetched on the host first.
+export CROSS_CONTAINER_OPTS="--network none"
+export CARGO_NET_OFFLINE=true        # cross passes CARGO_* into the container
 export RUSTC_BOOTSTRAP=1             # -Zbuild-std and the -Z flags on a stable toolchain
 export CARGO_TARGET_DIR="$BUILD/cross-target"   # cross mounts it at /target
 unset CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS
 mkdir -p "$DIST" "$CARGO_TARGET_DIR"
+CARGO_NET_OFFLINE=false cargo fetch --locked --manifest-path "$ROOT/Cargo.toml" >&2
+CARGO_NET_OFFLINE=false cargo fetch --locked --manifest-path "$SYSROOT/lib/rustlib/src/rust/library/Cargo.toml" \
+  >/dev/null 2>&1 || die "cargo fetch of std's crates (for -Zbuild-std) failed"
 for t in "${targets[@]}"; do
   say "cross build $t"
   start=$(date +%s)
