@@ -29,7 +29,9 @@ pytestmark = pytest.mark.skipif(os.environ.get("R53_CROSS") != "1",
                                 reason="the cross route takes minutes cold: set R53_CROSS=1")
 
 CROSS_DIST = REPO / "dist" / "cross"
+# The zig route's output and build directory for the comparison (defaults: dist/bin and build/).
 STATIC_DIST = Path(os.environ.get("R53_STATIC_DIST_DIR") or REPO / "dist" / "bin")
+STATIC_BUILD = os.environ.get("R53_STATIC_BUILD_DIR")
 IMAGE = "localhost/route53-ddns-cross:zig"
 
 
@@ -54,7 +56,7 @@ def toolchains():
 def cross_built():
     names = selected()
     before = toolchains()
-    env = {k: v for k, v in os.environ.items() if k != "R53_DIST_DIR"}
+    env = {k: v for k, v in os.environ.items() if k not in ("R53_DIST_DIR", "R53_EXTRA_RUSTFLAGS")}
     out = subprocess.run([str(REPO / "scripts" / "cross-build.sh"), *names], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=5400)
     assert out.returncode == 0, out.stderr[-5000:]
@@ -80,9 +82,11 @@ def test_cross_toml_names_the_local_image_for_every_router_target(cross_built):
 @pytest.mark.parametrize("name", selected())
 def test_cross_binary_is_within_1_percent_of_the_zig_routes(cross_built, name):
     rust_target = TARGETS[name][0]
+    env = {**os.environ, "R53_DIST_DIR": str(STATIC_DIST)}
+    if STATIC_BUILD:
+        env["R53_BUILD_DIR"] = STATIC_BUILD
     built = subprocess.run([str(REPO / "scripts" / "build-static.sh"), name], cwd=REPO,
-                           capture_output=True, text=True, timeout=3600,
-                           env={**os.environ, "R53_DIST_DIR": str(STATIC_DIST)})
+                           capture_output=True, text=True, timeout=3600, env=env)
     assert built.returncode == 0, built.stderr[-5000:]
     ours = (CROSS_DIST / rust_target / "route53-ddns").stat().st_size
     theirs = (STATIC_DIST / rust_target / "route53-ddns").stat().st_size
