@@ -94,7 +94,11 @@ fn a_mac_under_any_prefix_up_to_64_is_its_eui64_after_the_prefix_bits() {
         let p = prefix.octets();
         // The prefix bits are kept …
         for i in 0..len {
-            assert_eq!(bit(&o, i), bit(&p, i), "bit {i} of {got} under {prefix}/{len}");
+            assert_eq!(
+                bit(&o, i),
+                bit(&p, i),
+                "bit {i} of {got} under {prefix}/{len}"
+            );
         }
         // … the rest of the upper 64 bits is zero (the first /64 of the prefix) …
         for i in len..64 {
@@ -145,7 +149,10 @@ fn a_mac_under_a_prefix_longer_than_64_is_refused_in_words() {
             .under(prefix, len)
             .expect_err("no room for 64 bits");
         assert!(e.contains(&format!("/{len} is longer than /64")), "{e}");
-        assert!(e.contains("no room for the 64-bit interface identifier"), "{e}");
+        assert!(
+            e.contains("no room for the 64-bit interface identifier"),
+            "{e}"
+        );
     }
 }
 
@@ -166,7 +173,11 @@ fn a_fixed_suffix_fills_the_bits_after_the_prefix_or_is_refused_if_it_reaches_in
         match id.under(prefix, len as u8) {
             Ok(got) => {
                 assert!(!reaches_in, "{text} under {prefix}/{len} should be refused");
-                assert_eq!(got, expected(prefix, len, &id_octets), "{text} under {prefix}/{len}");
+                assert_eq!(
+                    got,
+                    expected(prefix, len, &id_octets),
+                    "{text} under {prefix}/{len}"
+                );
                 fitted += 1;
             }
             Err(e) => {
@@ -176,7 +187,10 @@ fn a_fixed_suffix_fills_the_bits_after_the_prefix_or_is_refused_if_it_reaches_in
             }
         }
     }
-    assert!(fitted > 100 && refused > 100, "{fitted} fitted, {refused} refused");
+    assert!(
+        fitted > 100 && refused > 100,
+        "{fitted} fitted, {refused} refused"
+    );
 }
 
 #[test]
