@@ -107,10 +107,14 @@ pub fn resolve(config: &Config, ifaces: &mut Interfaces) -> Wan6 {
 
 /// Keeps the choice for `status` (atomically replaced; failures only logged).
 pub fn record(state_dir: &Path, w: &Wan6) {
-    let mut m = std::collections::BTreeMap::new();
-    m.insert("interface", w.interface.as_str());
-    m.insert("automatic", if w.automatic { "1" } else { "0" });
-    m.insert("note", w.note.as_str());
+    // The same map type as state.rs writes, so no second serializer is compiled in.
+    let mut m: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    m.insert("interface".into(), w.interface.clone());
+    m.insert(
+        "automatic".into(),
+        if w.automatic { "1" } else { "0" }.into(),
+    );
+    m.insert("note".into(), w.note.clone());
     let written = serde_json::to_vec(&m)
         .map_err(std::io::Error::other)
         .and_then(|b| crate::state::write_atomic(&state_dir.join(STATE_FILE), &b));
