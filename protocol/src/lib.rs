@@ -7,6 +7,7 @@
 //! | module        | what it is                                                                  |
 //! |---------------|-----------------------------------------------------------------------------|
 //! | [`request`]   | the update request body: which names, which addresses (or "auto")           |
+//! | [`key`]       | key ids (checked public keys) and the router's signing key                 |
 //! | [`signature`] | key ids, the exact bytes signed, the three `X-R53DDNS-*` headers, sign/verify |
 //! | [`response`]  | success and error bodies, stable error codes and their HTTP statuses        |
 //! | [`address`]   | which addresses may be published (global unicast) and why others may not   |
@@ -20,6 +21,7 @@ pub mod base64url;
 pub mod ed25519;
 pub mod hostname;
 pub mod json;
+pub mod key;
 pub mod request;
 pub mod response;
 pub mod signature;
