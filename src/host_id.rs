@@ -43,33 +43,28 @@ pub fn mac_of(iid: u64) -> Option<[u8; 6]> {
 /// The forms a MAC may be written in: `aa:bb:cc:dd:ee:ff`, `aa-bb-cc-dd-ee-ff` (two hex
 /// digits per group, one kind of separator) and `aabb.ccdd.eeff`, in either case.
 fn parse_mac(s: &str) -> Option<[u8; 6]> {
-    let hex: String = if s.len() == 17 {
-        let sep = s.as_bytes()[2];
-        if sep != b':' && sep != b'-' {
-            return None;
-        }
-        let groups: Vec<&str> = s.split(sep as char).collect();
-        if groups.len() != 6 || groups.iter().any(|g| g.len() != 2) {
-            return None;
-        }
-        groups.concat()
-    } else if s.len() == 14 {
-        let groups: Vec<&str> = s.split('.').collect();
-        if groups.len() != 3 || groups.iter().any(|g| g.len() != 4) {
-            return None;
-        }
-        groups.concat()
-    } else {
-        return None;
+    let b = s.as_bytes();
+    // Hex digits per group and the one separator allowed between groups.
+    let (group, sep) = match b.len() {
+        17 if b[2] == b':' || b[2] == b'-' => (2, b[2]),
+        14 => (4, b'.'),
+        _ => return None,
     };
-    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
     let mut mac = [0u8; 6];
-    for (i, byte) in mac.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    let mut n = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if (i + 1) % (group + 1) == 0 {
+            if c != sep {
+                return None;
+            }
+            continue;
+        }
+        let v = u8::try_from(char::from(c).to_digit(16)?).ok()?;
+        let byte = mac.get_mut(n / 2)?;
+        *byte = (*byte << 4) | v;
+        n += 1;
     }
-    Some(mac)
+    (n == 12).then_some(mac)
 }
 
 /// The first `len` bits set (`len` ≥ 128: all of them).
@@ -155,11 +150,15 @@ impl fmt::Display for HostId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HostId::Suffix(a) => write!(f, "{a}"),
-            HostId::Mac(m) => write!(
-                f,
-                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-                m[0], m[1], m[2], m[3], m[4], m[5]
-            ),
+            HostId::Mac(m) => {
+                for (i, b) in m.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(":")?;
+                    }
+                    write!(f, "{b:02x}")?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -84,16 +84,20 @@ pub fn resolve(config: &Config, ifaces: &mut Interfaces) -> Wan6 {
         .max_by_key(|(i, (_, s))| (*s, usize::MAX - i))
         .map(|(_, x)| x.clone())
         .unwrap_or_else(|| (config.ipv6_interface.clone(), 0));
-    let mut note = if automatic {
-        format!("found automatically: it {}", what(best.1))
+    let mut note = String::from(if automatic {
+        "found automatically: it "
     } else {
-        format!("set by ipv6_interface: it {}", what(best.1))
-    };
+        "set by ipv6_interface: it "
+    });
+    note.push_str(what(best.1));
     if best.0 != config.ipv6_interface {
         note.push_str("; netifd's dynamic interface of PPPoE with ipv6 auto");
     }
     for (n, s) in seen.iter().filter(|(n, _)| *n != best.0) {
-        note.push_str(&format!("; {n} {}", what(*s)));
+        note.push_str("; ");
+        note.push_str(n);
+        note.push(' ');
+        note.push_str(what(*s));
     }
     let w = Wan6 {
         interface: best.0,
