@@ -167,13 +167,18 @@ fn update(path: &Path, u: Update) -> Exit {
         if !cfg.enabled {
             return Exit::Nothing;
         }
-        updater::pass(
+        let mut ifaces = Interfaces::default();
+        let exit = updater::pass(
             &cfg,
             &store,
             force || u.force,
-            &mut Interfaces::default(),
+            &mut ifaces,
             &mut SystemClock,
-        )
+        );
+        if let Some(w) = &ifaces.wan6 {
+            crate::wan6::record(&store.dir, w);
+        }
+        exit
     });
     match result {
         Ok(Some(exit)) => exit,
@@ -196,7 +201,16 @@ struct StatusJson {
     key_id: Option<String>,
     last_run: Option<u64>,
     next_check: Option<u64>,
+    /// Where the router's IPv6 came from at the last run (wan6 or PPPoE's wan_6).
+    ipv6_interface: Option<Wan6Json>,
     hosts: Vec<HostStatusJson>,
+}
+
+#[derive(Serialize)]
+struct Wan6Json {
+    name: String,
+    automatic: bool,
+    note: String,
 }
 
 #[derive(Serialize)]
@@ -224,6 +238,7 @@ fn build_status(path: &Path) -> StatusJson {
         key_id: None,
         last_run: run.last_run,
         next_check: None,
+        ipv6_interface: None,
         hosts: Vec::new(),
     };
     let loaded = match config::read(path) {
@@ -249,6 +264,13 @@ fn build_status(path: &Path) -> StatusJson {
         .last_run
         .filter(|_| out.enabled)
         .map(|t| t + cfg.check_interval_min * 60);
+    if cfg.hosts.iter().any(|h| h.ipv6) {
+        out.ipv6_interface = crate::wan6::recorded(&store.dir).map(|w| Wan6Json {
+            name: w.interface,
+            automatic: w.automatic,
+            note: w.note,
+        });
+    }
     out.hosts = cfg
         .hosts
         .iter()
@@ -294,6 +316,9 @@ fn status(path: &Path, json: bool) -> Exit {
     );
     if let Some(t) = s.last_run {
         say!("last run: {} UTC", crate::log::timestamp(t));
+    }
+    if let Some(w) = &s.ipv6_interface {
+        say!("IPv6 interface: {} ({})", w.name, w.note);
     }
     for h in &s.hosts {
         say!(

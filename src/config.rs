@@ -6,7 +6,6 @@ use route53_ddns_protocol::{hostname, MAX_HOSTS};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use std::fmt;
-use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -157,7 +156,7 @@ pub const HOST_OPTIONS: &[OptSpec] = &[
     },
     opt("ipv4", Kind::Bool, Some("1"), "Publish an A record."),
     opt("ipv6", Kind::Bool, Some("1"), "Publish an AAAA record."),
-    opt("ipv6_suffix", Kind::Ipv6Suffix, Some(""), "Interface identifier of a LAN host (e.g. ::1234) inside the delegated /64; empty = the router's own address."),
+    opt("ipv6_suffix", Kind::Ipv6Suffix, Some(""), "A LAN host under the delegated prefix: its interface identifier (e.g. ::1234) or its MAC address (EUI-64, e.g. 02:11:22:33:44:55); empty = the router's own address."),
 ];
 
 /// The `schema` command's JSON: what LuCI builds its form from.
@@ -284,8 +283,8 @@ pub struct Host {
     pub name: String,
     pub ipv4: bool,
     pub ipv6: bool,
-    /// Low 64 bits of a LAN host's address; `None` = the router's own address.
-    pub ipv6_suffix: Option<Ipv6Addr>,
+    /// A LAN host's interface identifier (fixed or from its MAC); `None` = the router's own address.
+    pub ipv6_suffix: Option<crate::host_id::HostId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -379,20 +378,9 @@ fn check_port(port: Option<&str>, absent_ok: bool) -> Result<Option<u16>, String
     }
 }
 
-/// Parses an IPv6 suffix such as `::1234`: the upper 64 bits must be zero.
-pub fn parse_suffix(s: &str) -> Result<Ipv6Addr, String> {
-    let addr: Ipv6Addr = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not an IPv6 suffix such as ::1234"))?;
-    if addr.segments()[..4] != [0, 0, 0, 0] {
-        return Err(format!(
-            "'{s}' sets bits of the prefix; write only the interface part, such as ::1234 or ::a:b:c:d"
-        ));
-    }
-    if addr.is_unspecified() {
-        return Err("the suffix :: is the subnet-router anycast address, not a host".into());
-    }
-    Ok(addr)
+/// Parses an `ipv6_suffix`: a fixed suffix such as `::1234` or a MAC address (host_id.rs).
+pub fn parse_suffix(s: &str) -> Result<crate::host_id::HostId, String> {
+    crate::host_id::HostId::parse(s)
 }
 
 /// Checks one value against its kind; `Err` is a message for the user.
@@ -716,6 +704,8 @@ impl Config {
 
     /// Whether netifd's `INTERFACE` is one this config reads addresses from.
     pub fn uses_interface(&self, name: &str) -> bool {
-        name == self.ipv4_interface || name == self.ipv6_interface || name == self.lan_interface
+        name == self.ipv4_interface
+            || name == self.lan_interface
+            || crate::wan6::candidates(self).iter().any(|c| c == name)
     }
 }

@@ -10,6 +10,8 @@
 //! | [`key`]       | the key file: atomic 0600 create, no overwrite without `--force`, load      |
 //! | [`netifd`]    | interface status from `ubus` (or the kernel when there is no ubus)          |
 //! | [`addresses`] | which address each host gets: stable global IPv6, LAN suffix, NAT → "auto"  |
+//! | [`wan6`]      | which interface the router's IPv6 comes from (wan6, or PPPoE's wan_6)       |
+//! | [`host_id`]   | a LAN host's `ipv6_suffix`: fixed suffix or MAC (EUI-64) under a prefix     |
 //! | [`tls`]       | rustls setup: algorithms offered, trusted roots, handshake errors in words  |
 //! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
@@ -20,6 +22,7 @@
 pub mod addresses;
 pub mod cli;
 pub mod config;
+pub mod host_id;
 pub mod key;
 pub mod lock;
 pub mod log;
@@ -29,3 +32,4 @@ pub mod tls;
 pub mod transport;
 pub mod uci;
 pub mod updater;
+pub mod wan6;
