@@ -8,7 +8,7 @@ use crate::aws::AwsError;
 use crate::error::Error;
 use crate::invocation::Invocation;
 use crate::plan::{self, Desired, Existing, Stamp};
-use crate::route53::is_conflict;
+use crate::route53::{is_conflict, ChangeFailure};
 use crate::verify::Order;
 use route53_ddns_protocol::{ErrorCode, PublishedHost};
 use std::collections::BTreeMap;
@@ -36,7 +36,9 @@ pub fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Erro
     let names: Vec<String> = auth.targets().iter().map(|t| t.name.clone()).collect();
     let by = auth.principal().stamp_by();
     let mut conflicts = 0u32;
-    // The stamp of a batch that may have been applied although its answer was lost.
+    // The stamp of a batch that may have been applied although its answer was lost. A
+    // batch Route53 refused is known not to be applied (it refuses batches whole), so a
+    // stamp equal to ours after a refusal is another copy of this request: `replayed`.
     let mut attempted: Option<Stamp> = None;
     loop {
         let existing = r53.read(&names).map_err(|e| aws_error(e, conflicts))?;
@@ -68,10 +70,13 @@ pub fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Erro
             inv.request_id,
             auth.principal().describe()
         );
-        attempted = Some(stamp.clone());
         match r53.change(&changes, &comment) {
             Ok(id) => return Ok(done(auth, &existing, stamp.time_ms, Some(id), conflicts)),
-            Err(AwsError::Rejected { code, message }) if is_conflict(&code, &message) => {
+            Err(ChangeFailure {
+                error: AwsError::Rejected { code, message },
+                maybe_applied,
+            }) if is_conflict(&code, &message) => {
+                attempted = maybe_applied.then(|| stamp.clone());
                 conflicts += 1;
                 let pause =
                     Duration::from_millis(crate::aws::jitter(20 * u64::from(conflicts.min(10))));
@@ -80,7 +85,7 @@ pub fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Erro
                 }
                 std::thread::sleep(pause);
             }
-            Err(e) => return Err(aws_error(e, conflicts)),
+            Err(e) => return Err(aws_error(e.error, conflicts)),
         }
     }
 }

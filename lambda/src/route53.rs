@@ -20,6 +20,14 @@ pub fn is_conflict(code: &str, message: &str) -> bool {
             || message.contains("already exists"))
 }
 
+/// A ChangeBatch that did not (provably) go through.
+#[derive(Debug)]
+pub struct ChangeFailure {
+    pub error: AwsError,
+    /// An attempt's outcome is unknown: it may have been applied.
+    pub maybe_applied: bool,
+}
+
 pub struct Route53<'a> {
     pub endpoint: &'a str,
     pub zone_id: &'a str,
@@ -88,23 +96,37 @@ impl Route53<'_> {
         parse_page(&reply).map_err(AwsError::Busy)
     }
 
-    /// Sends one ChangeBatch; returns the change id (without `/change/`).
-    pub fn change(&self, changes: &[Change], comment: &str) -> Result<String, AwsError> {
+    /// Sends one ChangeBatch; returns the change id (without `/change/`). On failure,
+    /// says whether an attempt may have been applied although its answer was lost (the
+    /// connection failed, or a 5xx), in which case a later refusal may be our own echo.
+    pub fn change(&self, changes: &[Change], comment: &str) -> Result<String, ChangeFailure> {
         let url = format!("{}/{API}/hostedzone/{}/rrset/", self.endpoint, self.zone_id);
         let body = change_batch_xml(changes, comment);
+        let uncertain = std::cell::Cell::new(false);
         let reply = aws::with_retry(self.budget, || {
             self.calls.set(self.calls.get() + 1);
-            let r = aws::send(
+            let sent = aws::send(
                 "POST",
                 &url,
                 &[("content-type", "text/xml")],
                 body.as_bytes(),
                 "us-east-1",
                 "route53",
-            )?;
-            check(r)
+            )
+            .and_then(check);
+            if matches!(sent, Err(AwsError::Busy(_))) {
+                uncertain.set(true);
+            }
+            sent
+        })
+        .map_err(|error| ChangeFailure {
+            error,
+            maybe_applied: uncertain.get(),
         })?;
-        parse_change_id(&reply).map_err(AwsError::Busy)
+        parse_change_id(&reply).map_err(|m| ChangeFailure {
+            error: AwsError::Busy(m),
+            maybe_applied: true,
+        })
     }
 }
 
