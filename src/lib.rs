@@ -8,6 +8,8 @@
 //! | [`uci`]       | parser of the UCI file syntax (quotes, `'\''`, lists, continuation)         |
 //! | [`config`]    | the option schema (validation, defaults, `schema` JSON) and [`config::Config`] |
 //! | [`key`]       | the key file: atomic 0600 create, no overwrite without `--force`, load      |
+//! | [`command`]   | child processes (ubus, ip): deadline, process-group kill, output cap       |
+//! | [`files`]     | file reads with a size cap (config, key, state, /proc)                     |
 //! | [`netifd`]    | interface status from `ubus` (or the kernel when there is no ubus)          |
 //! | [`addresses`] | which address each host gets: stable global IPv6, LAN suffix, NAT → "auto"  |
 //! | [`tls`]       | rustls setup: algorithms offered, trusted roots, handshake errors in words  |
@@ -19,7 +21,9 @@
 
 pub mod addresses;
 pub mod cli;
+pub mod command;
 pub mod config;
+pub mod files;
 pub mod key;
 pub mod lock;
 pub mod log;
