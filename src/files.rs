@@ -44,3 +44,9 @@ pub fn read_text_capped(path: &Path, cap: usize) -> io::Result<String> {
     String::from_utf8(read_capped(path, cap)?)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
+
+/// SHA-256 of some bytes, as hex (fingerprints of config, key and requests).
+pub fn digest_hex(bytes: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -5,6 +5,10 @@
 //! Why no event is lost: an invocation that fails to take the lock wrote its mark before
 //! trying, hence before the holder released the lock; the holder looks for marks only
 //! after releasing it, so it sees the mark (or a newer holder will).
+//!
+//! A run that waits for a scheduled retry does so outside this lock, holding only the
+//! `wait` lock (one waiter per router): an event during the wait takes the lock at once,
+//! re-reads the addresses and sends the current ones.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -53,6 +57,7 @@ impl Drop for Lock {
 pub struct Coalescer {
     lock_path: PathBuf,
     pending_path: PathBuf,
+    wait_path: PathBuf,
 }
 
 /// What a waiting invocation asked for.
@@ -66,7 +71,23 @@ impl Coalescer {
         Coalescer {
             lock_path: dir.join("lock"),
             pending_path: dir.join("pending"),
+            wait_path: dir.join("wait"),
         }
+    }
+
+    /// Whether a pass holds the lock right now (for `status`; takes and drops it if free).
+    pub fn is_running(&self) -> bool {
+        self.lock_path.exists() && matches!(self.try_lock(), Ok(None))
+    }
+
+    /// The right to wait for a scheduled retry outside the lock: one waiter per router.
+    pub fn try_wait_lock(&self) -> io::Result<Option<Lock>> {
+        Lock::try_acquire(&self.wait_path)
+    }
+
+    /// Whether a process is waiting for a scheduled retry.
+    pub fn is_waiting(&self) -> bool {
+        self.wait_path.exists() && matches!(self.try_wait_lock(), Ok(None))
     }
 
     /// Marks that a pass is wanted (`force` sticks until a pass consumes it).
@@ -89,7 +110,7 @@ impl Coalescer {
 
     /// Consumes the mark; `None` if there was none.
     pub fn take(&self) -> Option<Pending> {
-        let content = fs::read(&self.pending_path).ok()?;
+        let content = crate::files::read_capped(&self.pending_path, 64).unwrap_or_default();
         fs::remove_file(&self.pending_path).ok()?;
         Some(Pending {
             force: content == b"force",
