@@ -4,6 +4,7 @@
 #
 #   scripts/build-static.sh                      # dist/bin/<rust-target>/route53-ddns
 #   scripts/package.sh                           # dist/packages/route53-ddns_<ver>_<arch>.ipk
+#                                                #   and route53-ddns-<ver>_<arch>.apk
 #   scripts/package.sh --arch mipsel_24kc,x86_64 --bin-dir dist/bin --out dist/packages
 #   scripts/package.sh --arch mipsel_74kc=mipsel-unknown-linux-musl   # any label, explicit target
 #
@@ -18,22 +19,23 @@
 # so one binary serves every OpenWrt architecture label its instruction set runs on (table
 # below; docs in openwrt/README.md). Without --arch: every default label whose binary exists.
 #
-# apk (OpenWrt 25.12+): made only when an apk-tools v3 `apk` is found (--apk-tool PATH, or
-# `apk` in PATH answering `apk --version` with 3.x), because the v3 ADB format is only
-# sensibly written by apk-tools itself; see openwrt/README.md for the SDK route otherwise.
+# apk (OpenWrt 25.12+): the same tree as an apk-tools v3 package, written by scripts/apkv3.py
+# (no apk-tools needed here), with the fields, scripts and lib/apk/packages/ metadata the
+# SDK's include/package-pack.mk gives it; see docs/building.md.
 #
 # Options:
 #   --bin-dir DIR     where <rust-target>/route53-ddns are (default: dist/bin)
 #   --arch LIST       comma/space separated labels, each LABEL or LABEL=RUST_TARGET
 #   --out DIR         output directory (default: dist/packages)
-#   --apk-tool PATH   apk-tools v3 binary to make .apk files with
-#   --no-apk          never make .apk files
-#   --luci            make only luci-app-route53-ddns_<ver>_all.ipk (the LuCI page, for every
-#                     architecture; unminified JS and no translation packages, else as luci.mk)
+#   --no-apk          make no .apk files
+#   --luci            make only the LuCI page's packages, luci-app-route53-ddns_<ver>_all.ipk
+#                     and luci-app-route53-ddns-<ver>_noarch.apk (for every architecture;
+#                     version and fields from its own Makefile; unminified JS and no
+#                     translation packages, else as luci.mk)
 # Environment: SOURCE_DATE_EPOCH (default: time of the last git commit).
-set -euo pipefail
 # Literal $... in single quotes is intended throughout (make syntax, maintainer scripts).
 # shellcheck disable=SC2016
+set -euo pipefail
 
 # Modes in the packages must not depend on the caller's umask (a 0700 "./" entry would
 # make opkg tighten / on the router).
@@ -45,7 +47,6 @@ MAKEFILE="$PKGDIR/Makefile"
 BIN_DIR="$ROOT/dist/bin"
 OUT_DIR="$ROOT/dist/packages"
 ARCH_ARGS=()
-APK_TOOL=""
 NO_APK=0
 LUCI=0
 
@@ -53,29 +54,33 @@ die() { printf 'package.sh: %s\n' "$*" >&2; exit 1; }
 say() { printf '==> %s\n' "$*" >&2; }
 
 # OpenWrt architecture label -> Rust target of the static binary that runs there.
+# A label is what include/target.mk makes of a target: ARCH_PACKAGES when the target sets
+# it, else $(ARCH)_$(CPU_TYPE)[_$(CPU_SUBTYPE)]; aarch64 defaults CPU_TYPE to "generic",
+# x86_64 has none. Each label below is named with the openwrt/openwrt target file(s) that
+# produce it (read in that repository's public tree, late 2026).
 #  * mips(el)-unknown-linux-musl: MIPS32r2, soft-float -> 24Kc, 74Kc, 1004Kc cores.
 #  * armv7-unknown-linux-musleabihf: ARMv7-A with VFPv3-D16 -> every Cortex-A label with an
 #    FPU (labels without one, e.g. plain arm_cortex-a9, and ARMv5/v6 labels are not covered).
 #  * aarch64-unknown-linux-musl: ARMv8.0-A baseline -> every aarch64 label.
 KNOWN_ARCHES=(
-  x86_64=x86_64-unknown-linux-musl
-  aarch64_generic=aarch64-unknown-linux-musl
-  aarch64_cortex-a53=aarch64-unknown-linux-musl
-  aarch64_cortex-a72=aarch64-unknown-linux-musl
-  aarch64_cortex-a76=aarch64-unknown-linux-musl
-  arm_cortex-a7_neon-vfpv4=armv7-unknown-linux-musleabihf
-  arm_cortex-a7_vfpv4=armv7-unknown-linux-musleabihf
-  arm_cortex-a8_vfpv3=armv7-unknown-linux-musleabihf
-  arm_cortex-a9_vfpv3-d16=armv7-unknown-linux-musleabihf
-  arm_cortex-a9_neon=armv7-unknown-linux-musleabihf
-  arm_cortex-a15_neon-vfpv4=armv7-unknown-linux-musleabihf
-  arm_cortex-a5_vfpv4=armv7-unknown-linux-musleabihf
-  mipsel_24kc=mipsel-unknown-linux-musl
-  mipsel_74kc=mipsel-unknown-linux-musl
-  mipsel_1004kc=mipsel-unknown-linux-musl
-  mips_24kc=mips-unknown-linux-musl
-  mips_74kc=mips-unknown-linux-musl
+  x86_64=x86_64-unknown-linux-musl                          # x86/64 (ARCH:=x86_64, no CPU_TYPE)
+  aarch64_generic=aarch64-unknown-linux-musl                # rockchip/armv8 (no CPU_TYPE: include/target.mk's aarch64 default)
+  aarch64_cortex-a53=aarch64-unknown-linux-musl             # mediatek/filogic
+  aarch64_cortex-a72=aarch64-unknown-linux-musl             # bcm27xx/bcm2711, mvebu/cortexa72
+  aarch64_cortex-a76=aarch64-unknown-linux-musl             # bcm27xx/bcm2712
+  arm_cortex-a7_neon-vfpv4=armv7-unknown-linux-musleabihf   # ipq40xx
+  arm_cortex-a7_vfpv4=armv7-unknown-linux-musleabihf        # at91/sama7
+  arm_cortex-a8_vfpv3=armv7-unknown-linux-musleabihf        # sunxi/cortexa8
+  arm_cortex-a9_vfpv3-d16=armv7-unknown-linux-musleabihf    # mvebu/cortexa9, tegra
+  arm_cortex-a9_neon=armv7-unknown-linux-musleabihf         # imx/cortexa9
+  arm_cortex-a15_neon-vfpv4=armv7-unknown-linux-musleabihf  # ipq806x, armsr/armv7
+  arm_cortex-a5_vfpv4=armv7-unknown-linux-musleabihf        # at91/sama5
+  mipsel_24kc=mipsel-unknown-linux-musl                     # ramips/mt7621
+  mipsel_74kc=mipsel-unknown-linux-musl                     # ramips/rt3883
+  mips_24kc=mips-unknown-linux-musl                         # ath79
 )
+# Not here: mipsel_1004kc, which no target produces (the MT7621 has 1004Kc cores, but
+# ramips/mt7621 sets CPU_TYPE:=24kc), and mips_74kc, for which no current target was found.
 # Made without --arch (when the binary is there): the common router architectures.
 DEFAULT_ARCHES=(
   mipsel_24kc mips_24kc
@@ -92,8 +97,6 @@ while [ $# -gt 0 ]; do
     --arch=*) ARCH_ARGS+=("${1#*=}"); shift ;;
     --out) OUT_DIR="${2:?--out needs a directory}"; shift 2 ;;
     --out=*) OUT_DIR="${1#*=}"; shift ;;
-    --apk-tool) APK_TOOL="${2:?--apk-tool needs a path}"; shift 2 ;;
-    --apk-tool=*) APK_TOOL="${1#*=}"; shift ;;
     --no-apk) NO_APK=1; shift ;;
     --luci) LUCI=1; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
@@ -142,7 +145,9 @@ mk_block() { # define NAME ... endef -> body
 PKG_NAME="$(mk_var PKG_NAME)"
 PKG_VERSION="$(mk_var PKG_VERSION)"
 PKG_RELEASE="$(mk_var PKG_RELEASE)"
-[ -n "$PKG_NAME" ] && [ -n "$PKG_VERSION" ] && [ -n "$PKG_RELEASE" ] || die "no PKG_NAME/PKG_VERSION/PKG_RELEASE in $MAKEFILE"
+if [ -z "$PKG_NAME" ] || [ -z "$PKG_VERSION" ] || [ -z "$PKG_RELEASE" ]; then
+  die "no PKG_NAME/PKG_VERSION/PKG_RELEASE in $MAKEFILE"
+fi
 VERSION="$PKG_VERSION-r$PKG_RELEASE"
 LICENSE="$(mk_var PKG_LICENSE)"
 LICENSE_FILES="$(mk_var PKG_LICENSE_FILES)"
@@ -154,7 +159,7 @@ DEPENDS="$(mk_var DEPENDS | tr ' ' '\n' | sed -n 's/^+//p' | paste -sd, - | sed 
 DESCRIPTION="$(mk_block "Package/$PKG_NAME/description")"
 CONFFILES="$(mk_block "Package/$PKG_NAME/conffiles")"
 INSTALL="$(mk_block "Package/$PKG_NAME/install")"
-[ -n "$DESCRIPTION" ] && [ -n "$INSTALL" ] || die "no description or install section in $MAKEFILE"
+if [ -z "$DESCRIPTION" ] || [ -z "$INSTALL" ]; then die "no description or install section in $MAKEFILE"; fi
 
 cargo_version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)"
 [ -z "$cargo_version" ] || [ "$cargo_version" = "$PKG_VERSION" ] ||
@@ -165,20 +170,6 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 fi
 [[ "$SOURCE_DATE_EPOCH" =~ ^[0-9]+$ ]] || die "SOURCE_DATE_EPOCH must be a number"
 export SOURCE_DATE_EPOCH
-
-# ---- apk-tools v3?
-APK=""
-if [ "$NO_APK" = 0 ]; then
-  candidate="${APK_TOOL:-$(command -v apk || true)}"
-  if [ -n "$candidate" ]; then
-    if "$candidate" --version 2>/dev/null | grep -q '^apk-tools 3\.'; then
-      APK="$candidate"
-    elif [ -n "$APK_TOOL" ]; then
-      die "$APK_TOOL is not apk-tools v3 ($("$APK_TOOL" --version 2>&1 | head -n 1))"
-    fi
-  fi
-  [ -n "$APK" ] || say "no apk-tools v3 found: making .ipk files only (see openwrt/README.md for .apk)"
-fi
 
 # ---- the ELF check: the right machine, statically linked
 elf_machine() { # file -> "class endian machine" from the ELF header
@@ -307,20 +298,23 @@ make_ipk() { # label stagedir workdir -> path
   echo "$pkg"
 }
 
-make_apk() { # label stagedir workdir -> path
+make_apk() { # arch stagedir workdir -> path (the apk v3 package, written by scripts/apkv3.py)
   local arch="$1" data="$2" work="$3/apk" f meta
   mkdir -p "$work"
   meta="$data/lib/apk/packages"
   mkdir -p "$meta"
   # Metadata files that the SDK puts in the payload (include/package-pack.mk, USE_APK).
   (cd "$data" && find . \( -type f -o -type l \) -printf '/%P\n' | LC_ALL=C sort) >"$work/list"
-  : >"$meta/$PKG_NAME.conffiles"
-  for f in $CONFFILES; do echo "$f" >>"$meta/$PKG_NAME.conffiles"; done
-  for f in $CONFFILES; do
-    [ -f "$data$f" ] || continue
-    echo "$f $(sha256sum "$data$f" | cut -d' ' -f1)" >>"$meta/$PKG_NAME.conffiles_static"
-  done
+  if [ -n "$CONFFILES" ]; then
+    : >"$meta/$PKG_NAME.conffiles"
+    for f in $CONFFILES; do echo "$f" >>"$meta/$PKG_NAME.conffiles"; done
+    for f in $CONFFILES; do
+      [ -f "$data$f" ] || continue
+      echo "$f $(sha256sum "$data$f" | cut -d' ' -f1)" >>"$meta/$PKG_NAME.conffiles_static"
+    done
+  fi
   mv "$work/list" "$meta/$PKG_NAME.list"
+  chmod 0644 "$meta"/*
   {
     echo '#!/bin/sh'
     echo '[ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0'
@@ -330,6 +324,7 @@ make_apk() { # label stagedir workdir -> path
     echo "export pkgname=\"$PKG_NAME\""
     echo 'add_group_and_user'
     echo 'default_postinst'
+    [ -z "${POSTINST_PKG:-}" ] || printf '%s\n' "$POSTINST_PKG"
   } >"$work/post-install"
   { echo '#!/bin/sh'; echo 'export PKG_UPGRADE=1'; sed '1d' "$work/post-install"; } >"$work/post-upgrade"
   {
@@ -340,19 +335,9 @@ make_apk() { # label stagedir workdir -> path
     echo "export pkgname=\"$PKG_NAME\""
     echo 'default_prerm'
   } >"$work/pre-deinstall"
-  chmod 0755 "$work"/post-install "$work"/post-upgrade "$work"/pre-deinstall
-  local pkg="$OUT_DIR/${PKG_NAME}-${VERSION}_${arch}.apk"
-  # apk records owners and mtimes from the tree: 0:0 (fakeroot when not root, as the SDK
-  # does) and SOURCE_DATE_EPOCH, so that the same inputs give the same package.
-  find "$data" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-  local fakeroot=()
-  if [ "$(id -u)" != 0 ]; then
-    command -v fakeroot >/dev/null || die "making .apk files as a user needs fakeroot (or run as root)"
-    fakeroot=(fakeroot)
-  fi
-  local desc
+  local pkg="$OUT_DIR/${PKG_NAME}-${VERSION}_${arch}.apk" desc
   desc="$(printf '%s\n' "$DESCRIPTION" | sed -e 's,^[[:space:]]*,,' | paste -sd' ' -)"
-  "${fakeroot[@]}" "$APK" mkpkg \
+  python3 "$ROOT/scripts/apkv3.py" \
     --info "name:$PKG_NAME" \
     --info "version:$VERSION" \
     --info "description:$desc" \
@@ -365,8 +350,7 @@ make_apk() { # label stagedir workdir -> path
     --script "post-install:$work/post-install" \
     --script "post-upgrade:$work/post-upgrade" \
     --script "pre-deinstall:$work/pre-deinstall" \
-    --files "$data" \
-    --output "$pkg" >&2
+    --files "$data" --mtime "$SOURCE_DATE_EPOCH" --output "$pkg" >&2 || die "apkv3.py failed for $arch"
   echo "$pkg"
 }
 
@@ -375,14 +359,19 @@ OUT_DIR="$(cd "$OUT_DIR" && pwd)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-# ---- the LuCI page: what luci.mk packs (htdocs/ -> /www, root/ -> /), architecture "all"
+# ---- the LuCI page: what luci.mk packs (htdocs/ -> /www, root/ -> /), for every CPU:
+# architecture "all" for opkg, "noarch" for apk. Version, URL and maintainer are the page's
+# own (its Makefile, the variables luci.mk reads), not the binary package's.
 if [ "$LUCI" = 1 ]; then
   LUCI_DIR="$ROOT/openwrt/luci-app-route53-ddns"
   LUCI_MK="$LUCI_DIR/Makefile"
   luci_var() { sed -n "s/^$1:=[[:space:]]*//p" "$LUCI_MK" | head -n 1; }
   PKG_NAME="luci-app-route53-ddns"
+  if [ -z "$(luci_var PKG_VERSION)" ] || [ -z "$(luci_var PKG_RELEASE)" ]; then die "no PKG_VERSION/PKG_RELEASE in $LUCI_MK"; fi
+  VERSION="$(luci_var PKG_VERSION)-r$(luci_var PKG_RELEASE)"
+  URL="$(luci_var LUCI_URL)"
   DEPENDS="$(luci_var LUCI_DEPENDS | tr ' ' '\n' | sed -n 's/^+//p' | paste -sd, - | sed 's/,/, /g')"
-  MAINTAINER="$(luci_var PKG_MAINTAINER)"
+  MAINTAINER="$(luci_var LUCI_MAINTAINER)"
   LICENSE="$(luci_var PKG_LICENSE)"
   LICENSE_FILES=""
   SECTION="luci"
@@ -402,8 +391,9 @@ if [ "$LUCI" = 1 ]; then
   cp -R "$LUCI_DIR/root/." "$data/"
   find "$data" -type d -exec chmod 0755 {} +
   find "$data" -type f -exec chmod 0644 {} +
-  pkg="$(make_ipk all "$data" "$WORK/luci")"
-  printf '%s\t%s bytes\n' "${pkg#"$ROOT"/}" "$(wc -c <"$pkg")"
+  made=("$(make_ipk all "$data" "$WORK/luci")")
+  [ "$NO_APK" = 1 ] || made+=("$(make_apk noarch "$data" "$WORK/luci")")
+  for pkg in "${made[@]}"; do printf '%s\t%s bytes\n' "${pkg#"$ROOT"/}" "$(wc -c <"$pkg")"; done
   exit 0
 fi
 
@@ -421,7 +411,7 @@ for pair in "${pairs[@]}"; do
   rm -rf "${WORK:?}/$label"
   stage "$WORK/$label/data" "$bin"
   made+=("$(make_ipk "$label" "$WORK/$label/data" "$WORK/$label")")
-  if [ -n "$APK" ]; then
+  if [ "$NO_APK" = 0 ]; then
     made+=("$(make_apk "$label" "$WORK/$label/data" "$WORK/$label")")
   fi
 done

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The release: the five static router binaries, each proven under qemu against the local Lambda
-# and moto, the OpenWrt packages for every architecture label, the LuCI package, the size table
-# and checksums. CI proves mipsel and armv7 on every run; this proves all five.
+# and moto, the OpenWrt packages for every architecture label (.ipk for opkg, .apk for apk-tools
+# v3, written by scripts/apkv3.py: no apk-tools needed), the LuCI packages (_all.ipk,
+# _noarch.apk), the size table and checksums. CI proves mipsel and armv7 on every run; this
+# proves all five.
 #
 #   scripts/release.sh
 #
-# Output in dist/: bin/<rust-target>/route53-ddns, packages/*.ipk (and .apk when apk-tools v3
-# is at hand, see scripts/package.sh), size_results.md, SHA256SUMS.
+# Output in dist/: bin/<rust-target>/route53-ddns, packages/*.ipk and *.apk, size_results.md,
+# SHA256SUMS.
 # Needs what scripts/setup.sh installs (the qemu proof runs the system-test stack).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,5 +32,8 @@ say "sizes and peak RSS"
 python3 bench/size_table.py --no-build --out dist/size_results.md >/dev/null
 
 (cd dist && find bin packages -type f ! -name SIZES.md | sort | xargs sha256sum >sums.tmp && mv sums.tmp SHA256SUMS)
-say "done: dist/ ($(find dist/packages -type f -name '*.ipk' | wc -l) packages)"
+n_ipk="$(find dist/packages -type f -name '*.ipk' | wc -l)"
+n_apk="$(find dist/packages -type f -name '*.apk' | wc -l)"
+[ "$n_apk" = "$n_ipk" ] || { echo "release.sh: $n_ipk .ipk but $n_apk .apk files" >&2; exit 1; }
+say "done: dist/ ($n_ipk .ipk and $n_apk .apk packages)"
 cat dist/size_results.md

@@ -266,29 +266,39 @@ impl Store {
         fs::create_dir_all(&self.dir)
     }
 
-    fn read(path: &Path) -> Map {
-        let unreadable = |why: &dyn std::fmt::Display| {
-            log::warn!("ignoring unreadable state {}: {why}", path.display());
-            Map::new()
-        };
-        let bytes = match crate::files::read_capped(path, MAX_STATE_FILE) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Map::new(),
-            Err(e) => return unreadable(&e),
-        };
-        let members = match Json::parse(&bytes).map(Json::into_object) {
+    /// Parses one state file's bytes as a host state and as a run state (the fuzz
+    /// target's entry: whatever the bytes, this returns).
+    pub fn parse(bytes: &[u8]) -> (HostState, RunState) {
+        let m = Self::parse_map(bytes).unwrap_or_default();
+        (HostState::from_map(m.clone()), RunState::from_map(m))
+    }
+
+    fn parse_map(bytes: &[u8]) -> Result<Map, String> {
+        let members = match Json::parse(bytes).map(Json::into_object) {
             Ok(Some(members)) => members,
-            Ok(None) => return unreadable(&"not an object"),
-            Err(e) => return unreadable(&e),
+            Ok(None) => return Err("not an object".into()),
+            Err(e) => return Err(e.to_string()),
         };
         // Flat objects of strings are all this module writes.
-        members
+        Ok(members
             .into_iter()
             .filter_map(|(k, v)| match v {
                 Json::String(s) if s.len() <= MAX_VALUE => Some((k, s)),
                 _ => None,
             })
-            .collect()
+            .collect())
+    }
+
+    fn read(path: &Path) -> Map {
+        let unreadable = |why: &dyn std::fmt::Display| {
+            log::warn!("ignoring unreadable state {}: {why}", path.display());
+            Map::new()
+        };
+        match crate::files::read_capped(path, MAX_STATE_FILE) {
+            Ok(bytes) => Self::parse_map(&bytes).unwrap_or_else(|e| unreadable(&e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Map::new(),
+            Err(e) => unreadable(&e),
+        }
     }
 
     fn write(path: &Path, m: &Map) -> io::Result<()> {

@@ -15,7 +15,7 @@
 
 use crate::config::Config;
 use crate::tls;
-use route53_ddns_protocol::signature::{KEY_HEADER, SIGNATURE_HEADER, TIME_HEADER};
+use route53_ddns_protocol::signature::{HOST_HEADER, KEY_HEADER, SIGNATURE_HEADER, TIME_HEADER};
 use route53_ddns_protocol::{ErrorResponse, SignedHeaders, UpdateResponse, UPDATE_PATH};
 use rustls::pki_types::ServerName;
 use std::fmt;
@@ -96,11 +96,7 @@ impl Transport {
         } else {
             None
         };
-        let authority = ep
-            .base
-            .split_once("://")
-            .map(|(_, a)| a.to_owned())
-            .unwrap_or_default();
+        let authority = route53_ddns_protocol::signature::authority(&ep.host, ep.port);
         Ok(Transport {
             tls,
             host: ep.host.clone(),
@@ -118,11 +114,12 @@ impl Transport {
         let connect_deadline = Instant::now() + self.connect_timeout.min(self.timeout);
         let tcp = self.connect(connect_deadline)?;
         let mut request = format!(
-            "POST {UPDATE_PATH} HTTP/1.1\r\nhost: {}\r\nuser-agent: route53-ddns/{}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{KEY_HEADER}: {}\r\n{TIME_HEADER}: {}\r\n{SIGNATURE_HEADER}: {}\r\nconnection: close\r\n\r\n",
+            "POST {UPDATE_PATH} HTTP/1.1\r\nhost: {}\r\nuser-agent: route53-ddns/{}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{KEY_HEADER}: {}\r\n{HOST_HEADER}: {}\r\n{TIME_HEADER}: {}\r\n{SIGNATURE_HEADER}: {}\r\nconnection: close\r\n\r\n",
             self.authority,
             env!("CARGO_PKG_VERSION"),
             body.len(),
             signed.key_id,
+            signed.host,
             signed.time_ms,
             signed.signature,
         )

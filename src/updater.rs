@@ -346,7 +346,11 @@ impl Pass<'_> {
         let mut corrected = false;
         loop {
             let (local_ms, time_ms) = self.request_time(offset_ms);
-            let signed = self.key.sign("POST", UPDATE_PATH, time_ms, body);
+            let host = route53_ddns_protocol::signature::authority(
+                &self.config.endpoint.host,
+                self.config.endpoint.port,
+            );
+            let signed = self.key.sign("POST", UPDATE_PATH, &host, time_ms, body);
             log::debug!("sending the update, try {attempt}");
             let (status, error, retry_after) = match transport.post(body, &signed)? {
                 Answer::Updated(resp) => return Ok(resp),

@@ -10,8 +10,12 @@ numbers are the function's own, without `cargo lambda watch` or HTTP front-end o
 
 Prints: cold start (process spawn → first response, a request that needs no AWS call),
 first signed update (cold connections to SSM and Route53), then the median/p90 of N signed
-updates that each write a change (SSM GetParameter + 2 ListResourceRecordSets +
-ChangeResourceRecordSets against moto on loopback). Timing numbers, not assertions.
+updates that each write a change, and the Route53 API calls per update (from the function's
+own log line, `route53_calls`) for: a changed address, an unchanged one, two names in one
+request, and a request that loses one race (the strict Route53 stand-in refuses its first
+batch with InvalidChangeBatch as Route53 does when another writer got there first).
+Route53 is the stand-in of tests/system/r53_standin.py in front of moto; SSM is moto.
+Numbers, not assertions.
 """
 
 import http.server
@@ -28,6 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "system"))
+from r53_standin import Route53StandIn  # noqa: E402
 from stack import CREDS, PREFIX, REGION, ZONE, Signer, free_port, wait_port  # noqa: E402
 
 import boto3  # noqa: E402
@@ -83,13 +88,30 @@ class RuntimeApi:
         return r, json.loads(r["body"])
 
 
+HOST = "bench.lambda-url.us-east-1.on.aws"
+
+
 def event(path, method="GET", headers=None, body=None, query=""):
     return {
         "version": "2.0", "rawPath": path, "rawQueryString": query, "headers": headers or {},
-        "requestContext": {"requestId": "x", "http": {"method": method, "path": path,
-                                                      "sourceIp": "127.0.0.1"}},
+        "requestContext": {"requestId": "x", "domainName": HOST,
+                           "http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}},
         "body": body, "isBase64Encoded": False,
     }
+
+
+def log_lines(path: Path) -> dict:
+    """The function's log lines by request id."""
+    out = {}
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            if "request_id" in j:
+                out[j["request_id"]] = j
+    return out
 
 
 def main():
@@ -106,47 +128,77 @@ def main():
         zone = boto3.client("route53", **kw).create_hosted_zone(
             Name=ZONE, CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"].split("/")[-1]
         signer = Signer()
-        name = "bench." + ZONE
+        name, name2 = "bench." + ZONE, "bench2." + ZONE
         boto3.client("ssm", **kw).put_parameter(
-            Name=f"{PREFIX}/keys/{signer.key_id}", Value=json.dumps({"names": [name]}), Type="String")
+            Name=f"{PREFIX}/keys/{signer.key_id}", Value=json.dumps({"names": [name, name2]}),
+            Type="String")
+        standin = Route53StandIn(port)
         api = RuntimeApi()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "R53DDNS_"))}
         env.update(
             AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{api.port}", AWS_LAMBDA_FUNCTION_NAME="bench",
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
             AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION=REGION,
-            AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", R53DDNS_ZONE_ID=zone, R53DDNS_ZONE_NAME=ZONE,
+            AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+            AWS_ENDPOINT_URL_ROUTE53=f"http://127.0.0.1:{standin.port}",
+            R53DDNS_ZONE_ID=zone, R53DDNS_ZONE_NAME=ZONE,
             R53DDNS_ALLOW_DOCUMENTATION_ADDRESSES="true",
         )
         first = event("/healthz")
         rid = "cold"
         api.events.put((rid, first))
         t0 = time.perf_counter()
-        proc = subprocess.Popen([str(binary)], env=env, stdout=subprocess.DEVNULL)
+        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-lambda-{os.getpid()}.log"
+        log_file = open(log_path, "wb")
+        proc = subprocess.Popen([str(binary)], env=env, stdout=log_file)
         with api.done:
             api.done.wait_for(lambda: "got" in api.responses.get(rid, {}), 30)
         cold = api.responses[rid]["got"] - t0
         print(f"cold start (spawn -> first response, no AWS call): {cold * 1000:.1f} ms")
 
-        def update(i):
-            body = json.dumps({"hosts": [{"name": name, "ipv4": f"192.0.2.{i % 250 + 1}"}]})
-            h = signer.headers(body.encode())
-            r, resp = api.invoke(event("/v1/update", "POST", h, body))
+        clock = [int(time.time() * 1000)]
+
+        def send(hosts, expect):
+            clock[0] = max(clock[0] + 1, int(time.time() * 1000))
+            body = json.dumps({"hosts": hosts})
+            h = signer.headers(body.encode(), clock[0], host=HOST)
+            r, resp = api.invoke(event("/v2/update", "POST", h, body))
             assert resp["statusCode"] == 200, resp
-            assert json.loads(resp["body"])["result"] == "updated", resp
-            return (r["got"] - r["sent"]) * 1000
+            answer = json.loads(resp["body"])
+            assert answer["result"] == expect, resp
+            return (r["got"] - r["sent"]) * 1000, answer["request_id"]
+
+        def update(i):
+            return send([{"name": name, "ipv4": f"192.0.2.{i % 250 + 1}"}], "updated")[0]
 
         print(f"first signed update (cold connections): {update(0):.1f} ms")
         times = [update(i) for i in range(1, n + 1)]
         times.sort()
         print(f"signed update, {n} requests, each a Route53 write: median {statistics.median(times):.1f} ms,"
               f" p90 {times[int(len(times) * 0.9) - 1]:.1f} ms, min {times[0]:.1f} ms, max {times[-1]:.1f} ms")
+
+        cases = {}
+        _, cases["changed address, one name"] = send([{"name": name, "ipv4": "198.51.100.1"}], "updated")
+        _, cases["unchanged, one name"] = send([{"name": name, "ipv4": "198.51.100.1"}], "unchanged")
+        _, cases["changed, two names in one request"] = send(
+            [{"name": name, "ipv4": "198.51.100.2"}, {"name": name2, "ipv4": "198.51.100.2"}], "updated")
+        with standin.lock:
+            standin.fail_next, standin.fail_code, standin.fail_changes_only = 1, "InvalidChangeBatch", True
+        _, cases["changed, loses one race"] = send([{"name": name, "ipv4": "198.51.100.3"}], "updated")
+        time.sleep(0.5)
+        logs = log_lines(log_path)
+        print("Route53 calls per update (ListResourceRecordSets + ChangeResourceRecordSets):")
+        for what, rid in cases.items():
+            line = logs.get(rid, {})
+            print(f"  {what}: {line.get('route53_calls')} calls, {line.get('conflicts')} lost races")
     finally:
         if proc:
             proc.terminate()
             proc.wait(10)
         moto.terminate()
         moto.wait(10)
+        if "standin" in locals():
+            standin.stop()
 
 
 if __name__ == "__main__":

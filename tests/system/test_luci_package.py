@@ -1,5 +1,6 @@
-"""scripts/package.sh --luci: the prebuilt LuCI page package, unpacked and checked, and its
-maintainer scripts run as opkg runs them on a live router (busybox chroot)."""
+"""scripts/package.sh --luci: the prebuilt LuCI page packages (.ipk for opkg, .apk for apk),
+unpacked and checked, and the .ipk's maintainer scripts run as opkg runs them on a live router
+(busybox chroot)."""
 
 import os
 import shutil
@@ -12,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "openwrt"))
 
+from apk_reader import read_apk  # noqa: E402
 from openwrt_harness import REPO, _busybox, _shared_libs, make_packages, read_ipk  # noqa: E402
 
 APP = REPO / "openwrt" / "luci-app-route53-ddns"
@@ -19,8 +21,18 @@ NAME = "luci-app-route53-ddns"
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 
 
+def luci_var(name: str) -> str:
+    for line in (APP / "Makefile").read_text().splitlines():
+        if line.startswith(f"{name}:="):
+            return line.split(":=", 1)[1].strip()
+    raise AssertionError(name)
+
+
+VERSION = f"{luci_var('PKG_VERSION')}-r{luci_var('PKG_RELEASE')}"
+
+
 @pytest.fixture(scope="module")
-def ipk(tmp_path_factory):
+def out(tmp_path_factory):
     out = tmp_path_factory.mktemp("luci")
     old = os.umask(0o077)  # modes in the package must not follow the caller's umask
     try:
@@ -28,9 +40,13 @@ def ipk(tmp_path_factory):
     finally:
         os.umask(old)
     assert r.returncode == 0, r.stderr
-    (path,) = out.glob("*.ipk")
-    assert path.name.startswith(f"{NAME}_0.1.0-r") and path.name.endswith("_all.ipk"), path.name
-    return read_ipk(path)
+    assert sorted(p.name for p in out.iterdir()) == [f"{NAME}-{VERSION}_noarch.apk", f"{NAME}_{VERSION}_all.ipk"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def ipk(out):
+    return read_ipk(out / f"{NAME}_{VERSION}_all.ipk")
 
 
 def expected_files() -> dict[str, bytes]:
@@ -60,11 +76,30 @@ def test_control_fields(ipk):
     fields = ipk.control_fields()
     assert fields["Package"] == NAME
     assert fields["Architecture"] == "all"
+    # the page's own version, URL and maintainer (its Makefile), not the binary package's
+    assert fields["Version"] == VERSION
+    assert fields["URL"] == luci_var("LUCI_URL") and fields["URL"].endswith("/openwrt/luci-app-route53-ddns")
+    assert fields["Maintainer"] == luci_var("LUCI_MAINTAINER")
     deps = [d.strip() for d in fields["Depends"].split(",")]
     assert deps == ["luci-base", "route53-ddns"]
     assert fields["Section"] == "luci"
     assert "public key" in fields["Description"]
     assert "./conffiles" not in ipk.control_files  # nothing to keep: the page has no config
+
+
+def test_apk_is_noarch_with_the_same_files_and_luci_mk_postinst(out, ipk):
+    a = read_apk(out / f"{NAME}-{VERSION}_noarch.apk")
+    assert (a.info["name"], a.info["version"], a.info["arch"]) == (NAME, VERSION, "noarch")
+    assert a.info["depends"] == ["luci-base", "route53-ddns"]
+    assert a.info["url"] == luci_var("LUCI_URL") and a.info["maintainer"] == luci_var("LUCI_MAINTAINER")
+    files = {p: f for p, f in a.files().items() if not p.startswith("lib/apk/packages/")}
+    assert {"./" + p: f["data"] for p, f in files.items()} == {n: b for n, b in ipk.data_files.items()}
+    assert all(f["mode"] == 0o644 for f in files.values())
+    assert {p for p in a.files() if p.startswith("lib/apk/packages/")} == {f"lib/apk/packages/{NAME}.list"}
+    post = a.scripts["post-install"].decode()
+    assert post.startswith("#!/bin/sh\n") and "default_postinst\n" in post
+    assert post.endswith(ipk.control_files["./postinst-pkg"].decode())  # luci.mk's cache clean-up, rpcd reload
+    assert "export PKG_UPGRADE=1\n" in a.scripts["post-upgrade"].decode()
 
 
 def _chroot(tmp_path: Path, ipk) -> Path:

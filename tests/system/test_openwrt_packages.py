@@ -309,3 +309,25 @@ def test_feed_makefile_under_make_installs_what_the_ipk_holds(packages, tmp_path
     for rel, content in ipk.data_files.items():
         if rel != f"./lib/upgrade/keep.d/{PKG}":  # the SDK appends the key there too
             assert (out / "ipkg" / rel).read_bytes() == content, rel
+
+
+# ---------------------------------------------------------------- architecture labels
+
+
+def test_every_known_label_names_the_openwrt_target_that_produces_it():
+    text = (REPO / "scripts" / "package.sh").read_text()
+    table = text[text.index("KNOWN_ARCHES=(") : text.index("\n)\n", text.index("KNOWN_ARCHES=("))]
+    rows = [line.strip() for line in table.splitlines()[1:] if line.strip()]
+    assert len(rows) >= 10
+    for row in rows:
+        m = re.fullmatch(r"([a-z0-9_.+-]+)=([a-z0-9_-]+)\s+# ([a-z0-9]+(/[a-z0-9_.-]+)?)\b.*", row)
+        assert m, f"label without its OpenWrt target: {row}"
+        assert m.group(2) in FILE_SAYS, row
+    labels = {row.split("=")[0] for row in rows}
+    assert set(LABELS) <= labels
+    assert "mipsel_1004kc" not in labels  # MT7621 targets are mipsel_24kc (ramips/mt7621: CPU_TYPE:=24kc)
+
+
+def test_a_label_no_target_produces_is_refused(tmp_path):
+    r = make_packages(tmp_path, "--arch", "mipsel_1004kc", "--no-apk")
+    assert r.returncode != 0 and "unknown architecture 'mipsel_1004kc'" in r.stderr
