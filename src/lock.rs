@@ -11,7 +11,7 @@
 //! re-reads the addresses and sends the current ones.
 
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -36,21 +36,43 @@ fn flock(file: &File, op: libc::c_int) -> io::Result<bool> {
 }
 
 impl Lock {
-    /// Takes the lock if it is free; `Ok(None)` if another process holds it.
+    /// Takes the lock if it is free; `Ok(None)` if another process holds it. The holder's
+    /// pid is written into the file (and cleared on release), so `status` can tell a held
+    /// lock without trying it, which would make a concurrent event think a pass is coming.
     pub fn try_acquire(path: &Path) -> io::Result<Option<Lock>> {
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(path)?;
-        Ok(flock(&file, libc::LOCK_EX | libc::LOCK_NB)?.then_some(Lock { file }))
+        if !flock(&file, libc::LOCK_EX | libc::LOCK_NB)? {
+            return Ok(None);
+        }
+        let _ = file.set_len(0);
+        let _ = write!(file, "{}", std::process::id());
+        Ok(Some(Lock { file }))
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
+        let _ = self.file.set_len(0);
         let _ = flock(&self.file, libc::LOCK_UN);
     }
+}
+
+/// Whether the process whose pid the lock file names is alive (read-only: never locks).
+fn held(path: &Path) -> bool {
+    let pid = crate::files::read_capped(path, 32)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| t.trim().parse::<libc::pid_t>().ok())
+        .filter(|p| *p > 0);
+    // SAFETY: signal 0 only checks that the process exists.
+    pid.is_some_and(|p| {
+        let alive = unsafe { libc::kill(p, 0) } == 0;
+        alive || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    })
 }
 
 /// The lock and pending mark in a state directory.
@@ -75,9 +97,9 @@ impl Coalescer {
         }
     }
 
-    /// Whether a pass holds the lock right now (for `status`; takes and drops it if free).
+    /// Whether a pass holds the lock right now (for `status`; never takes it).
     pub fn is_running(&self) -> bool {
-        self.lock_path.exists() && matches!(self.try_lock(), Ok(None))
+        held(&self.lock_path)
     }
 
     /// The right to wait for a scheduled retry outside the lock: one waiter per router.
@@ -85,9 +107,9 @@ impl Coalescer {
         Lock::try_acquire(&self.wait_path)
     }
 
-    /// Whether a process is waiting for a scheduled retry.
+    /// Whether a process is waiting for a scheduled retry (never takes the lock).
     pub fn is_waiting(&self) -> bool {
-        self.wait_path.exists() && matches!(self.try_wait_lock(), Ok(None))
+        held(&self.wait_path)
     }
 
     /// Marks that a pass is wanted (`force` sticks until a pass consumes it).

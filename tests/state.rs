@@ -135,3 +135,20 @@ fn huge_garbage_or_fifo_state_files_read_as_empty_without_hanging() {
         .expect("reading a FIFO state file hung");
     assert_eq!(h.ipv4, None);
 }
+
+#[test]
+fn a_held_lock_is_seen_without_taking_it_and_cleared_on_release() {
+    let dir = TempDir::new("lock");
+    let c = Coalescer::new(dir.path());
+    assert!(!c.is_running());
+    let g = c.try_lock().expect("lock").expect("free");
+    assert!(c.is_running());
+    // The probe never took the lock: it is still ours, and nobody else can take it.
+    assert!(c.try_lock().expect("lock").is_none());
+    drop(g);
+    assert!(!c.is_running());
+    assert_eq!(std::fs::read(dir.join("lock")).expect("lock file"), b"");
+    // A stale pid of a process that is gone reads as not running.
+    std::fs::write(dir.join("lock"), b"2147483646").expect("write");
+    assert!(!c.is_running());
+}
