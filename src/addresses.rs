@@ -3,6 +3,7 @@
 //! prefix and its suffix, and "auto" for IPv4 when the WAN address is private or CGNAT.
 
 use crate::config::Config;
+use crate::host_id::HostId;
 use crate::netifd::{Assignment, IfaceStatus, Interfaces};
 use route53_ddns_protocol::address::{classify_v4, classify_v6, NotGlobal};
 use route53_ddns_protocol::AddrSpec;
@@ -104,32 +105,34 @@ pub fn pick_ipv6(st: &IfaceStatus) -> Option<Ipv6Addr> {
         .min()
 }
 
+/// A prefix that may be published under: not deprecated, global.
+pub fn live_prefix(a: &Assignment) -> bool {
+    a.preferred != Some(0) && publishable_v6(a.prefix).is_ok()
+}
+
 fn usable(a: &Assignment) -> bool {
-    a.mask <= 64 && a.preferred != Some(0) && publishable_v6(a.prefix).is_ok()
+    a.mask <= 64 && live_prefix(a)
 }
 
-/// The /64 a LAN host lives in: the LAN's own prefix assignment, else what the WAN6
-/// delegation says it assigned to the LAN.
-pub fn lan_prefix(lan: &IfaceStatus, wan6: &IfaceStatus, lan_name: &str) -> Option<Ipv6Addr> {
-    lan.assignments
-        .iter()
-        .filter(|a| usable(a))
-        .map(|a| a.prefix)
-        .min()
-        .or_else(|| {
-            wan6.delegated
+/// The prefix a LAN host lives in, with its length: the LAN's own prefix assignment, else
+/// what the WAN6 delegation says it assigned to the LAN. Prefixes up to /64 come first
+/// (any interface identifier fits), then the lowest address, so the choice does not flap.
+pub fn lan_prefix(lan: &IfaceStatus, wan6: &IfaceStatus, lan_name: &str) -> Option<(Ipv6Addr, u8)> {
+    let best = |it: &mut dyn Iterator<Item = &Assignment>| {
+        it.filter(|a| live_prefix(a))
+            .map(|a| (a.mask > 64, a.prefix, a.mask))
+            .min()
+            .map(|(_, p, m)| (p, m))
+    };
+    best(&mut lan.assignments.iter()).or_else(|| {
+        best(
+            &mut wan6
+                .delegated
                 .iter()
-                .filter(|(i, a)| i == lan_name && usable(a))
-                .map(|(_, a)| a.prefix)
-                .min()
-        })
-}
-
-/// The delegated /64 with a host's suffix in its low 64 bits.
-pub fn with_suffix(prefix: Ipv6Addr, suffix: Ipv6Addr) -> Ipv6Addr {
-    let p = u128::from(prefix) & !((1u128 << 64) - 1);
-    let s = u128::from(suffix) & ((1u128 << 64) - 1);
-    Ipv6Addr::from(p | s)
+                .filter(|(i, _)| i == lan_name)
+                .map(|(_, a)| a),
+        )
+    })
 }
 
 /// What one host should be set to, and what was seen on the way.
@@ -173,18 +176,24 @@ pub fn plan(config: &Config, ifaces: &mut Interfaces) -> Vec<HostPlan> {
             nat: None,
         }
     };
+    // The interface the router's IPv6 comes from (wan6, or PPPoE's dynamic wan_6).
+    let wan6 = if config.hosts.iter().any(|h| h.ipv6) {
+        let w = crate::wan6::resolve(config, ifaces);
+        ifaces.status(&w.interface).cloned().unwrap_or_default()
+    } else {
+        IfaceStatus::default()
+    };
+    let v6_name = ifaces
+        .wan6
+        .as_ref()
+        .map_or(config.ipv6_interface.as_str(), |w| w.interface.as_str())
+        .to_owned();
     let own_v6 = if config
         .hosts
         .iter()
         .any(|h| h.ipv6 && h.ipv6_suffix.is_none())
     {
-        match ifaces.status(&config.ipv6_interface) {
-            Ok(st) => pick_ipv6(st),
-            Err(e) => {
-                log::warn!("cannot read interface {}: {e}", config.ipv6_interface);
-                None
-            }
-        }
+        pick_ipv6(&wan6)
     } else {
         None
     };
@@ -194,10 +203,6 @@ pub fn plan(config: &Config, ifaces: &mut Interfaces) -> Vec<HostPlan> {
         .any(|h| h.ipv6 && h.ipv6_suffix.is_some())
         || (own_v6.is_none() && config.hosts.iter().any(|h| h.ipv6));
     let (prefix, lan_local) = if need_lan {
-        let wan6 = ifaces
-            .status(&config.ipv6_interface)
-            .cloned()
-            .unwrap_or_default();
         match ifaces.status(&config.lan_interface) {
             Ok(lan) => (
                 lan_prefix(lan, &wan6, &config.lan_interface),
@@ -225,26 +230,15 @@ pub fn plan(config: &Config, ifaces: &mut Interfaces) -> Vec<HostPlan> {
         .map(|h| {
             let ipv6 = if !h.ipv6 {
                 AddrSpec::Keep
-            } else if let Some(suffix) = h.ipv6_suffix {
-                match prefix {
-                    Some(p) => AddrSpec::Set(with_suffix(p, suffix)),
-                    None => {
-                        log::info!(
-                            "{}: no delegated IPv6 prefix on {}; AAAA left as it is",
-                            h.name,
-                            config.lan_interface
-                        );
-                        AddrSpec::Keep
-                    }
-                }
+            } else if let Some(id) = &h.ipv6_suffix {
+                lan_host(&h.name, id, prefix, &config.lan_interface)
             } else {
                 match router_v6 {
                     Some(a) => AddrSpec::Set(a),
                     None => {
                         log::info!(
-                            "{}: no global IPv6 address on {}; AAAA left as it is",
-                            h.name,
-                            config.ipv6_interface
+                            "{}: no global IPv6 address on {v6_name}; AAAA left as it is",
+                            h.name
                         );
                         AddrSpec::Keep
                     }
@@ -259,6 +253,27 @@ pub fn plan(config: &Config, ifaces: &mut Interfaces) -> Vec<HostPlan> {
             }
         })
         .collect()
+}
+
+/// A LAN host's AAAA: its interface identifier under the delegated prefix. Without a
+/// prefix, or when the identifier does not fit it, the record is left as it is.
+fn lan_host(
+    name: &str,
+    id: &HostId,
+    prefix: Option<(Ipv6Addr, u8)>,
+    lan: &str,
+) -> AddrSpec<Ipv6Addr> {
+    let Some((p, len)) = prefix else {
+        log::info!("{name}: no delegated IPv6 prefix on {lan}; AAAA left as it is");
+        return AddrSpec::Keep;
+    };
+    match id.under(p, len) {
+        Ok(a) => AddrSpec::Set(a),
+        Err(e) => {
+            log::warn!("{name}: {e}; AAAA left as it is");
+            AddrSpec::Keep
+        }
+    }
 }
 
 /// The sentence kept in the state and logged when the router is behind NAT.

@@ -167,14 +167,19 @@ fn one_pass(path: &Path, store: &Store, force: bool, clock_synced: bool) -> Exit
             if !cfg.enabled {
                 return Ok(Outcome::Nothing);
             }
-            updater::pass(
+            let mut ifaces = Interfaces::default();
+            let result = updater::pass(
                 &cfg,
                 store,
                 force,
                 clock_synced,
-                &mut Interfaces::default(),
+                &mut ifaces,
                 &mut SystemClock,
-            )
+            );
+            if let Some(w) = &ifaces.wan6 {
+                crate::wan6::record(&store.dir, w);
+            }
+            result
         });
     updater::report(&result)
 }

@@ -5,7 +5,6 @@
 use crate::uci::{self, Package, Section, Value};
 use route53_ddns_protocol::{hostname, MAX_HOSTS};
 use std::fmt;
-use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -74,8 +73,8 @@ pub struct Host {
     pub name: String,
     pub ipv4: bool,
     pub ipv6: bool,
-    /// Low 64 bits of a LAN host's address; `None` = the router's own address.
-    pub ipv6_suffix: Option<Ipv6Addr>,
+    /// A LAN host's interface identifier (fixed or from its MAC); `None` = the router's own address.
+    pub ipv6_suffix: Option<crate::host_id::HostId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,7 +391,9 @@ impl Config {
 
     /// Whether netifd's `INTERFACE` is one this config reads addresses from.
     pub fn uses_interface(&self, name: &str) -> bool {
-        name == self.ipv4_interface || name == self.ipv6_interface || name == self.lan_interface
+        name == self.ipv4_interface
+            || name == self.lan_interface
+            || crate::wan6::candidates(self).iter().any(|c| c == name)
     }
 
     /// Seconds between two safety-net runs.

@@ -16,6 +16,8 @@
 //! | [`files`]     | file reads with a size cap (config, key, state, /proc)                     |
 //! | [`netifd`]    | interface status from `ubus` (or the kernel when there is no ubus)          |
 //! | [`addresses`] | which address each host gets: stable global IPv6, LAN suffix, NAT → "auto"  |
+//! | [`wan6`]      | which interface the router's IPv6 comes from (wan6, or PPPoE's wan_6)       |
+//! | [`host_id`]   | a LAN host's `ipv6_suffix`: fixed suffix or MAC (EUI-64) under a prefix     |
 //! | [`tls`]       | rustls setup: algorithms offered, trusted roots, handshake errors in words  |
 //! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
@@ -31,6 +33,7 @@ pub mod config;
 pub mod detach;
 pub mod error;
 pub mod files;
+pub mod host_id;
 pub mod key;
 pub mod lock;
 pub mod log;
@@ -45,3 +48,4 @@ pub mod transport;
 pub mod uci;
 pub mod updater;
 pub mod values;
+pub mod wan6;

@@ -45,6 +45,8 @@ pub struct IfaceStatus {
     pub assignments: Vec<Assignment>,
     /// `ipv6-prefix[].assigned`: per downstream interface, what it got (seen on wan6).
     pub delegated: Vec<(String, Assignment)>,
+    /// `ipv6-prefix`: the prefixes delegated to this (WAN) interface itself.
+    pub prefixes: Vec<Assignment>,
 }
 
 /// The members of a list field; missing or not a list reads as empty.
@@ -95,7 +97,9 @@ pub fn parse_status(json: &[u8]) -> Result<IfaceStatus, String> {
         })
     };
     let mut delegated = Vec::new();
+    let mut prefixes = Vec::new();
     for p in field(&raw, "ipv6-prefix") {
+        prefixes.extend(assignment(p, number(p, "preferred")));
         let Some(assigned) = p.get("assigned").and_then(Json::as_object) else {
             continue;
         };
@@ -132,6 +136,7 @@ pub fn parse_status(json: &[u8]) -> Result<IfaceStatus, String> {
             .filter_map(|p| assignment(p, number(p, "preferred")))
             .collect(),
         delegated,
+        prefixes,
     })
 }
 
@@ -253,6 +258,8 @@ fn kernel_status(dev: &str) -> Result<IfaceStatus, String> {
 pub struct Interfaces {
     cache: BTreeMap<String, IfaceStatus>,
     pub source: Option<Source>,
+    /// Which interface the router's IPv6 came from, once [`crate::wan6::resolve`] ran.
+    pub wan6: Option<crate::wan6::Wan6>,
 }
 
 impl Interfaces {

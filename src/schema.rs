@@ -143,7 +143,7 @@ pub const HOST_OPTIONS: &[OptSpec] = &[
     },
     opt("ipv4", Kind::Bool, Some("1"), "Publish an A record."),
     opt("ipv6", Kind::Bool, Some("1"), "Publish an AAAA record."),
-    opt("ipv6_suffix", Kind::Ipv6Suffix, Some(""), "Interface identifier of a LAN host (e.g. ::1234) inside the delegated /64; empty = the router's own address."),
+    opt("ipv6_suffix", Kind::Ipv6Suffix, Some(""), "A LAN host under the delegated prefix: its interface identifier (e.g. ::1234) or its MAC address (EUI-64, e.g. 02:11:22:33:44:55); empty = the router's own address."),
 ];
 
 /// The `schema` command's JSON: what LuCI builds its form from.

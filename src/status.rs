@@ -24,8 +24,17 @@ struct StatusJson {
     key_id: Option<String>,
     last_run: Option<u64>,
     next_check: Option<u64>,
+    /// Where the router's IPv6 came from at the last run (wan6 or PPPoE's wan_6).
+    ipv6_interface: Option<Wan6Json>,
     run: RunJson,
     hosts: Vec<HostStatusJson>,
+}
+
+#[derive(Serialize)]
+struct Wan6Json {
+    name: String,
+    automatic: bool,
+    note: String,
 }
 
 /// What is going on right now: a pass holding the lock, a scheduled retry, or nothing.
@@ -113,6 +122,7 @@ fn build_status(path: &Path) -> StatusJson {
         key_id: None,
         last_run: run.last_run,
         next_check: None,
+        ipv6_interface: None,
         run: run_json(&store, &run, now),
         hosts: Vec::new(),
     };
@@ -136,6 +146,13 @@ fn build_status(path: &Path) -> StatusJson {
         .and_then(|der| route53_ddns_protocol::SigningKey::from_pkcs8(&der).ok())
         .map(|k| k.key_id().to_string());
     out.next_check = next_check(&run, out.enabled, cfg.check_interval_s(), now);
+    if cfg.hosts.iter().any(|h| h.ipv6) {
+        out.ipv6_interface = crate::wan6::recorded(&store.dir).map(|w| Wan6Json {
+            name: w.interface,
+            automatic: w.automatic,
+            note: w.note,
+        });
+    }
     out.hosts = cfg
         .hosts
         .iter()
@@ -181,6 +198,9 @@ pub fn status(path: &Path, json: bool) -> Exit {
     );
     if let Some(t) = s.last_run {
         say!("last run: {} UTC", crate::log::timestamp(t));
+    }
+    if let Some(w) = &s.ipv6_interface {
+        say!("IPv6 interface: {} ({})", w.name, w.note);
     }
     print_run(&s.run);
     for h in &s.hosts {

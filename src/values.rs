@@ -3,7 +3,6 @@
 
 use crate::schema::{Kind, OptSpec};
 use route53_ddns_protocol::hostname;
-use std::net::Ipv6Addr;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -86,20 +85,9 @@ fn check_port(port: Option<&str>, absent_ok: bool) -> Result<Option<u16>, String
     }
 }
 
-/// Parses an IPv6 suffix such as `::1234`: the upper 64 bits must be zero.
-pub fn parse_suffix(s: &str) -> Result<Ipv6Addr, String> {
-    let addr: Ipv6Addr = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not an IPv6 suffix such as ::1234"))?;
-    if addr.segments()[..4] != [0, 0, 0, 0] {
-        return Err(format!(
-            "'{s}' sets bits of the prefix; write only the interface part, such as ::1234 or ::a:b:c:d"
-        ));
-    }
-    if addr.is_unspecified() {
-        return Err("the suffix :: is the subnet-router anycast address, not a host".into());
-    }
-    Ok(addr)
+/// Parses an `ipv6_suffix`: a fixed suffix such as `::1234` or a MAC address (host_id.rs).
+pub fn parse_suffix(s: &str) -> Result<crate::host_id::HostId, String> {
+    crate::host_id::HostId::parse(s)
 }
 
 /// Checks one value against its kind; `Err` is a message for the user.

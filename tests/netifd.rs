@@ -8,6 +8,7 @@ mod common;
 use common::*;
 use route53_ddns::addresses::{self, Nat};
 use route53_ddns::config::Config;
+use route53_ddns::host_id::HostId;
 use route53_ddns::netifd::{self, Interfaces};
 use route53_ddns_protocol::AddrSpec;
 use std::net::Ipv6Addr;
@@ -406,12 +407,12 @@ fn deprecated_prefix_gives_no_lan_address() {
 }
 
 #[test]
-fn suffix_replaces_the_low_64_bits() {
+fn suffix_fills_the_bits_after_the_prefix() {
     let p: Ipv6Addr = "2a02:8070:a1b2:c400::1".parse().expect("v6");
-    let s: Ipv6Addr = "::1234".parse().expect("v6");
+    let s: HostId = "::1234".parse().expect("suffix");
     assert_eq!(
-        addresses::with_suffix(p, s),
-        "2a02:8070:a1b2:c400::1234".parse::<Ipv6Addr>().expect("v6")
+        s.under(p, 64),
+        Ok("2a02:8070:a1b2:c400::1234".parse::<Ipv6Addr>().expect("v6"))
     );
 }
 

@@ -171,9 +171,11 @@ def value_errors(s: RRSet) -> list[str]:
     return bad
 
 
-def check_batch(zone: str, current: list[RRSet], batch: list[tuple[str, RRSet]]) -> list[str]:
+def check_batch(zone: str, current: list[RRSet], batch: list[tuple[str, RRSet]],
+                after: dict | None = None) -> list[str]:
     """Route53's rules, change by change against the state the earlier changes left.
-    Returns the error messages; empty when the batch is valid."""
+    Returns the error messages; empty when the batch is valid (then `after`, if given, is
+    filled with the zone's sets as the batch leaves them)."""
     seen = collections.defaultdict(list)
     for action, s in batch:
         seen[s.key].append(action)
@@ -215,6 +217,8 @@ def check_batch(zone: str, current: list[RRSet], batch: list[tuple[str, RRSet]])
                           f"conflicting RRSet of type CNAME with the same DNS name already exists in zone {zone}")
             continue
         state[s.key] = s
+    if after is not None and not errors:
+        after.update(state)
     return errors
 
 
@@ -311,6 +315,11 @@ class Route53StandIn:
         self._bucket: TokenBucket | None = None
         self.history: collections.deque = collections.deque(maxlen=20000)
         self.zone_names: dict[str, str] = {}
+        # The zone's sets as moto holds them, kept here so that a call does not list the
+        # whole zone from moto: read once, then updated with every batch moto applied.
+        # Checked against moto's ResourceRecordSetCount on every call (a write that went
+        # straight to moto and changed the count makes it read again); `resync()` re-reads.
+        self.cache: dict[str, list[RRSet]] = {}
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -411,9 +420,26 @@ class Route53StandIn:
             self.zone_names[zone_id] = norm_name(text(hz, "Name") or "")
         return self.zone_names[zone_id]
 
+    def resync(self):
+        with self.zone_lock:
+            self.cache.clear()
+
     def _sets(self, zone_id: str) -> list[RRSet]:
         """Every set of the zone, as moto holds it (call with zone_lock held)."""
-        self._zone_name(zone_id)
+        status, _, data = self._moto("GET", f"/2013-04-01/hostedzone/{zone_id}")
+        if status != 200:
+            raise Refusal("NoSuchHostedZone", f"No hosted zone found with ID: {zone_id}", 404)
+        hz = child(ET.fromstring(data), "HostedZone")
+        self.zone_names.setdefault(zone_id, norm_name(text(hz, "Name") or ""))
+        count = text(hz, "ResourceRecordSetCount")
+        cached = self.cache.get(zone_id)
+        if cached is not None and count is not None and str(len(cached)) == count:
+            return cached
+        self.cache[zone_id] = self.moto_sets(zone_id)
+        return self.cache[zone_id]
+
+    def moto_sets(self, zone_id: str) -> list[RRSet]:
+        """Every set of the zone, listed from moto itself."""
         status, _, data = self._moto("GET", f"/2013-04-01/hostedzone/{zone_id}/rrset?maxitems=1000000")
         if status != 200:
             raise Refusal("InternalError", f"moto listing failed: {status}", 500)
@@ -425,7 +451,8 @@ class Route53StandIn:
         with self.zone_lock:
             zone = self._zone_name(zone_id)
             current = self._sets(zone_id)
-            errors = check_batch(zone, current, batch)
+            after: dict = {}
+            errors = check_batch(zone, current, batch, after)
             if errors:
                 with self.lock:
                     self.rejected += 1
@@ -435,10 +462,12 @@ class Route53StandIn:
                 {"Authorization": MOTO_AUTH, "content-type": "text/xml"})
             with self.lock:
                 if status == 200:
+                    self.cache[zone_id] = list(after.values())
                     self.changes += 1
                     self.history.append((time.monotonic(), [(a, s.name, s.rtype, s.ttl, s.values)
                                                             for a, s in batch]))
                 else:
+                    self.cache.pop(zone_id, None)
                     self.moto_refused += 1
         return status, headers, data
 

@@ -299,6 +299,8 @@ def test_settings_form_has_every_option_with_help(render) -> None:
     ("cbid.route53-ddns.cfg01.name", "www.example.com", True),
     ("cbid.route53-ddns.cfg02.ipv6_suffix", "2001:db8::1", False),
     ("cbid.route53-ddns.cfg02.ipv6_suffix", "::1234", True),
+    ("cbid.route53-ddns.cfg02.ipv6_suffix", "02:11:22:33:44:55", True),
+    ("cbid.route53-ddns.cfg02.ipv6_suffix", "01:00:5e:00:00:fb", False),
     ("cbid.route53-ddns.global.check_interval", "0", False),
 ])
 def test_settings_validation_as_typed(render, field: str, value: str, ok: bool) -> None:

@@ -111,8 +111,12 @@ def test_ifup_starts_one_detached_run_and_returns_while_it_hangs(standin_root):
         (hotplug_env("ifupdate", "wan", "pppoe-wan", addresses="1", routes="1", data="1"), "wan"),
         (hotplug_env("ifup", "lan", "br-lan"), "lan"),
         (hotplug_env("ifup", "wan"), "wan"),  # no l3 device: netifd sets no DEVICE
+        # PPPoE with `ipv6 auto`: netifd's dynamic wan_6 counts while ipv6_interface is wan6
+        (hotplug_env("ifup", "wan_6", "pppoe-wan"), "wan_6"),
+        (hotplug_env("ifupdate", "wan_6", "pppoe-wan", prefixes="1"), "wan_6"),
     ],
-    ids=["ifup-wan6", "ifupdate-addresses", "ifupdate-prefixes", "ifupdate-all", "ifup-lan", "no-device"],
+    ids=["ifup-wan6", "ifupdate-addresses", "ifupdate-prefixes", "ifupdate-all", "ifup-lan", "no-device",
+         "ifup-wan_6", "ifupdate-wan_6-prefixes"],
 )
 def test_events_that_start_exactly_one_run(standin_root, env, interface):
     reaped = hotplug(standin_root, env)
@@ -137,6 +141,7 @@ def test_events_that_start_exactly_one_run(standin_root, env, interface):
         hotplug_env("ifup", "loopback", "lo"),
         hotplug_env("ifup", ""),
         {"INTERFACE": "wan"},
+        hotplug_env("ifup", "wan6_6", "pppoe-wan"),
     ],
     ids=[
         "ifdown-wan",
@@ -149,6 +154,7 @@ def test_events_that_start_exactly_one_run(standin_root, env, interface):
         "loopback",
         "empty-interface",
         "no-action",
+        "not-the-dynamic-child",
     ],
 )
 def test_events_that_start_no_run(standin_root, env):
@@ -209,6 +215,23 @@ def test_configured_interface_names(standin_root):
         assert reaped.returned() == 0
         reaped.all_exited()
     assert sorted(r["args"][2] for r in root.runs()) == ["br_iot", "wan_6", "wwan"]
+
+
+def test_the_dynamic_ipv6_child_counts_only_while_ipv6_interface_is_wan6(standin_root):
+    """`<ipv4_interface>_6` (PPPoE's wan_6) is searched only while ipv6_interface is wan6."""
+    root = standin_root
+    root.set_options(ipv4_interface="dsl")
+    for env in (hotplug_env("ifup", "dsl_6", "pppoe-dsl"), hotplug_env("ifup", "wan_6", "pppoe-wan")):
+        reaped = hotplug(root, env)
+        assert reaped.returned() == 0
+        reaped.all_exited()
+    assert [r["args"][2] for r in root.runs()] == ["dsl_6"]
+    root.set_options(ipv6_interface="he6")
+    for env in (hotplug_env("ifup", "dsl_6", "pppoe-dsl"), hotplug_env("ifup", "he6")):
+        reaped = hotplug(root, env)
+        assert reaped.returned() == 0
+        reaped.all_exited()
+    assert sorted(r["args"][2] for r in root.runs()) == ["dsl_6", "he6"]
 
 
 def test_empty_interface_options_mean_the_defaults(standin_root):

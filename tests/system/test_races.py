@@ -242,3 +242,6 @@ def test_concurrent_writers_of_one_name_leave_the_latest_accepted_intent(race_st
         print(f"FAILED round seed={seed}:\n  " + "\n  ".join(bad) + "\n requests:\n  " + "\n  ".join(labels))
     assert not failures, f"{len(failures)} rounds broke the race property; seeds {[f[0] for f in failures]}"
     assert r53["moto_refused"] == 0
+    cached = sorted((x.name, x.rtype, x.ttl, tuple(sorted(x.values))) for x in stack.proxy.cache[stack.zone_id])
+    stored = sorted((x.name, x.rtype, x.ttl, tuple(sorted(x.values))) for x in stack.proxy.moto_sets(stack.zone_id))
+    assert cached == stored, "the stand-in's copy of the zone is what moto holds"

@@ -49,8 +49,18 @@ def world(tmp_path_factory):
 def zone(world):
     """A fresh hosted zone example.com (moto allows several of the same name)."""
     z = world.r53.create_hosted_zone(Name=ZONE, CallerReference=str(uuid.uuid4()))
-    yield z["HostedZone"]["Id"].split("/")[-1]
+    zid = z["HostedZone"]["Id"].split("/")[-1]
+    yield zid
     assert world.standin.counters()["moto_refused"] == 0, "moto refused a batch the stand-in passed"
+    assert_cache_is_moto(world.standin, zid)
+
+
+def assert_cache_is_moto(standin, zid):
+    """The stand-in's copy of the zone is what moto holds."""
+    def view(sets):
+        return sorted((s.name, s.rtype, s.ttl, tuple(sorted(s.values))) for s in sets)
+    if zid in standin.cache:
+        assert view(standin.cache[zid]) == view(standin.moto_sets(zid))
 
 
 def rrs(action, name, rtype, values, ttl=60):

@@ -175,14 +175,50 @@ function parseIPv6(value) {
 }
 
 /*
- * An interface identifier inside the delegated /64, e.g. ::1234 or
- * ::211:32ff:fe12:3456: the upper 64 bits must be zero, the lower not.
+ * A MAC address in the forms the binary's host_id.rs reads: aa:bb:cc:dd:ee:ff,
+ * aa-bb-cc-dd-ee-ff (one kind of separator) or aabb.ccdd.eeff, either case.
+ * Returns its 6 bytes, or null when the text is not MAC-shaped.
+ */
+function parseMAC(value) {
+	let hex;
+
+	if (/^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/.test(value))
+		hex = value.replace(/[:-]/g, '');
+	else if (/^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$/.test(value))
+		hex = value.replace(/\./g, '');
+	else
+		return null;
+
+	const bytes = [];
+
+	for (let i = 0; i < 12; i += 2)
+		bytes.push(parseInt(hex.slice(i, i + 2), 16));
+
+	return bytes;
+}
+
+/*
+ * A LAN host under the delegated prefix: a MAC address (its modified EUI-64 becomes the
+ * interface identifier) or an interface identifier such as ::1234 or
+ * ::211:32ff:fe12:3456, whose upper 64 bits must be zero and lower not.
  */
 function checkIPv6Suffix(value) {
+	const mac = parseMAC(value);
+
+	if (mac) {
+		if (mac[0] & 1)
+			return _('A multicast or broadcast MAC address is not the address of a host\'s interface');
+
+		if (mac.every((b) => b == 0))
+			return _('The all-zero MAC address names no host');
+
+		return true;
+	}
+
 	const words = parseIPv6(value);
 
 	if (!words)
-		return _('Write the suffix as an IPv6 interface identifier, e.g. ::1234 or ::211:32ff:fe12:3456');
+		return _('Write an IPv6 interface identifier such as ::1234, or the host\'s MAC address such as 02:11:22:33:44:55');
 
 	if (words[0] || words[1] || words[2] || words[3])
 		return _('Only the last 64 bits may be set (the suffix is added to the delegated /64 prefix)');
@@ -377,9 +413,10 @@ return view.extend({
 		o.rmempty = false;
 
 		o = s.option(form.Value, 'ipv6_suffix', _('IPv6 suffix'),
-			_('Empty: the router\'s own WAN IPv6 address. A suffix such as ::1234 publishes a LAN host: ' +
-			  'the delegated prefix of the LAN interface plus this interface identifier. Such a host ' +
-			  'still gets the router\'s public IPv4 unless IPv4 is unticked.'));
+			_('Empty: the router\'s own WAN IPv6 address. A suffix such as ::1234, or the host\'s MAC ' +
+			  'address such as 02:11:22:33:44:55 (its EUI-64 address, needs a delegated prefix of /64 or ' +
+			  'shorter), publishes a LAN host: the delegated prefix of the LAN interface plus this ' +
+			  'interface identifier. Such a host still gets the router\'s public IPv4 unless IPv4 is unticked.'));
 		o.placeholder = _('(router)');
 		o.validate = optional(checkIPv6Suffix);
 		o.depends('ipv6', '1');
