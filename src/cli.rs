@@ -2,15 +2,16 @@
 
 use crate::config::{self, Config, DEFAULT_CONFIG};
 use crate::key::KeyFileError;
-use crate::lock::Coalescer;
+use crate::lock::{Coalescer, Lock};
 use crate::netifd::Interfaces;
-use crate::state::{ErrorInfo, Store};
-use crate::updater::{self, Exit, SystemClock};
+use crate::state::Store;
+use crate::status::{check, status};
+use crate::updater::{self, Clock, Exit, Outcome, SystemClock};
 use argh::FromArgs;
 use route53_ddns_protocol::SigningKey;
-use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// `println!` that ignores a closed stdout (`| head`) instead of panicking.
 macro_rules! say {
@@ -53,9 +54,21 @@ struct Update {
     /// netifd interface that changed ($INTERFACE); others exit 3 at once
     #[argh(option)]
     interface: Option<String>,
-    /// send even if nothing changed, and retry a permanent refusal
+    /// send even if nothing changed, past a scheduled retry, and retry a permanent refusal
     #[argh(switch)]
     force: bool,
+    /// the clock was just set (NTP hotplug): send at once if the last try failed on the
+    /// clock (TLS, clock skew) or nothing was sent yet
+    #[argh(switch)]
+    clock_synced: bool,
+    /// after a transient failure, exit at once instead of waiting (outside the lock) for
+    /// the next try; the next event or timer run sends it
+    #[argh(switch)]
+    no_wait: bool,
+    /// return at once and run in the background, detached from the caller's session,
+    /// standard streams and every other inherited file descriptor (LuCI's "Update now")
+    #[argh(switch)]
+    detach: bool,
 }
 
 #[derive(FromArgs)]
@@ -119,26 +132,20 @@ pub fn main() -> i32 {
     exit as i32
 }
 
-fn update(path: &Path, u: Update) -> Exit {
-    crate::log::init(log::LevelFilter::Info, false);
-    let loaded = match config::read(path) {
-        Ok(l) => l,
-        Err(e) => {
-            log::error!("{e}");
-            return Exit::Config;
-        }
-    };
+/// Loads and validates the config for `update`; `Err` is the exit code (logged).
+fn update_config(path: &Path, u: &Update) -> Result<Config, Exit> {
+    let loaded = config::read(path).map_err(|e| {
+        log::error!("{e}");
+        Exit::Config
+    })?;
     if !config::is_enabled(&loaded.package) {
         log::debug!("disabled (enabled is 0); nothing to do");
-        return Exit::Nothing;
+        return Err(Exit::Nothing);
     }
-    let (cfg, warnings) = match Config::from_package(path, &loaded) {
-        Ok(c) => c,
-        Err(e) => {
-            log::error!("{e}; run `route53-ddns check`");
-            return Exit::Config;
-        }
-    };
+    let (cfg, warnings) = Config::from_package(path, &loaded).map_err(|e| {
+        log::error!("{e}; run `route53-ddns check`");
+        Exit::Config
+    })?;
     log::set_max_level(cfg.log_level);
     for w in &warnings {
         log::warn!("{}: {w}", path.display());
@@ -146,205 +153,108 @@ fn update(path: &Path, u: Update) -> Exit {
     if let Some(i) = &u.interface {
         if !cfg.uses_interface(i) {
             log::debug!("interface {i} is not one this config reads; nothing to do");
-            return Exit::Nothing;
+            return Err(Exit::Nothing);
         }
     }
+    Ok(cfg)
+}
+
+/// One pass under the lock. Each pass rereads the config: a burst may include a reload.
+fn one_pass(path: &Path, store: &Store, force: bool, clock_synced: bool) -> Exit {
+    let result = Config::load(path)
+        .map_err(crate::error::Error::from)
+        .and_then(|(cfg, _)| {
+            if !cfg.enabled {
+                return Ok(Outcome::Nothing);
+            }
+            let mut ifaces = Interfaces::default();
+            let result = updater::pass(
+                &cfg,
+                store,
+                force,
+                clock_synced,
+                &mut ifaces,
+                &mut SystemClock,
+            );
+            if let Some(w) = &ifaces.wan6 {
+                crate::wan6::record(&store.dir, w);
+            }
+            result
+        });
+    updater::report(&result)
+}
+
+fn update(path: &Path, u: Update) -> Exit {
+    if u.detach && !crate::detach::detach() {
+        // The caller's side: the run goes on in the background.
+        return Exit::Ok;
+    }
+    crate::log::init(log::LevelFilter::Info, false);
+    let cfg = match update_config(path, &u) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
     let store = Store::new(crate::state::state_dir());
     if let Err(e) = store.ensure_dir() {
         log::error!("cannot create {}: {e}", store.dir.display());
         return Exit::Config;
     }
     let coalescer = Coalescer::new(&store.dir);
-    let result = coalescer.run(u.force, |force| {
-        // Each pass rereads the config: a burst may include a config reload.
-        let cfg = match Config::load(path) {
-            Ok((c, _)) => c,
+    let mut first = true;
+    // Held while this process waits for a scheduled retry (and runs it).
+    let mut _waiting: Option<Lock> = None;
+    loop {
+        let (force, synced) = (first && u.force, first && u.clock_synced);
+        first = false;
+        let exit = match coalescer.run(force, |f| one_pass(path, &store, f || force, synced)) {
+            Ok(Some(exit)) => exit,
+            Ok(None) => {
+                log::info!("another update is running; it will make one more pass for this event");
+                return Exit::Ok;
+            }
             Err(e) => {
-                log::error!("{e}");
-                return Exit::Config;
+                log::error!("cannot lock {}: {e}", store.dir.display());
+                return Exit::Transient;
             }
         };
-        if !cfg.enabled {
-            return Exit::Nothing;
+        if exit != Exit::Transient || u.no_wait {
+            return exit;
         }
-        let mut ifaces = Interfaces::default();
-        let exit = updater::pass(
-            &cfg,
-            &store,
-            force || u.force,
-            &mut ifaces,
-            &mut SystemClock,
-        );
-        if let Some(w) = &ifaces.wan6 {
-            crate::wan6::record(&store.dir, w);
-        }
-        exit
-    });
-    match result {
-        Ok(Some(exit)) => exit,
-        Ok(None) => {
-            log::info!("another update is running; it will make one more pass for this event");
-            Exit::Ok
-        }
-        Err(e) => {
-            log::error!("cannot lock {}: {e}", store.dir.display());
-            Exit::Transient
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct StatusJson {
-    version: &'static str,
-    enabled: bool,
-    config_error: Option<String>,
-    key_id: Option<String>,
-    last_run: Option<u64>,
-    next_check: Option<u64>,
-    /// Where the router's IPv6 came from at the last run (wan6 or PPPoE's wan_6).
-    ipv6_interface: Option<Wan6Json>,
-    hosts: Vec<HostStatusJson>,
-}
-
-#[derive(Serialize)]
-struct Wan6Json {
-    name: String,
-    automatic: bool,
-    note: String,
-}
-
-#[derive(Serialize)]
-struct HostStatusJson {
-    name: String,
-    ipv4: Option<String>,
-    ipv6: Option<String>,
-    result: String,
-    time: Option<u64>,
-    request_id: Option<String>,
-    observed: Option<String>,
-    wan_ipv4: Option<String>,
-    nat: Option<String>,
-    diagnosis: Option<String>,
-    error: Option<ErrorInfo>,
-}
-
-fn build_status(path: &Path) -> StatusJson {
-    let store = Store::new(crate::state::state_dir());
-    let run = store.run();
-    let mut out = StatusJson {
-        version: env!("CARGO_PKG_VERSION"),
-        enabled: false,
-        config_error: None,
-        key_id: None,
-        last_run: run.last_run,
-        next_check: None,
-        ipv6_interface: None,
-        hosts: Vec::new(),
-    };
-    let loaded = match config::read(path) {
-        Ok(l) => l,
-        Err(e) => {
-            out.config_error = Some(e.to_string());
-            return out;
-        }
-    };
-    out.enabled = config::is_enabled(&loaded.package);
-    let cfg = match Config::from_package(path, &loaded) {
-        Ok((c, _)) => c,
-        Err(e) => {
-            out.config_error = Some(e.to_string());
-            return out;
-        }
-    };
-    out.key_id = std::fs::read(&cfg.key_file)
-        .ok()
-        .and_then(|der| route53_ddns_protocol::SigningKey::from_pkcs8(&der).ok())
-        .map(|k| k.key_id().to_string());
-    out.next_check = run
-        .last_run
-        .filter(|_| out.enabled)
-        .map(|t| t + cfg.check_interval_min * 60);
-    if cfg.hosts.iter().any(|h| h.ipv6) {
-        out.ipv6_interface = crate::wan6::recorded(&store.dir).map(|w| Wan6Json {
-            name: w.interface,
-            automatic: w.automatic,
-            note: w.note,
-        });
-    }
-    out.hosts = cfg
-        .hosts
-        .iter()
-        .map(|h| {
-            let st = store.host(&h.name);
-            HostStatusJson {
-                name: h.name.clone(),
-                ipv4: st.ipv4,
-                ipv6: st.ipv6,
-                result: st.result.unwrap_or_else(|| "never".into()),
-                time: st.time,
-                request_id: st.request_id,
-                observed: st.observed,
-                wan_ipv4: st.wan_ipv4,
-                nat: st.nat,
-                diagnosis: st.diagnosis,
-                error: st.error,
+        if _waiting.is_none() {
+            match coalescer.try_wait_lock() {
+                Ok(Some(l)) => _waiting = Some(l),
+                // Another process already waits for the next try.
+                _ => return exit,
             }
-        })
-        .collect();
-    out
+        }
+        if !wait_for_retry(&store, cfg.check_interval_s()) {
+            return exit;
+        }
+    }
 }
 
-fn status(path: &Path, json: bool) -> Exit {
-    let s = build_status(path);
-    if json {
-        say!("{}", serde_json::to_string(&s).unwrap_or_default());
-        return Exit::Ok;
-    }
-    say!(
-        "route53-ddns {}: {}",
-        s.version,
-        if s.enabled { "enabled" } else { "disabled" }
-    );
-    if let Some(e) = &s.config_error {
-        say!("config error: {e}");
-    }
-    say!(
-        "key: {}",
-        s.key_id
-            .as_deref()
-            .unwrap_or("none (run `route53-ddns keygen`)")
-    );
-    if let Some(t) = s.last_run {
-        say!("last run: {} UTC", crate::log::timestamp(t));
-    }
-    if let Some(w) = &s.ipv6_interface {
-        say!("IPv6 interface: {} ({})", w.name, w.note);
-    }
-    for h in &s.hosts {
-        say!(
-            "{}: {} (A {}, AAAA {}){}",
-            h.name,
-            h.result,
-            h.ipv4.as_deref().unwrap_or("-"),
-            h.ipv6.as_deref().unwrap_or("-"),
-            h.time
-                .map(|t| format!(" at {} UTC", crate::log::timestamp(t)))
-                .unwrap_or_default()
-        );
-        if let Some(d) = &h.diagnosis {
-            say!("  note: {d}");
+/// Sleeps, outside the update lock, until the scheduled retry is due. `false` when there
+/// is nothing left to retry (another run succeeded or gave up) or the next try is further
+/// away than the safety-net timer's next run, which then sends it.
+fn wait_for_retry(store: &Store, limit_s: u64) -> bool {
+    let mut clock = SystemClock;
+    loop {
+        let run = store.run();
+        let now = clock.now().as_secs();
+        let Some(next) = run.due(now).filter(|_| run.failures > 0) else {
+            return false;
+        };
+        if next <= now {
+            return true;
         }
-        if let Some(e) = &h.error {
-            say!(
-                "  error {}{}: {}\n  what to do: {}",
-                e.code,
-                if e.permanent { " (permanent)" } else { "" },
-                e.message,
-                e.advice
-            );
+        let left = next - now;
+        if left > limit_s {
+            log::info!("the next try is in {left} s; the safety-net timer sends it");
+            return false;
         }
+        // Wake up now and then: a success meanwhile ends the wait early.
+        clock.sleep(Duration::from_secs(left.min(60)));
     }
-    Exit::Ok
 }
 
 fn key_path(path: &Path) -> (PathBuf, Vec<String>) {
@@ -413,77 +323,5 @@ fn show_key(key: Result<SigningKey, KeyFileError>, names: &[String]) -> Exit {
             eprintln!("route53-ddns: {e}");
             Exit::Config
         }
-    }
-}
-
-fn enabled_in(path: &Path) -> bool {
-    config::read(path).is_ok_and(|l| config::is_enabled(&l.package))
-}
-
-fn check(path: &Path) -> Exit {
-    crate::log::init(log::LevelFilter::Warn, true);
-    let (cfg, warnings) = match Config::load(path) {
-        Ok(c) => c,
-        Err(e) if e.problems.iter().all(|p| p.unset) && !enabled_in(path) => {
-            // A freshly installed package: disabled, nothing filled in yet, nothing wrong.
-            for p in &e.problems {
-                say!("note: {}: not set up yet: {p}", e.path.display());
-            }
-            say!(
-                "config ok: disabled until the endpoint and a host are set (then set enabled to 1)"
-            );
-            return Exit::Ok;
-        }
-        Err(e) => {
-            for p in &e.problems {
-                say!("error: {}: {p}", e.path.display());
-            }
-            return Exit::Config;
-        }
-    };
-    for w in &warnings {
-        say!("warning: {}: {w}", path.display());
-    }
-    let mut ok = true;
-    match crate::key::load(&cfg.key_file) {
-        Ok(k) => say!("key: {} ({})", k.key_id(), cfg.key_file.display()),
-        Err(e) => {
-            say!("error: {e}");
-            ok = false;
-        }
-    }
-    if cfg.endpoint.https {
-        let ca = cfg
-            .ca_file
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(config::SYSTEM_CA_BUNDLE));
-        if let Err(e) = crate::tls::load_roots(&ca) {
-            say!("error: {e}");
-            ok = false;
-        }
-    }
-    if !cfg.enabled {
-        say!("note: enabled is 0: no updates are sent");
-    }
-    for h in &cfg.hosts {
-        say!(
-            "host {}: ipv4 {}, ipv6 {}{}",
-            h.name,
-            if h.ipv4 { "on" } else { "off" },
-            if h.ipv6 { "on" } else { "off" },
-            h.ipv6_suffix
-                .map(|s| format!(" (LAN host, suffix {s})"))
-                .unwrap_or_default()
-        );
-    }
-    if ok {
-        say!(
-            "config ok: {} host(s), endpoint {}",
-            cfg.hosts.len(),
-            cfg.endpoint.base
-        );
-        Exit::Ok
-    } else {
-        Exit::Config
     }
 }

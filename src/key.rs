@@ -35,9 +35,12 @@ impl fmt::Display for KeyFileError {
     }
 }
 
+/// Largest key file read: a PKCS#8 Ed25519 key is 48 to 85 bytes.
+pub const MAX_KEY_FILE: usize = 4096;
+
 /// Loads the key. A key readable by group or others is used, with a warning.
 pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
-    let der = fs::read(path).map_err(|e| match e.kind() {
+    let der = crate::files::read_capped(path, MAX_KEY_FILE).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => KeyFileError::Missing(path.to_owned()),
         _ => KeyFileError::Io(path.to_owned(), e),
     })?;

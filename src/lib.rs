@@ -6,8 +6,14 @@
 //! |---------------|----------------------------------------------------------------------------|
 //! | [`cli`]       | argh command line, exit codes, `status`/`check`/`keygen`/`pubkey` output    |
 //! | [`uci`]       | parser of the UCI file syntax (quotes, `'\''`, lists, continuation)         |
-//! | [`config`]    | the option schema (validation, defaults, `schema` JSON) and [`config::Config`] |
+//! | [`schema`]    | the option table (defaults, ranges, docs, the `schema` JSON for LuCI)       |
+//! | [`values`]    | checks of one value: bool, endpoint URL, interface, IPv6 suffix, range     |
+//! | [`config`]    | the validated [`config::Config`] from a (size-capped) config file           |
+//! | [`error`]     | the router's one error type and the exit codes                             |
+//! | [`retry`]     | the retry policy: waits, ceiling, `retry_after` clamp                      |
 //! | [`key`]       | the key file: atomic 0600 create, no overwrite without `--force`, load      |
+//! | [`command`]   | child processes (ubus, ip): deadline, process-group kill, output cap       |
+//! | [`files`]     | file reads with a size cap (config, key, state, /proc)                     |
 //! | [`netifd`]    | interface status from `ubus` (or the kernel when there is no ubus)          |
 //! | [`addresses`] | which address each host gets: stable global IPv6, LAN suffix, NAT → "auto"  |
 //! | [`wan6`]      | which interface the router's IPv6 comes from (wan6, or PPPoE's wan_6)       |
@@ -21,15 +27,25 @@
 
 pub mod addresses;
 pub mod cli;
+pub mod clock;
+pub mod command;
 pub mod config;
+pub mod detach;
+pub mod error;
+pub mod files;
 pub mod host_id;
 pub mod key;
 pub mod lock;
 pub mod log;
 pub mod netifd;
+pub mod record;
+pub mod retry;
+pub mod schema;
 pub mod state;
+pub mod status;
 pub mod tls;
 pub mod transport;
 pub mod uci;
 pub mod updater;
+pub mod values;
 pub mod wan6;

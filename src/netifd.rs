@@ -2,11 +2,11 @@
 //! addresses (`ip -j addr`, then `/proc/net/if_inet6`) where there is no ubus (not OpenWrt;
 //! the interface names are then kernel device names).
 
+use crate::command::{RunError, COMMAND_DEADLINE, MAX_OUTPUT};
 use route53_ddns_protocol::json::Json;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// One IPv6 address with its lifetimes (seconds; `None` = not reported / forever).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,25 +147,12 @@ pub enum Source {
     Kernel,
 }
 
-/// Largest command output read: a status is a few KB; more means something is wrong.
-const MAX_OUTPUT: u64 = 1 << 20;
+/// Largest `/proc/net/if_inet6` read (one 54-byte line per address).
+const MAX_IF_INET6: usize = 256 * 1024;
 
-/// Runs a command and returns its standard output when it exits 0 (`None` otherwise).
-/// Only stdout is read, so this needs no poll loop over two pipes (`Command::output`).
-fn stdout_of(cmd: &mut Command) -> std::io::Result<Option<Vec<u8>>> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut out = Vec::new();
-    let read = match child.stdout.take() {
-        Some(pipe) => pipe.take(MAX_OUTPUT).read_to_end(&mut out).map(drop),
-        None => Ok(()),
-    };
-    let status = child.wait()?;
-    read?;
-    Ok(status.success().then_some(out))
+/// Runs a command with the runner's deadline and output cap (see [`crate::command`]).
+fn stdout_of(cmd: &mut Command) -> Result<Option<Vec<u8>>, RunError> {
+    crate::command::stdout_of(cmd, COMMAND_DEADLINE, MAX_OUTPUT)
 }
 
 /// Asks netifd (through the `ubus` command) for an interface's status. `Ok(None)` when
@@ -178,8 +165,8 @@ fn ubus_status(iface: &str) -> Result<Option<IfaceStatus>, String> {
         "status",
     ])) {
         Ok(o) => o,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot run ubus: {e}")),
+        Err(RunError::Spawn(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("ubus call network.interface.{iface} status: {e}")),
     };
     let Some(stdout) = out else {
         // `ubus call` exits 4 ("Not found") for an interface netifd does not know.
@@ -256,9 +243,13 @@ fn kernel_status(dev: &str) -> Result<IfaceStatus, String> {
     match stdout_of(Command::new("ip").args(["-j", "addr", "show", "dev", dev])) {
         Ok(Some(out)) => parse_ip_json(&out),
         Ok(None) => Ok(IfaceStatus::default()),
-        Err(_) => Ok(std::fs::read_to_string("/proc/net/if_inet6")
-            .map(|t| parse_if_inet6(&t, dev))
-            .unwrap_or_default()),
+        Err(RunError::Spawn(_)) => Ok(crate::files::read_text_capped(
+            std::path::Path::new("/proc/net/if_inet6"),
+            MAX_IF_INET6,
+        )
+        .map(|t| parse_if_inet6(&t, dev))
+        .unwrap_or_default()),
+        Err(e) => Err(format!("ip -j addr show dev {dev}: {e}")),
     }
 }
 

@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// An error as recorded for `status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ErrorInfo {
     pub code: String,
     pub message: String,
@@ -52,11 +52,33 @@ pub struct RunState {
     /// Set after a permanent refusal: config fingerprint + key id it happened with.
     pub blocked_fingerprint: Option<String>,
     pub blocked_error: Option<ErrorInfo>,
-    /// Unix seconds before which the endpoint asked not to be called (429).
-    pub retry_not_before: Option<u64>,
+    /// Consecutive transient failures of the request in [`RunState::retry_key`].
+    pub failures: u32,
+    /// Unix seconds of the first of those failures.
+    pub failing_since: Option<u64>,
+    /// Unix seconds before which that same request is not sent again.
+    pub next_try: Option<u64>,
+    /// Unix seconds of the failed try that set `next_try` (bounds a garbage schedule).
+    pub tried_at: Option<u64>,
+    /// Digest of what failed (config, key, body): another request is not held back.
+    pub retry_key: Option<String>,
+    /// The last failure (kept while retrying, for `status`).
+    pub last_error: Option<ErrorInfo>,
+    /// The last failure may be the router's clock (TLS, clock skew): NTP sends at once.
+    pub clock_suspect: bool,
+    /// Unix seconds the pass now holding the lock started (`status`: "running").
+    pub running_since: Option<u64>,
 }
 
+/// Largest state file read; they are a few hundred bytes.
+pub const MAX_STATE_FILE: usize = 64 * 1024;
+/// Most consecutive failures counted (the wait stops growing long before).
+pub const MAX_FAILURES: u32 = 1000;
+
 type Map = BTreeMap<String, String>;
+
+/// Longest value kept from a state file (messages are cut to 300 bytes when written).
+const MAX_VALUE: usize = 1024;
 
 fn put(m: &mut Map, k: &str, v: &Option<String>) {
     if let Some(v) = v {
@@ -142,30 +164,67 @@ impl RunState {
         put_n(&mut m, "last_run", self.last_run);
         put(&mut m, "blocked_fingerprint", &self.blocked_fingerprint);
         put_err(&mut m, "blocked_", &self.blocked_error);
-        put_n(&mut m, "retry_not_before", self.retry_not_before);
+        if self.failures > 0 {
+            put_n(&mut m, "failures", Some(u64::from(self.failures)));
+        }
+        put_n(&mut m, "failing_since", self.failing_since);
+        put_n(&mut m, "next_try", self.next_try);
+        put_n(&mut m, "tried_at", self.tried_at);
+        put(&mut m, "retry_key", &self.retry_key);
+        put_err(&mut m, "last_", &self.last_error);
+        if self.clock_suspect {
+            m.insert("clock_suspect".into(), "1".into());
+        }
+        put_n(&mut m, "running_since", self.running_since);
         m
     }
 
     fn from_map(mut m: Map) -> RunState {
         RunState {
             last_run: get_n(&m, "last_run"),
-            retry_not_before: get_n(&m, "retry_not_before"),
+            failures: get_n(&m, "failures")
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0)
+                .min(MAX_FAILURES),
+            failing_since: get_n(&m, "failing_since"),
+            next_try: get_n(&m, "next_try"),
+            tried_at: get_n(&m, "tried_at"),
+            clock_suspect: m.get("clock_suspect").map(String::as_str) == Some("1"),
+            running_since: get_n(&m, "running_since"),
             blocked_error: get_err(&mut m, "blocked_"),
+            last_error: get_err(&mut m, "last_"),
             blocked_fingerprint: m.remove("blocked_fingerprint"),
+            retry_key: m.remove("retry_key"),
         }
+    }
+
+    /// When the failed request is due again: `next_try`, but never later than an hour
+    /// ([`crate::retry::RETRY_AFTER_MAX`]) after the try that failed (or after `now`).
+    pub fn due(&self, now: u64) -> Option<u64> {
+        let next = self.next_try?;
+        let tried = self.tried_at.unwrap_or(0).min(now);
+        Some(next.min(tried.saturating_add(crate::retry::RETRY_AFTER_MAX.as_secs())))
+    }
+
+    /// Forgets the retry schedule (after a success, or a permanent refusal).
+    pub fn clear_retry(&mut self) {
+        self.failures = 0;
+        self.failing_since = None;
+        self.next_try = None;
+        self.tried_at = None;
+        self.retry_key = None;
+        self.last_error = None;
+        self.clock_suspect = false;
     }
 }
 
-pub fn state_dir() -> PathBuf {
-    std::env::var_os(crate::config::ENV_STATE_DIR)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_STATE_DIR))
-}
+pub const DEFAULT_STATE_DIR: &str = "/var/run/route53-ddns";
+pub const ENV_STATE_DIR: &str = "ROUTE53_DDNS_STATE_DIR";
 
-/// SHA-256 of some bytes, as hex (fingerprints of config and key).
-pub fn digest_hex(bytes: &[u8]) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+pub fn state_dir() -> PathBuf {
+    std::env::var_os(ENV_STATE_DIR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR))
 }
 
 fn host_file(dir: &Path, name: &str) -> PathBuf {
@@ -207,27 +266,39 @@ impl Store {
         fs::create_dir_all(&self.dir)
     }
 
-    fn read(path: &Path) -> Map {
-        let Ok(bytes) = fs::read(path) else {
-            return Map::new();
+    /// Parses one state file's bytes as a host state and as a run state (the fuzz
+    /// target's entry: whatever the bytes, this returns).
+    pub fn parse(bytes: &[u8]) -> (HostState, RunState) {
+        let m = Self::parse_map(bytes).unwrap_or_default();
+        (HostState::from_map(m.clone()), RunState::from_map(m))
+    }
+
+    fn parse_map(bytes: &[u8]) -> Result<Map, String> {
+        let members = match Json::parse(bytes).map(Json::into_object) {
+            Ok(Some(members)) => members,
+            Ok(None) => return Err("not an object".into()),
+            Err(e) => return Err(e.to_string()),
         };
+        // Flat objects of strings are all this module writes.
+        Ok(members
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                Json::String(s) if s.len() <= MAX_VALUE => Some((k, s)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn read(path: &Path) -> Map {
         let unreadable = |why: &dyn std::fmt::Display| {
             log::warn!("ignoring unreadable state {}: {why}", path.display());
             Map::new()
         };
-        let members = match Json::parse(&bytes).map(Json::into_object) {
-            Ok(Some(members)) => members,
-            Ok(None) => return unreadable(&"not an object"),
-            Err(e) => return unreadable(&e),
-        };
-        // Flat objects of strings are all this module writes.
-        members
-            .into_iter()
-            .filter_map(|(k, v)| match v {
-                Json::String(s) => Some((k, s)),
-                _ => None,
-            })
-            .collect()
+        match crate::files::read_capped(path, MAX_STATE_FILE) {
+            Ok(bytes) => Self::parse_map(&bytes).unwrap_or_else(|e| unreadable(&e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Map::new(),
+            Err(e) => unreadable(&e),
+        }
     }
 
     fn write(path: &Path, m: &Map) -> io::Result<()> {

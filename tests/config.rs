@@ -304,3 +304,37 @@ fn update_exit_codes_before_any_request() {
     // Bad usage.
     assert_eq!(run(&good, &["--bogus"]), Some(1));
 }
+
+#[test]
+fn a_huge_config_or_a_fifo_is_a_config_error_not_a_hang() {
+    let dir = TempDir::new("cfg");
+    let c = dir.join("c");
+    // 300 KiB of comments: larger than any real config, refused by size.
+    std::fs::write(&c, "# x\n".repeat(75_000)).expect("write");
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&c)
+        .arg("check")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(4));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("larger than 262144 bytes"), "{text}");
+    std::fs::remove_file(&c).expect("rm");
+    mkfifo(&c);
+    for args in [&["update"][..], &["status", "--json"], &["check"]] {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config")
+            .arg(&c)
+            .args(args)
+            .env("ROUTE53_DDNS_STATE_DIR", dir.join("state"));
+        let out = output_within(&mut cmd, Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("{args:?} hung on a FIFO config"));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            args[0] == "update" && out.status.code() == Some(4)
+                || text.contains("not a regular file"),
+            "{args:?}: {text}"
+        );
+    }
+}

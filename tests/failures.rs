@@ -9,7 +9,7 @@ use common::*;
 use route53_ddns::addresses::{HostPlan, Nat};
 use route53_ddns::config::Config;
 use route53_ddns::state::Store;
-use route53_ddns::updater::{Exit, Pass, RETRY_BUDGET};
+use route53_ddns::updater::{Exit, Pass};
 use route53_ddns_protocol::{AddrSpec, SignedHeaders, UpdateRequest};
 use std::time::Duration;
 
@@ -74,9 +74,19 @@ fn run(s: &Setup, clock: &mut FakeClock, force: bool, plans: &[HostPlan]) -> Exi
         store: &s.store,
         key: &s.key,
         force,
+        clock_synced: false,
         clock,
     }
     .deliver(plans)
+}
+
+/// Advances the fake clock to the scheduled next try (the waiter's job in `update`).
+fn until_next_try(s: &Setup, clock: &mut FakeClock) -> Duration {
+    use route53_ddns::updater::Clock;
+    let next = s.store.run().next_try.expect("a retry is scheduled");
+    let wait = Duration::from_secs(next.saturating_sub(clock.now().as_secs()));
+    clock.sleep(wait);
+    wait
 }
 
 #[test]
@@ -121,7 +131,7 @@ fn success_is_signed_verifiable_and_recorded() {
 }
 
 #[test]
-fn server_errors_back_off_with_growing_bounded_waits_then_exit_6() {
+fn server_errors_are_recorded_at_once_and_scheduled_not_slept() {
     let pki = pki(&["localhost"]);
     let server = serve(Some(pki.server.clone()), |_, _| {
         json(503, &error_body("unavailable", None))
@@ -132,107 +142,74 @@ fn server_errors_back_off_with_growing_bounded_waits_then_exit_6() {
         run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
         Exit::Transient
     );
-    let attempts = server.count();
-    assert!(attempts >= 3, "retried: {attempts}");
-    assert!(attempts <= 10, "bounded: {attempts}");
-    assert_eq!(clock.sleeps.len(), attempts - 1);
-    assert!(
-        clock.sleeps.windows(2).all(|w| w[1] >= w[0]),
-        "{:?}",
-        clock.sleeps
-    );
-    let total: Duration = clock.sleeps.iter().sum();
-    assert!(total <= RETRY_BUDGET, "{total:?}");
+    // One request per pass; the pass never sleeps (it would hold the lock).
+    assert_eq!(server.count(), 1);
+    assert!(clock.sleeps.is_empty());
     let st = s.store.host("home.example.com");
     assert_eq!(st.result.as_deref(), Some("error"));
     let e = st.error.expect("error recorded");
     assert_eq!(e.code, "unavailable");
     assert!(!e.permanent);
+    let r = s.store.run();
+    assert_eq!(r.failures, 1);
+    assert_eq!(r.last_error.map(|e| e.code).as_deref(), Some("unavailable"));
+}
+
+/// A server whose first answer is `first` and later ones succeed: the first pass fails
+/// and schedules a retry, a pass before it is due sends nothing, the retry succeeds.
+fn fails_once_then_retried(first: fn() -> Behaviour, code: &str) {
+    let pki = pki(&["localhost"]);
+    let server = first_then_ok(&pki, first);
+    let s = setup(server.port, &pki.ca_pem, "");
+    let mut clock = FakeClock::new();
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Transient
+    );
+    assert_eq!(server.count(), 1);
+    let e = s.store.host("home.example.com").error.expect("error");
+    assert_eq!(e.code, code);
+    // The timer or another event before the retry is due: nothing sent.
+    assert_eq!(
+        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+        Exit::Transient
+    );
+    assert_eq!(server.count(), 1);
+    let wait = until_next_try(&s, &mut clock);
+    assert!(
+        (10..=12).contains(&wait.as_secs()),
+        "first retry after {wait:?}"
+    );
+    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
+    assert_eq!(server.count(), 2);
+    let r = s.store.run();
+    assert_eq!((r.failures, r.next_try), (0, None), "schedule cleared");
 }
 
 #[test]
 fn a_gateway_error_page_is_transient_too() {
-    let pki = pki(&["localhost"]);
-    let server = first_then_ok(&pki, || Behaviour::Respond {
-        status: 502,
-        headers: vec![],
-        body: "<html>Bad Gateway</html>".into(),
-    });
-    let s = setup(server.port, &pki.ca_pem, "");
-    let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
-    assert_eq!(server.count(), 2);
-    assert_eq!(clock.sleeps.len(), 1);
-}
-
-#[test]
-fn throttling_honours_retry_after() {
-    let pki = pki(&["localhost"]);
-    let server = first_then_ok(&pki, || Behaviour::Respond {
-        status: 429,
-        headers: vec![("retry-after".into(), "7".into())],
-        body: error_body("throttled", Some(7)),
-    });
-    let s = setup(server.port, &pki.ca_pem, "");
-    let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
-    assert_eq!(clock.sleeps, vec![Duration::from_secs(7)]);
-    assert_eq!(server.count(), 2);
-}
-
-#[test]
-fn a_retry_after_beyond_the_budget_is_remembered_across_runs() {
-    let pki = pki(&["localhost"]);
-    let server = serve(Some(pki.server.clone()), |_, _| Behaviour::Respond {
-        status: 429,
-        headers: vec![("retry-after".into(), "3600".into())],
-        body: error_body("throttled", Some(3600)),
-    });
-    let s = setup(server.port, &pki.ca_pem, "");
-    let mut clock = FakeClock::new();
-    assert_eq!(
-        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
-        Exit::Transient
+    fails_once_then_retried(
+        || Behaviour::Respond {
+            status: 502,
+            headers: vec![],
+            body: "<html>Bad Gateway</html>".into(),
+        },
+        "http_502",
     );
-    assert_eq!(server.count(), 1);
-    assert!(clock.sleeps.is_empty());
-    // The next run (the safety-net timer) does not call before the hour is up.
-    assert_eq!(
-        run(&s, &mut clock, true, &plan_v4("192.0.2.1")),
-        Exit::Transient
-    );
-    assert_eq!(server.count(), 1);
 }
 
 #[test]
-fn a_hanging_server_hits_the_timeout_and_is_retried_within_bounds() {
-    let pki = pki(&["localhost"]);
-    let server = first_then_ok(&pki, || Behaviour::Hang);
-    let s = setup(server.port, &pki.ca_pem, "");
-    let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plan_v4("192.0.2.1")), Exit::Ok);
-    assert_eq!(server.count(), 2);
-    assert_eq!(clock.sleeps.len(), 1);
+fn a_hanging_server_hits_the_timeout_and_is_retried_later() {
+    fails_once_then_retried(|| Behaviour::Hang, "timeout");
 }
 
 #[test]
 fn a_reset_connection_is_transient() {
-    let pki = pki(&["localhost"]);
-    let server = serve(Some(pki.server.clone()), |_, _| Behaviour::Reset);
-    let s = setup(server.port, &pki.ca_pem, "");
-    let mut clock = FakeClock::new();
-    assert_eq!(
-        run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
-        Exit::Transient
-    );
-    let n = server.count();
-    assert!((2..=10).contains(&n), "{n}");
-    let e = s.store.host("home.example.com").error.expect("error");
-    assert_eq!(e.code, "network");
+    fails_once_then_retried(|| Behaviour::Reset, "network");
 }
 
 #[test]
-fn nothing_listening_is_transient_and_bounded() {
+fn nothing_listening_is_transient_and_scheduled() {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
@@ -244,8 +221,8 @@ fn nothing_listening_is_transient_and_bounded() {
         run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
         Exit::Transient
     );
-    assert!(!clock.sleeps.is_empty());
-    assert!(clock.sleeps.iter().sum::<Duration>() <= RETRY_BUDGET);
+    assert!(clock.sleeps.is_empty());
+    assert!(s.store.run().next_try.is_some());
 }
 
 fn assert_bad_cert(server_pki: &Pki, trusted_ca: &str, reason: &str) {

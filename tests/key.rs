@@ -117,3 +117,27 @@ fn a_readable_key_still_works_but_is_warned_about() {
     );
     assert!(text.contains("chmod 600"), "{text}");
 }
+
+#[test]
+fn a_huge_key_file_or_a_fifo_is_refused_without_reading_it_all() {
+    let dir = TempDir::new("key");
+    let key = dir.join("key");
+    let c = cfg(&dir, &key);
+    // 8 MiB of garbage: refused by size, not parsed.
+    std::fs::write(&key, vec![0x30u8; 8 << 20]).expect("write");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let out = run(&c, &["pubkey"]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("larger than 4096 bytes"), "{err}");
+    // A FIFO nobody writes to: a read would block forever.
+    std::fs::remove_file(&key).expect("rm");
+    mkfifo(&key);
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--config").arg(&c).arg("pubkey");
+    let out =
+        output_within(&mut cmd, std::time::Duration::from_secs(20)).expect("pubkey hung on a FIFO");
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a regular file"), "{err}");
+}

@@ -103,3 +103,52 @@ fn a_waiting_force_request_is_not_lost() {
     c.run(false, |force| seen = Some(force)).expect("lock");
     assert_eq!(seen, Some(true));
 }
+
+#[test]
+fn huge_garbage_or_fifo_state_files_read_as_empty_without_hanging() {
+    let dir = TempDir::new("state");
+    let store = Store::new(dir.path().to_owned());
+    // 1 MiB of a valid-looking JSON object: over the cap, ignored.
+    let big = format!("{{\"name\":\"x\",\"ipv4\":\"{}\"}}", "1".repeat(1 << 20));
+    std::fs::write(dir.join("host-x.json"), big).expect("write");
+    assert_eq!(store.host("x").ipv4, None);
+    // Garbage numbers: out-of-range values read as absent or clamped, never a panic.
+    std::fs::write(
+        dir.join("run.json"),
+        r#"{"last_run":"99999999999999999999999","failures":"4294967296","next_try":"18446744073709551615","tried_at":"-1"}"#,
+    )
+    .expect("write");
+    let r = store.run();
+    assert_eq!(r.last_run, None);
+    assert_eq!(r.failures, 0);
+    assert_eq!(r.due(1_000), Some(3_600), "an hour at most");
+    // A FIFO where a state file should be: a blocking read would hang the run.
+    std::fs::remove_file(dir.join("host-x.json")).expect("rm");
+    mkfifo(&dir.join("host-x.json"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let d = dir.path().to_owned();
+    std::thread::spawn(move || {
+        let _ = tx.send(Store::new(d).host("x"));
+    });
+    let h = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("reading a FIFO state file hung");
+    assert_eq!(h.ipv4, None);
+}
+
+#[test]
+fn a_held_lock_is_seen_without_taking_it_and_cleared_on_release() {
+    let dir = TempDir::new("lock");
+    let c = Coalescer::new(dir.path());
+    assert!(!c.is_running());
+    let g = c.try_lock().expect("lock").expect("free");
+    assert!(c.is_running());
+    // The probe never took the lock: it is still ours, and nobody else can take it.
+    assert!(c.try_lock().expect("lock").is_none());
+    drop(g);
+    assert!(!c.is_running());
+    assert_eq!(std::fs::read(dir.join("lock")).expect("lock file"), b"");
+    // A stale pid of a process that is gone reads as not running.
+    std::fs::write(dir.join("lock"), b"2147483646").expect("write");
+    assert!(!c.is_running());
+}

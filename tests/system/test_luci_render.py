@@ -40,9 +40,12 @@ def host(name: str, **kw: object) -> dict:
     return h
 
 
+IDLE = {"state": "idle", "since": None, "attempt": None, "next_try": None, "waiting": False, "last_error": None}
+
+
 def status(hosts: list[dict], **kw: object) -> dict:
     st = {"version": "0.1.0", "enabled": True, "config_error": None, "key_id": KEY,
-          "last_run": 1764130000, "next_check": 1764130600, "hosts": hosts}
+          "last_run": 1764130000, "next_check": 1764130600, "run": IDLE, "hosts": hosts}
     st.update(kw)
     return st
 
@@ -195,9 +198,47 @@ def test_update_now_explains_why_nothing_would_run(tmp_path: Path, tools: None, 
     assert any(expect in n["text"] and n["cls"] == "warning" for n in facts["notifications"])
 
 
-def test_status_polls_every_ten_seconds(render) -> None:
+def test_status_polls_every_two_seconds(render) -> None:
+    """A run's first failure shows within ~2 s: the page asks for the status that often."""
     f = render("status", rpc_for(status([host("home.example.com")])))
-    assert f["polls"] == [10]
+    assert f["polls"] == [2]
+
+
+def _summary(f: dict) -> dict[str, str]:
+    rows = {}
+    for line in f["summary"]:
+        for title in ("Service", "Current run", "Last run", "Next check", "Version"):
+            if line.startswith(title):
+                rows[title] = line[len(title):].strip()
+    return rows
+
+
+def test_a_run_in_progress_its_failure_and_the_next_try_are_shown(render) -> None:
+    running = status([host("home.example.com")], last_run=None,
+                     run=dict(IDLE, state="running", since=1764130000, attempt=1))
+    f = render("status", rpc_for(running))
+    assert "Sending now (try 1)" in _summary(f)["Current run"], f["summary"]
+    err = {"code": "unavailable", "message": "the endpoint refused the update (HTTP 503, unavailable): busy",
+           "advice": "the endpoint had a temporary problem; it will be retried", "permanent": False}
+    retrying = status([host("home.example.com", result="error", time=1764130001, error=err)],
+                      run=dict(IDLE, state="retrying", since=1764130000, attempt=2, next_try=1764130072,
+                               waiting=True, last_error=err))
+    f = render("status", rpc_for(retrying))
+    row = _summary(f)["Current run"]
+    assert "2 tries failed since" in row and "next try" in row, row
+    assert "HTTP 503" in row and "What to do: the endpoint had a temporary problem" in row, row
+
+
+@pytest.mark.parametrize("last_run, expect", [
+    (None, "now (the first check runs as the service starts)"),
+    (1764130000, "now"),
+])
+def test_next_check_is_right_before_the_first_run(render, last_run, expect) -> None:
+    """Enabled, and the check is due (the binary says so with next_check <= now)."""
+    import time
+    st = status([host("home.example.com")], last_run=last_run, next_check=int(time.time()))
+    row = _summary(render("status", rpc_for(st)))["Next check"]
+    assert row == expect, row
 
 
 def test_backend_and_config_errors_are_shown(render) -> None:

@@ -124,6 +124,7 @@ def test_paths_modes_and_owners(packages):
         f"./etc/config/{PKG}": 0o600,
         f"./etc/init.d/{PKG}": 0o755,
         f"./etc/hotplug.d/iface/95-{PKG}": 0o755,
+        f"./etc/hotplug.d/ntp/95-{PKG}": 0o755,
         f"./etc/uci-defaults/{PKG}": 0o755,
         f"./lib/upgrade/keep.d/{PKG}": 0o644,
     }
@@ -141,7 +142,8 @@ def test_paths_modes_and_owners(packages):
 
 def test_shipped_files_are_the_repository_files(packages):
     for ipk in packages.values():
-        for rel in (f"etc/config/{PKG}", f"etc/init.d/{PKG}", f"etc/hotplug.d/iface/95-{PKG}", f"etc/uci-defaults/{PKG}"):
+        for rel in (f"etc/config/{PKG}", f"etc/init.d/{PKG}", f"etc/hotplug.d/iface/95-{PKG}",
+                    f"etc/hotplug.d/ntp/95-{PKG}", f"etc/uci-defaults/{PKG}"):
             assert ipk.data_files[f"./{rel}"] == (FILES / rel).read_bytes(), rel
 
 

@@ -551,3 +551,72 @@ def test_install_register_enable_and_the_next_ifup_publishes(stack, name, tmp_pa
         assert stack.change_count() == changes
     finally:
         root.cleanup()
+
+
+# ---------------------------------------------------------------- NTP hotplug
+
+NTP_HOTPLUG = f"/etc/hotplug.d/ntp/95-{PKG}"
+
+
+def ntp_env(action: str, stratum: str | None = "2") -> dict[str, str]:
+    """What OpenWrt's /usr/sbin/ntpd-hotplug hands `/sbin/hotplug-call ntp`: busybox
+    ntpd's ACTION (stratum, unsync, step, periodic) and its variables."""
+    env = {"ACTION": action, "freq_drift_ppm": "-12.345", "offset": "-3.802417", "poll_interval": "64"}
+    if stratum is not None:
+        env["stratum"] = stratum
+    return env
+
+
+def ntp(root: Root, env: dict):
+    return root.run_reaped(["/sbin/hotplug-call", "ntp"], env)
+
+
+def test_ntp_sync_starts_one_detached_clock_synced_run(standin_root):
+    root = standin_root
+    assert root.file(NTP_HOTPLUG).is_file()
+    root.make_release_fifo()
+    reaped = ntp(root, ntp_env("stratum", "2"))
+    assert reaped.returned() == 0
+    (run,) = root.wait_runs(1)
+    assert not run["done"], "hotplug-call returned while the run goes on"
+    assert run["args"] == ["update", "--clock-synced"]
+    assert run["env"]["ACTION"] == "stratum"
+    assert root.release(at_least=1) == 1
+    reaped.all_exited()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        ntp_env("unsync", "16"),
+        ntp_env("periodic", "2"),
+        ntp_env("step", "2"),
+        ntp_env("stratum", "16"),
+        ntp_env("stratum", "0"),
+        ntp_env("stratum", ""),
+        ntp_env("stratum", None),
+        ntp_env("stratum", "2; reboot"),
+    ],
+    ids=["unsync", "periodic", "step", "stratum-16", "stratum-0", "stratum-empty", "no-stratum", "garbage"],
+)
+def test_ntp_events_that_start_no_run(standin_root, env):
+    reaped = ntp(standin_root, env)
+    assert reaped.returned() == 0
+    reaped.all_exited()
+    assert standin_root.runs() == []
+
+
+def test_ntp_sync_starts_nothing_when_disabled(standin_root):
+    root = standin_root
+    root.set_options(enabled="0")
+    reaped = ntp(root, ntp_env("stratum", "3"))
+    assert reaped.returned() == 0
+    reaped.all_exited()
+    assert root.runs() == []
+    root.set_options(enabled="1")
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    assert root.run(["/sbin/rc-procd", INIT, "disable"], env).returncode == 0
+    reaped = ntp(root, ntp_env("stratum", "3"))
+    assert reaped.returned() == 0
+    reaped.all_exited()
+    assert root.runs() == []

@@ -9,8 +9,13 @@
  * Live status of /usr/sbin/route53-ddns: what `route53-ddns status --json`
  * reports, an "Update now" button and the router's PUBLIC key with the
  * command that registers it. The private key never reaches this page: the
- * rpcd plugin only runs `status --json`, `pubkey` and `update --force`.
+ * rpcd plugin only runs `status --json`, `pubkey` and `update --force --detach`.
+ *
+ * The status is polled every 2 seconds, so a run in progress, its first
+ * failure and the scheduled retry show up within about 2 s of happening.
  */
+
+const POLL_S = 2;
 
 const callStatus = rpc.declare({
 	object: 'luci.route53-ddns',
@@ -240,13 +245,52 @@ function renderHosts(st, now) {
 	return table;
 }
 
+/* What is going on right now: `status --json`'s "run" object. */
+function renderRun(run, now) {
+	const r = run || {};
+	const err = r.last_error;
+	let head;
+
+	if (r.state == 'running')
+		head = E('span', { 'class': 'r53-running' }, [
+			_('Sending now (try %d), since %s').format(r.attempt || 1, fmtTime(r.since)) ]);
+	else if (r.state == 'retrying')
+		head = E('span', { 'class': 'r53-retrying' }, [
+			_('%d tries failed since %s; next try %s').format(r.attempt || 1, fmtTime(r.since),
+				r.next_try != null ? '%s (%s)'.format(fmtTime(r.next_try), fmtRelative(r.next_try, now)) : _('at the next check')) ]);
+	else
+		return E('span', { 'class': 'r53-muted r53-idle' }, [ _('Idle') ]);
+
+	return E('div', { 'class': 'r53-run' }, [
+		head,
+		err ? E('div', { 'class': 'r53-error r53-run-error' }, [
+			E('div', [ E('strong', [ err.code ? '%s: '.format(err.code) : '' ]), err.message || '' ]),
+			err.advice ? E('div', { 'class': 'r53-advice' }, [ E('em', [ _('What to do:') ]), ' ', err.advice ]) : ''
+		]) : ''
+	]);
+}
+
+function nextCheck(st, now) {
+	if (!st.enabled)
+		return E('span', { 'class': 'r53-muted' }, [ '—' ]);
+
+	/* enabled and not run yet: procd runs the first check as the service starts */
+	if (st.next_check != null && st.next_check <= now + 1)
+		return E('span', { 'class': 'r53-next-now' }, [ st.last_run == null
+			? _('now (the first check runs as the service starts)')
+			: _('now') ]);
+
+	return when(st.next_check, now);
+}
+
 function renderSummary(st, now) {
 	const rows = [
 		[ _('Service'), st.enabled
 			? E('span', { 'class': 'r53-enabled' }, [ _('Enabled') ])
 			: E('span', { 'class': 'r53-disabled' }, [ _('Disabled: no updates are sent. Enable it on the Settings tab.') ]) ],
+		[ _('Current run'), renderRun(st.run, now) ],
 		[ _('Last run'), when(st.last_run, now) ],
-		[ _('Next check'), st.enabled ? when(st.next_check, now) : E('span', { 'class': 'r53-muted' }, [ '—' ]) ],
+		[ _('Next check'), nextCheck(st, now) ],
 		[ _('Version'), st.version || '?' ]
 	];
 
@@ -356,7 +400,7 @@ return view.extend({
 						(res.code == 0 || res.code == 3) ? 'info' : 'warning');
 				});
 
-			ui.addNotification(null, E('p', [ _('Update started; the status below refreshes when it finishes.') ]), 'info');
+			ui.addNotification(null, E('p', [ _('Update started; the status below follows it. If a run was already going on, it makes one more pass for this click.') ]), 'info');
 
 			/* poll a little faster until the run shows up in the status */
 			let tries = 0;
@@ -366,7 +410,7 @@ return view.extend({
 					return;
 				}
 				if (++tries >= 20) {
-					ui.addNotification(null, E('p', [ _('The update has not finished yet; the status refreshes every 10 seconds.') ]), 'info');
+					ui.addNotification(null, E('p', [ _('The update has not finished yet; the status keeps refreshing every 2 seconds.') ]), 'info');
 					return;
 				}
 				return new Promise((r) => window.setTimeout(r, 2000)).then(wait);
@@ -388,7 +432,7 @@ return view.extend({
 		this.lastRun = st.last_run;
 		this.lastStatus = st;
 
-		poll.add(() => this.refresh().then((s) => { this.lastRun = s.last_run != null ? s.last_run : this.lastRun; }), 10);
+		poll.add(() => this.refresh().then((s) => { this.lastRun = s.last_run != null ? s.last_run : this.lastRun; }), POLL_S);
 
 		return E('div', { 'class': 'cbi-map r53' }, [
 			E('style', { 'type': 'text/css' }, [

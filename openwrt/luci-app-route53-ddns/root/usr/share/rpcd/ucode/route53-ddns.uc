@@ -6,7 +6,10 @@
 // added to a command, so no configuration value can reach a shell.
 //   status  -> route53-ddns status --json   (parsed and returned as is)
 //   pubkey  -> route53-ddns pubkey          (only a well-formed key id is returned)
-//   update  -> route53-ddns update --force  (detached; the page polls status)
+//   update  -> route53-ddns update --force --detach
+//              (returns at once; the run goes on in its own session with no
+//              descriptor of rpcd's; during a run it queues one more pass, as
+//              hotplug events do; the page polls status)
 // The private key file is never opened here and no method returns it.
 
 'use strict';
@@ -16,8 +19,7 @@ import { popen, access } from 'fs';
 const BIN = '/usr/sbin/route53-ddns';
 const STATUS_CMD = '/usr/sbin/route53-ddns status --json 2>/dev/null';
 const PUBKEY_CMD = '/usr/sbin/route53-ddns pubkey 2>/dev/null';
-const UPDATE_ARGV = [ BIN, 'update', '--force' ];
-const DAEMONIZER = '/sbin/start-stop-daemon';
+const UPDATE_ARGV = [ BIN, 'update', '--force', '--detach' ];
 const MAX_OUTPUT = 262144;
 
 // Runs one of the constant command lines above and returns its output and exit code.
@@ -83,21 +85,15 @@ const methods = {
 			if (!installed())
 				return { error: 'route53-ddns is not installed' };
 
-			// Preferred: run it in the background so rpcd is not blocked while
-			// the endpoint answers; start-stop-daemon refuses a second copy.
-			if (access(DAEMONIZER, 'x')) {
-				const code = system([ DAEMONIZER, '-S', '-b', '-x', BIN, '--', 'update', '--force' ], 5000);
+			// --detach: the binary forks into its own session, closes every
+			// descriptor it inherited from rpcd and returns at once. A run in
+			// progress is not refused: it makes one more pass for this click.
+			const code = system(UPDATE_ARGV, 5000);
 
-				if (code == 0)
-					return { started: true };
+			if (code == 0)
+				return { started: true };
 
-				return { error: sprintf('could not start an update (already running?), exit code %d', code) };
-			}
-
-			// Fallback without start-stop-daemon: wait for it, bounded.
-			const code = system(UPDATE_ARGV, 25000);
-
-			return { started: true, finished: true, code: code };
+			return { error: sprintf('could not start an update, exit code %d', code) };
 		}
 	}
 };

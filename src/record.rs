@@ -1,0 +1,84 @@
+//! Writing a pass's outcome into the per-host state files (`status` reads them).
+
+use crate::addresses::{self, HostPlan, Nat};
+use crate::state::{ErrorInfo, HostState, Store};
+use route53_ddns_protocol::{AddrSpec, UpdateResponse, UpdateResult};
+
+/// Records a success for every host sent: what the endpoint published and what was asked.
+pub fn success(
+    store: &Store,
+    now: u64,
+    plans: &[&HostPlan],
+    states: &[HostState],
+    resp: &UpdateResponse,
+) {
+    let result = match resp.result {
+        UpdateResult::Updated => "updated",
+        UpdateResult::Unchanged => "unchanged",
+    };
+    for (plan, old) in plans.iter().zip(states) {
+        let published = resp
+            .hosts
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(&plan.name));
+        let mut st = old.clone();
+        if let Some(p) = published {
+            st.ipv4 = p.a.first().map(|a| a.to_string()).or(st.ipv4);
+            st.ipv6 = p.aaaa.first().map(|a| a.to_string()).or(st.ipv6);
+        }
+        st.result = Some(result.into());
+        st.time = Some(now);
+        st.confirmed = Some(now);
+        st.request_id = Some(resp.request_id.clone());
+        st.observed = Some(resp.observed.to_string());
+        st.wan_ipv4 = plan.wan_ipv4.map(|a| a.to_string());
+        st.nat = plan.nat.map(|n| n.as_str().to_owned());
+        st.diagnosis = match (plan.nat, plan.wan_ipv4, plan.ipv4) {
+            (Some(nat), Some(wan), AddrSpec::Auto) if nat != Nat::None => {
+                let public = published
+                    .and_then(|p| p.a.first().copied().map(std::net::IpAddr::V4))
+                    .or(Some(resp.observed));
+                addresses::diagnosis(nat, wan, public)
+            }
+            _ => None,
+        };
+        st.error = None;
+        st.sent_ipv4 = crate::updater::spec_text(&plan.ipv4).or(st.sent_ipv4);
+        st.sent_ipv6 = crate::updater::spec_text(&plan.ipv6).or(st.sent_ipv6);
+        if let Some(d) = &st.diagnosis {
+            log::warn!("{}: {d}", plan.name);
+        }
+        log::info!(
+            "{}: {result}: A {} AAAA {}",
+            plan.name,
+            st.ipv4.as_deref().unwrap_or("-"),
+            st.ipv6.as_deref().unwrap_or("-")
+        );
+        if let Err(e) = store.save_host(&st) {
+            log::warn!("cannot write state for {}: {e}", plan.name);
+        }
+    }
+}
+
+/// Records a failure for every host sent, keeping what was published before.
+pub fn failure(
+    store: &Store,
+    now: u64,
+    plans: &[&HostPlan],
+    states: &[HostState],
+    info: &ErrorInfo,
+    request_id: Option<&str>,
+) {
+    for (plan, old) in plans.iter().zip(states) {
+        let mut st = old.clone();
+        st.result = Some("error".into());
+        st.time = Some(now);
+        st.request_id = request_id.map(str::to_owned);
+        st.wan_ipv4 = plan.wan_ipv4.map(|a| a.to_string()).or(st.wan_ipv4);
+        st.nat = plan.nat.map(|n| n.as_str().to_owned()).or(st.nat);
+        st.error = Some(info.clone());
+        if let Err(e) = store.save_host(&st) {
+            log::warn!("cannot write state for {}: {e}", plan.name);
+        }
+    }
+}
