@@ -11,6 +11,7 @@
 //! | [`netifd`]    | interface status from `ubus` (or the kernel when there is no ubus)          |
 //! | [`addresses`] | which address each host gets: stable global IPv6, LAN suffix, NAT → "auto"  |
 //! | [`tls`]       | rustls setup: algorithms offered, trusted roots, handshake errors in words  |
+//! | [`roots`]     | certificate verification against the CA bundle, decoded on demand          |
 //! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
 //! | [`state`]     | per-host JSON state on tmpfs, written atomically                            |
@@ -24,6 +25,7 @@ pub mod key;
 pub mod lock;
 pub mod log;
 pub mod netifd;
+pub mod roots;
 pub mod state;
 pub mod tls;
 pub mod transport;
