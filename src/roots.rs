@@ -84,9 +84,8 @@ impl ServerCertVerifier for LazyRoots {
 impl LazyRoots {
     /// The bundle's certificates whose subject is one of `issuers`.
     fn roots_for(&self, issuers: &[&[u8]]) -> Result<RootCertStore, Error> {
-        let file = std::fs::File::open(&self.path).map_err(|e| {
-            Error::General(format!("cannot read {}: {e}", self.path.display()))
-        })?;
+        let file = std::fs::File::open(&self.path)
+            .map_err(|e| Error::General(format!("cannot read {}: {e}", self.path.display())))?;
         let mut lines = BufReader::with_capacity(8192, std::io::Read::take(file, MAX_BUNDLE));
         let mut roots = RootCertStore::empty();
         let mut line = Vec::with_capacity(128);
@@ -97,7 +96,12 @@ impl LazyRoots {
             match lines.read_until(b'\n', &mut line) {
                 Ok(0) => break,
                 Ok(_) => {}
-                Err(e) => return Err(Error::General(format!("cannot read {}: {e}", self.path.display()))),
+                Err(e) => {
+                    return Err(Error::General(format!(
+                        "cannot read {}: {e}",
+                        self.path.display()
+                    )))
+                }
             }
             let text = line.trim_ascii();
             if text == b"-----BEGIN CERTIFICATE-----" {

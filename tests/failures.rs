@@ -466,3 +466,27 @@ fn a_missing_ca_file_is_a_config_error_shown_in_status() {
     assert_eq!(e.code, "config");
     assert!(e.message.contains("ca.pem"), "{}", e.message);
 }
+
+#[test]
+fn a_retry_after_of_any_size_neither_aborts_nor_blocks_the_run() {
+    for value in ["18446744073709551615", "99999999999"] {
+        let pki = pki(&["localhost"]);
+        let server = serve(Some(pki.server.clone()), move |_, _| Behaviour::Respond {
+            status: 503,
+            headers: vec![("retry-after".into(), value.into())],
+            body: "<html>busy</html>".into(),
+        });
+        let s = setup(server.port, &pki.ca_pem, "");
+        let mut clock = FakeClock::new();
+        assert_eq!(
+            run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+            Exit::Transient
+        );
+        assert_eq!(server.count(), 1, "{value}");
+        assert!(
+            clock.sleeps.iter().all(|d| *d <= RETRY_BUDGET),
+            "{:?}",
+            clock.sleeps
+        );
+    }
+}

@@ -105,7 +105,10 @@ fn auto_ipv4_connects_over_ipv4_though_ipv6_comes_first() {
     let st = s.store.host("home.example.com");
     assert_eq!(st.ipv4.as_deref(), Some("203.0.113.50"));
     let d = st.diagnosis.expect("diagnosis");
-    assert!(d.contains("WAN address 100.64.3.4, public address 203.0.113.50"), "{d}");
+    assert!(
+        d.contains("WAN address 100.64.3.4, public address 203.0.113.50"),
+        "{d}"
+    );
     assert!(d.contains("carrier-grade NAT"), "{d}");
 }
 
@@ -120,7 +123,10 @@ fn auto_ipv6_connects_over_ipv6_though_ipv4_comes_first() {
 
 #[test]
 fn without_auto_the_first_address_of_either_family_is_used() {
-    let set = plan(AddrSpec::Set("192.0.2.1".parse().expect("ip")), AddrSpec::Keep);
+    let set = plan(
+        AddrSpec::Set("192.0.2.1".parse().expect("ip")),
+        AddrSpec::Keep,
+    );
     assert_eq!(arrived_on("dual.test", &set).0, v6());
     assert_eq!(arrived_on("dual4.test", &set).0, v4());
 }
@@ -130,14 +136,24 @@ fn a_broken_ipv6_path_falls_back_to_ipv4_within_connect_timeout() {
     let pki = pki(&["dual.test"]);
     let ok = Mode::Script(vec![Step::Send(answer("192.0.2.1"))]);
     // ::1 accepts the connection and then is never heard from (a black hole after the SYN).
-    let server = raw_server(Some(pki.server.clone()), &[(v4(), ok), (v6(), Mode::Silent)]);
+    let server = raw_server(
+        Some(pki.server.clone()),
+        &[(v4(), ok), (v6(), Mode::Silent)],
+    );
     let s = setup("dual.test", server.port, &pki);
-    let set = plan(AddrSpec::Set("192.0.2.1".parse().expect("ip")), AddrSpec::Keep);
+    let set = plan(
+        AddrSpec::Set("192.0.2.1".parse().expect("ip")),
+        AddrSpec::Keep,
+    );
     let mut clock = FakeClock::new();
     let start = Instant::now();
     assert_eq!(run(&s, &mut clock, &set), Exit::Ok);
     let took = start.elapsed();
-    assert!(clock.sleeps.is_empty(), "no retry needed: {:?}", clock.sleeps);
+    assert!(
+        clock.sleeps.is_empty(),
+        "no retry needed: {:?}",
+        clock.sleeps
+    );
     assert_eq!(server.accepted(), vec![v6(), v4()]);
     let hits = server.hits();
     assert_eq!((hits.len(), hits[0].local), (1, v4()), "{hits:?}");
@@ -149,13 +165,20 @@ fn a_broken_ipv6_path_falls_back_to_ipv4_within_connect_timeout() {
 fn a_pinned_family_that_is_broken_is_not_swapped_for_the_other() {
     let pki = pki(&["dual.test"]);
     let ok = Mode::Script(vec![Step::Send(answer("203.0.113.50"))]);
-    let server = raw_server(Some(pki.server.clone()), &[(v4(), ok), (v6(), Mode::Silent)]);
+    let server = raw_server(
+        Some(pki.server.clone()),
+        &[(v4(), ok), (v6(), Mode::Silent)],
+    );
     let s = setup("dual.test", server.port, &pki);
     let mut clock = FakeClock::new();
     // "auto" for IPv6: the server must see IPv6, so IPv4 is never used.
     let exit = run(&s, &mut clock, &plan(AddrSpec::Keep, AddrSpec::Auto));
     assert_eq!(exit, Exit::Transient);
-    assert!(server.accepted().iter().all(|a| *a == v6()), "{:?}", server.accepted());
+    assert!(
+        server.accepted().iter().all(|a| *a == v6()),
+        "{:?}",
+        server.accepted()
+    );
     assert!(server.hits().is_empty());
     let e = s.store.host("home.example.com").error.expect("error");
     assert_eq!(e.code, "timeout", "{e:?}");

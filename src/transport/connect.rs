@@ -80,7 +80,10 @@ fn lookup(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, u
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
     if let Some(ips) = test_override(host) {
-        return Ok(ips.into_iter().map(|ip| SocketAddr::new(ip, port)).collect());
+        return Ok(ips
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect());
     }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let name = (host.to_owned(), port);
@@ -111,9 +114,7 @@ fn test_override(host: &str) -> Option<Vec<IpAddr>> {
 /// The lookup's order, families alternating from the first one's.
 fn interleave(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
     let first_v6 = addrs.first().is_some_and(SocketAddr::is_ipv6);
-    let (mut a, mut b): (Vec<_>, Vec<_>) = addrs
-        .into_iter()
-        .partition(|x| x.is_ipv6() == first_v6);
+    let (mut a, mut b): (Vec<_>, Vec<_>) = addrs.into_iter().partition(|x| x.is_ipv6() == first_v6);
     let mut out = Vec::with_capacity(a.len() + b.len());
     a.reverse();
     b.reverse();

@@ -98,7 +98,8 @@ pub fn raw_server(tls: Option<Arc<rustls::ServerConfig>>, modes: &[(IpAddr, Mode
     let accepted = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     for (listener, (addr, mode)) in listeners.into_iter().zip(modes.iter().cloned()) {
-        let (hits, accepted, stop, tls) = (hits.clone(), accepted.clone(), stop.clone(), tls.clone());
+        let (hits, accepted, stop, tls) =
+            (hits.clone(), accepted.clone(), stop.clone(), tls.clone());
         listener.set_nonblocking(true).expect("nonblocking");
         std::thread::spawn(move || loop {
             if stop.load(Ordering::SeqCst) {
@@ -191,14 +192,22 @@ fn serve_one(
     for step in steps {
         match step {
             Step::Send(bytes) => {
-                if stream.write_all(&bytes).and_then(|()| stream.flush()).is_err() {
+                if stream
+                    .write_all(&bytes)
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
                     return;
                 }
             }
             Step::Pause(d) => std::thread::sleep(d),
             Step::Forever(bytes) => {
                 while !stop.load(Ordering::SeqCst) {
-                    if stream.write_all(&bytes).and_then(|()| stream.flush()).is_err() {
+                    if stream
+                        .write_all(&bytes)
+                        .and_then(|()| stream.flush())
+                        .is_err()
+                    {
                         return;
                     }
                     std::thread::sleep(Duration::from_millis(5));
