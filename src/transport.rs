@@ -20,7 +20,7 @@
 
 use crate::config::Config;
 use crate::tls;
-use route53_ddns_protocol::signature::{KEY_HEADER, SIGNATURE_HEADER, TIME_HEADER};
+use route53_ddns_protocol::signature::{HOST_HEADER, KEY_HEADER, SIGNATURE_HEADER, TIME_HEADER};
 use route53_ddns_protocol::{ErrorResponse, SignedHeaders, UpdateResponse, UPDATE_PATH};
 use std::fmt;
 use std::sync::Arc;
@@ -99,22 +99,6 @@ pub struct Transport {
     timeout: Duration,
 }
 
-/// The canonical `Host` of the endpoint (protocol v2): lower case, an IPv6 literal in
-/// brackets, `:port` only when the port is not 443.
-pub fn authority(host: &str, port: u16) -> String {
-    let host = host.to_ascii_lowercase();
-    let host = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]")
-    } else {
-        host
-    };
-    if port == 443 {
-        host
-    } else {
-        format!("{host}:{port}")
-    }
-}
-
 impl Transport {
     pub fn new(config: &Config, family: Family) -> Result<Transport, String> {
         let ep = &config.endpoint;
@@ -123,7 +107,7 @@ impl Transport {
         } else {
             None
         };
-        let authority = authority(&ep.host, ep.port);
+        let authority = route53_ddns_protocol::signature::authority(&ep.host, ep.port);
         let scheme = if ep.https { "https" } else { "http" };
         Ok(Transport {
             tls,
@@ -179,6 +163,7 @@ impl Transport {
             .header("host", &self.authority)
             .header("content-type", "application/json")
             .header(KEY_HEADER, signed.key_id.as_str())
+            .header(HOST_HEADER, signed.host.as_str())
             .header(TIME_HEADER, signed.time_ms.to_string())
             .header(SIGNATURE_HEADER, signed.signature.as_str())
             .send(body)

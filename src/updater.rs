@@ -263,7 +263,11 @@ impl Pass<'_> {
             attempt += 1;
             let local_ms = self.clock.now().as_millis() as i64;
             let time_ms = u64::try_from(local_ms + clock_offset_ms).unwrap_or(0);
-            let signed = self.key.sign("POST", UPDATE_PATH, time_ms, &body);
+            let host = route53_ddns_protocol::signature::authority(
+                &self.config.endpoint.host,
+                self.config.endpoint.port,
+            );
+            let signed = self.key.sign("POST", UPDATE_PATH, &host, time_ms, &body);
             log::debug!(
                 "sending update for {} host(s), attempt {attempt}",
                 sendable.len()

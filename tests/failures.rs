@@ -94,14 +94,12 @@ fn success_is_signed_verifiable_and_recorded() {
     let got = server.received();
     assert_eq!(got.len(), 1);
     let r = &got[0];
-    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/update"));
-    let signed = SignedHeaders::parse(
-        r.header("x-r53ddns-key"),
-        r.header("x-r53ddns-time"),
-        r.header("x-r53ddns-signature"),
-    )
-    .expect("signature headers");
-    assert_eq!(signed.verify("POST", "/v1/update", &r.body), Ok(()));
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v2/update"));
+    let signed = SignedHeaders::parse(|name| r.header(name)).expect("signature headers");
+    assert_eq!(signed.verify("POST", "/v2/update", &r.body), Ok(()));
+    // Signed for the host the router addressed, which is also the Host header it sent.
+    assert_eq!(signed.host, format!("localhost:{}", server.port));
+    assert_eq!(r.header("host"), Some(signed.host.as_str()));
     assert_eq!(&signed.key_id, s.key.key_id());
     let req = UpdateRequest::from_body(&r.body).expect("protocol body");
     assert_eq!(req.hosts[0].name, "home.example.com");

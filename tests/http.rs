@@ -50,6 +50,7 @@ fn exchange(steps: Vec<Step>) -> (Result<Answer, Failure>, Duration, Raw) {
     let signed = c.key.sign(
         "POST",
         route53_ddns_protocol::UPDATE_PATH,
+        c.transport.authority(),
         1_700_000_000_000,
         BODY,
     );
@@ -203,9 +204,13 @@ fn an_untrusted_certificate_never_receives_the_request() {
         &[(v4(), Mode::Script(vec![Step::Send(ok_answer())]))],
     );
     let c = client(server.port, &trusted);
-    let signed = c
-        .key
-        .sign("POST", route53_ddns_protocol::UPDATE_PATH, 1, BODY);
+    let signed = c.key.sign(
+        "POST",
+        route53_ddns_protocol::UPDATE_PATH,
+        c.transport.authority(),
+        1,
+        BODY,
+    );
     let r = c.transport.post(BODY, &signed);
     assert!(
         matches!(r, Err(Failure::Tls(ref m)) if m.contains("BadSignature")),

@@ -45,7 +45,7 @@ fn keygen_creates_a_private_file_in_a_private_dir() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let id = stdout.lines().next().expect("key id line").to_owned();
     assert_eq!(id.len(), 43, "base64url Ed25519 public key");
-    assert!(route53_ddns_protocol::KeyId::parse(&id).is_some());
+    assert!(route53_ddns_protocol::KeyId::parse(&id).is_ok());
     assert!(
         stdout.contains(&format!(
             "--name '/route53-ddns/keys/{id}' --value '{{\"names\":[\"home.example.com\",\"nas.example.com\"]}}'"

@@ -190,7 +190,7 @@ pub fn with_retry<T>(
 }
 
 /// A uniformly random number in `ceiling/4 ..= ceiling` milliseconds.
-fn jitter(ceiling: u64) -> u64 {
+pub fn jitter(ceiling: u64) -> u64 {
     let mut b = [0u8; 8];
     let r = if SystemRandom::new().fill(&mut b).is_ok() {
         u64::from_le_bytes(b)

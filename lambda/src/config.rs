@@ -12,6 +12,9 @@ pub struct Config {
     pub registry_prefix: String,
     pub default_ttl: u32,
     pub allow_documentation: bool,
+    /// Host names besides the one a request reaches (a custom domain, an API Gateway or
+    /// CloudFront front) that routers may sign for. `R53DDNS_ENDPOINT_HOSTS`, comma-separated.
+    pub endpoint_hosts: Vec<String>,
     /// TEST ONLY: replaces the observed source address (all local connections come from
     /// 127.0.0.1). A comma-separated list picks the entry of the connection's family.
     pub observed_override: Vec<IpAddr>,
@@ -51,6 +54,20 @@ impl Config {
         };
         let allow_documentation = get("R53DDNS_ALLOW_DOCUMENTATION_ADDRESSES")
             .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
+        let endpoint_hosts: Vec<String> = get("R53DDNS_ENDPOINT_HOSTS")
+            .unwrap_or_default()
+            .split(',')
+            .map(route53_ddns_protocol::signature::canonical_host)
+            .filter(|h| !h.is_empty())
+            .collect();
+        if let Some(bad) = endpoint_hosts
+            .iter()
+            .find(|h| !route53_ddns_protocol::signature::is_canonical_host(h))
+        {
+            return Err(format!(
+                "R53DDNS_ENDPOINT_HOSTS: {bad:?} is not a host name"
+            ));
+        }
         let observed_override = match get("R53DDNS_OBSERVED_IP_OVERRIDE") {
             None => Vec::new(),
             Some(v) => v
@@ -75,6 +92,7 @@ impl Config {
             registry_prefix,
             default_ttl,
             allow_documentation,
+            endpoint_hosts,
             observed_override,
             route53_endpoint: route53_endpoint.trim_end_matches('/').to_owned(),
             ssm_endpoint: ssm_endpoint.trim_end_matches('/').to_owned(),

@@ -1,11 +1,15 @@
-//! dyndns2 (`GET /nic/update`) for ddclient, inadyn and stock routers: Basic auth with a
-//! per-user token (only its SHA-256 is stored), plain-text answers, one line per host.
+//! The dyndns2 door (`GET`/`POST /nic/update`) for ddclient, inadyn, ddns-scripts and
+//! stock routers: Basic auth (or `username`/`password` in the query, over HTTPS) with a
+//! per-user token of which only the SHA-256 is stored; every answer is dyndns2 text.
 
+use crate::authorise::{authorise, Wanted};
+use crate::error::Error;
 use crate::event::{Request, Response};
-use crate::handler::{apply, authorise, v4, v6, ApplyError, Invocation, Stamp, Target};
+use crate::invocation::Invocation;
 use crate::log::LogLine;
-use crate::registry::{parse_token_entry, valid_user};
-use route53_ddns_protocol::MAX_HOSTS;
+use crate::reconcile::reconcile;
+use crate::signed::{v4, v6};
+use route53_ddns_protocol::{ErrorCode, MAX_HOSTS};
 use std::net::IpAddr;
 
 /// The query of one update, as far as this server uses it.
@@ -16,6 +20,11 @@ pub struct Query {
     /// as text: the ones that do not parse fall back to the observed address.
     pub ipv4: Option<String>,
     pub ipv6: Option<String>,
+    /// `username`/`password` in the query (some NAS and router firmwares send them so).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// `offline=YES`: Dyn's offline redirect, which this server does not offer.
+    pub offline: bool,
 }
 
 pub fn parse_query(query: &str) -> Query {
@@ -37,6 +46,9 @@ pub fn parse_query(query: &str) -> Query {
                     }
                 }
             }
+            "username" | "user" if !v.is_empty() => q.username = Some(v.into_owned()),
+            "password" | "pass" if !v.is_empty() => q.password = Some(v.into_owned()),
+            "offline" => q.offline = v.eq_ignore_ascii_case("yes"),
             "myipv4" if !v.is_empty() => q.ipv4 = Some(v.into_owned()),
             "myipv6" if !v.is_empty() => q.ipv6 = Some(v.into_owned()),
             _ => {}
@@ -57,18 +69,6 @@ pub fn parse_basic(header: &str) -> Option<(String, String)> {
     Some((user.to_owned(), token.to_owned()))
 }
 
-fn sha256(data: &[u8]) -> [u8; 32] {
-    let d = ring::digest::digest(&ring::digest::SHA256, data);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    out
-}
-
-/// Compares in time independent of where the first difference is.
-fn equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The address for one family: the one given if it may be published, else (as Dyn did)
 /// the address the request came from, if that is of this family and may be published.
 fn pick<T: Copy + Into<IpAddr>>(
@@ -79,15 +79,26 @@ fn pick<T: Copy + Into<IpAddr>>(
 ) -> Option<T> {
     let usable = |a: T| inv.policy().check(a.into()).is_ok();
     let from_observed = || observed.and_then(of_family).filter(|a| usable(*a));
-    match given {
-        Some(text) => text
-            .parse::<IpAddr>()
+    given.and_then(|text| {
+        text.parse::<IpAddr>()
             .ok()
             .and_then(of_family)
             .filter(|a| usable(*a))
-            .or_else(from_observed),
-        None => None,
-    }
+            .or_else(from_observed)
+    })
+}
+
+/// A dyndns2 answer: always text, with the status the clients expect.
+fn answer(log: &mut LogLine, status: u16, code: &'static str, body: String) -> Response {
+    log.result = Some(code);
+    Response::text(status, body)
+}
+
+/// Whether the request may carry credentials in its query: not over plain HTTP. Function
+/// URLs and API Gateway are HTTPS-only and say so in `x-forwarded-proto`.
+fn over_https(req: &Request) -> bool {
+    req.header("x-forwarded-proto")
+        .is_none_or(|p| p.eq_ignore_ascii_case("https"))
 }
 
 pub fn handle(
@@ -96,44 +107,52 @@ pub fn handle(
     observed: Option<IpAddr>,
     log: &mut LogLine,
 ) -> Response {
-    let answer = |log: &mut LogLine, code: &'static str, body: String| {
-        log.result = Some(code);
-        Response::text(200, body)
+    let mut q = parse_query(&req.query);
+    if req.method == "POST" && !req.body.is_empty() {
+        let form = parse_query(&String::from_utf8_lossy(&req.body));
+        q.merge(form);
+    }
+    let creds = match req.header("authorization") {
+        Some(h) => match parse_basic(h) {
+            Some(c) => Some(c),
+            None => return answer(log, 200, "badauth", "badauth".into()),
+        },
+        None => match (q.username.take(), q.password.take()) {
+            (Some(u), Some(p)) if over_https(req) => Some((u, p)),
+            _ => None,
+        },
     };
-    let Some(auth) = req.header("authorization") else {
+    let Some((user, token)) = creds else {
         log.result = Some("badauth");
         return Response::text(401, "badauth".into())
             .with_header("www-authenticate", "Basic realm=\"route53-ddns\"");
     };
-    let Some((user, token)) = parse_basic(auth) else {
-        return answer(log, "badauth", "badauth".into());
-    };
-    if !valid_user(&user) {
-        return answer(log, "badauth", "badauth".into());
-    }
     log.principal = Some(format!("dyndns2:{user}"));
-    let entry = match inv.registry().get("tokens", &user) {
-        Ok(e) => e,
+    let verified = match crate::verify::dyndns2(
+        &inv.registry(),
+        &user,
+        &token,
+        inv.now_ms,
+        inv.cfg.default_ttl,
+    ) {
+        Ok(v) => v,
         Err(e) => {
-            log.error = Some(format!("registry: {e:?}"));
-            return answer(log, "911", "911".into());
+            log.fail(e.code, &e.message);
+            log.detail = e.detail.clone();
+            let code = e.dyndns2_answer();
+            return answer(log, 200, code, code.into());
         }
     };
-    let presented = sha256(token.as_bytes());
-    let grant = entry.and_then(|json| parse_token_entry(&json, inv.cfg.default_ttl).ok());
-    let expected = grant.as_ref().map_or([0u8; 32], |g| g.sha256);
-    // Always compare, so an unknown user costs the same as a wrong token.
-    let matches = equal(&presented, &expected);
-    let Some(grant) = grant.filter(|_| matches) else {
-        return answer(log, "badauth", "badauth".into());
-    };
-
-    let q = parse_query(&req.query);
     if q.hostnames.is_empty() {
-        return answer(log, "notfqdn", "notfqdn".into());
+        return answer(log, 200, "notfqdn", "notfqdn".into());
     }
     if q.hostnames.len() > MAX_HOSTS {
-        return answer(log, "numhost", "numhost".into());
+        return answer(log, 200, "numhost", "numhost".into());
+    }
+    if q.offline {
+        // Dyn sold offline redirects to paying users: its answer for an option not offered.
+        let lines = vec!["!donator"; q.hostnames.len()].join("\n");
+        return answer(log, 200, "!donator", lines);
     }
     let (given4, given6) = if q.ipv4.is_none() && q.ipv6.is_none() {
         // No address given: the connection's.
@@ -147,65 +166,65 @@ pub fn handle(
     };
     let ipv4 = pick(inv, given4.as_deref(), observed, v4);
     let ipv6 = pick(inv, given6.as_deref(), observed, v6);
-
-    // Per host: its answer, or its index among the targets to apply.
-    let mut lines: Vec<Result<usize, &'static str>> = Vec::new();
-    let mut targets: Vec<Target> = Vec::new();
-    for host in &q.hostnames {
-        let name = match crate::names::canonicalise(host) {
-            Ok(n) => n,
-            Err(_) => {
-                lines.push(Err("notfqdn"));
-                continue;
-            }
-        };
-        log.names.push(name.clone());
-        let Ok(g) = authorise(inv, &grant.names, &name) else {
-            lines.push(Err("nohost"));
-            continue;
-        };
-        if ipv4.is_none() && ipv6.is_none() {
-            lines.push(Err("dnserr"));
-            continue;
-        }
-        if let Some(i) = targets.iter().position(|t| t.grant.name == name) {
-            lines.push(Ok(i));
-            continue;
-        }
-        targets.push(Target {
-            grant: g,
+    if ipv4.is_none() && ipv6.is_none() {
+        let lines = vec!["dnserr"; q.hostnames.len()].join("\n");
+        return answer(log, 200, "dnserr", lines);
+    }
+    let wanted: Vec<Wanted> = q
+        .hostnames
+        .iter()
+        .map(|name| Wanted {
+            name: name.clone(),
             ipv4,
             ipv6,
-        });
-        lines.push(Ok(targets.len() - 1));
-    }
-    let applied = if targets.is_empty() {
-        None
-    } else {
-        match apply(inv, &targets, &user, Stamp::Server(inv.now_ms)) {
-            Ok(a) => Some(Ok(a)),
-            Err(e) => {
-                let code = match &e {
-                    ApplyError::Foreign(..) => "nohost",
-                    ApplyError::Aws(crate::aws::AwsError::Rejected { .. }) => "dnserr",
-                    _ => "911",
-                };
-                log.error = Some(format!("{e:?}"));
-                Some(Err(code))
-            }
+        })
+        .collect();
+    let decision = match authorise(inv, verified, &wanted) {
+        Ok(d) => d,
+        Err(e) => {
+            log.fail(e.code, &e.message);
+            let code = e.dyndns2_answer();
+            return answer(log, 200, code, code.into());
         }
     };
-    if let Some(Ok(a)) = &applied {
-        log.change_id = a.change_id.clone();
+    let done = decision.authorised.as_ref().map(|a| {
+        log.names = a.targets().iter().map(|t| t.name.clone()).collect();
+        reconcile(inv, a)
+    });
+    if let Some(Ok(d)) = &done {
+        log.change_id = d.change_id.clone();
+        log.conflicts = d.conflicts;
+        log.order_ms = Some(d.stamp_ms);
     }
-    let mut out = Vec::new();
+    if let Some(Err(e)) = &done {
+        log.fail(e.code, &e.message);
+        log.detail = e.detail.clone();
+    }
     let mut first: Option<&'static str> = None;
-    for line in lines {
-        let (code, text) = match (line, &applied) {
-            (Err(code), _) => (code, code.to_string()),
-            (Ok(_), Some(Err(code))) => (*code, code.to_string()),
-            (Ok(i), Some(Ok(a))) => {
-                let (host, changed) = &a.hosts[i];
+    let lines: Vec<String> = decision
+        .per_name
+        .iter()
+        .map(|outcome| {
+            let (code, text) = line(outcome, done.as_ref());
+            first.get_or_insert(code);
+            text
+        })
+        .collect();
+    answer(log, 200, first.unwrap_or("911"), lines.join("\n"))
+}
+
+/// One host's line of the answer.
+fn line(
+    outcome: &Result<usize, Error>,
+    done: Option<&Result<crate::reconcile::Reconciled, Error>>,
+) -> (&'static str, String) {
+    let code_only = |c: &'static str| (c, c.to_string());
+    match (outcome, done) {
+        (Err(e), _) if e.code == ErrorCode::Malformed => code_only("notfqdn"),
+        (Err(e), _) => code_only(e.dyndns2_answer()),
+        (Ok(_), Some(Err(e))) => code_only(e.dyndns2_answer()),
+        (Ok(i), Some(Ok(d))) => match d.hosts.get(*i) {
+            Some((host, changed)) => {
                 let ips: Vec<String> = host
                     .a
                     .iter()
@@ -215,12 +234,24 @@ pub fn handle(
                 let code = if *changed { "good" } else { "nochg" };
                 (code, format!("{code} {}", ips.join(",")))
             }
-            (Ok(_), None) => ("911", "911".into()),
-        };
-        first.get_or_insert(code);
-        out.push(text);
+            None => code_only("911"),
+        },
+        (Ok(_), None) => code_only("911"),
     }
-    answer(log, first.unwrap_or("911"), out.join("\n"))
+}
+
+impl Query {
+    /// Fills what the query left out from a POST form body.
+    fn merge(&mut self, form: Query) {
+        if self.hostnames.is_empty() {
+            self.hostnames = form.hostnames;
+        }
+        self.ipv4 = self.ipv4.take().or(form.ipv4);
+        self.ipv6 = self.ipv6.take().or(form.ipv6);
+        self.username = self.username.take().or(form.username);
+        self.password = self.password.take().or(form.password);
+        self.offline |= form.offline;
+    }
 }
 
 #[cfg(test)]
@@ -252,12 +283,5 @@ mod tests {
         assert_eq!(parse_basic("Bearer dXNlcjpwYXNz"), None);
         assert_eq!(parse_basic("Basic !!!"), None);
         assert_eq!(parse_basic("Basic dXNlcg=="), None, "no colon");
-    }
-
-    #[test]
-    fn token_hash_comparison() {
-        let h = sha256(b"secret");
-        assert!(equal(&h, &sha256(b"secret")));
-        assert!(!equal(&h, &sha256(b"Secret")));
     }
 }

@@ -29,6 +29,8 @@ pub struct RawEvent {
 struct RequestContext {
     #[serde(deserialize_with = "or_default")]
     http: HttpContext,
+    #[serde(deserialize_with = "or_default")]
+    domain_name: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,11 +63,23 @@ pub struct Request {
     pub body: Vec<u8>,
     /// The connection's source address, when the front end told us.
     pub source_ip: Option<IpAddr>,
+    /// The domain the front end routed on (Function URL / API Gateway `domainName`).
+    pub domain_name: String,
 }
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(String::as_str)
+    }
+
+    /// The host this request reached: the front end's domain name when it tells us (it is
+    /// what it routed on), else the `Host` header.
+    pub fn reached_host(&self) -> String {
+        if self.domain_name.is_empty() {
+            self.header("host").unwrap_or_default().to_owned()
+        } else {
+            self.domain_name.clone()
+        }
     }
 }
 
@@ -95,6 +109,7 @@ impl RawEvent {
                 .collect(),
             body,
             source_ip: self.request_context.http.source_ip.parse().ok(),
+            domain_name: self.request_context.domain_name,
         })
     }
 }

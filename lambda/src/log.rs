@@ -20,6 +20,14 @@ pub struct LogLine {
     pub status: u16,
     pub change_id: Option<String>,
     pub error: Option<String>,
+    /// What AWS said when a call failed (never sent to the caller).
+    pub detail: Option<String>,
+    /// ChangeBatches refused because another writer got there first.
+    pub conflicts: u32,
+    /// The stamp time written for the names (the request's place in their order).
+    pub order_ms: Option<u64>,
+    /// Route53 API calls made for this request.
+    pub route53_calls: u32,
     pub latency_ms: u64,
     /// Time left for Route53/SSM retries when the request arrived.
     pub budget_ms: u64,
@@ -47,6 +55,11 @@ fn code_name(code: ErrorCode) -> &'static str {
         ErrorCode::NotFound => "not_found",
         ErrorCode::MethodNotAllowed => "method_not_allowed",
         ErrorCode::Replayed => "replayed",
+        ErrorCode::Superseded => "superseded",
+        ErrorCode::WrongEndpoint => "wrong_endpoint",
+        ErrorCode::UpgradeRequired => "upgrade_required",
+        ErrorCode::RegistryInvalid => "registry_invalid",
+        ErrorCode::NotPermitted => "not_permitted",
         ErrorCode::TooLarge => "too_large",
         ErrorCode::Throttled => "throttled",
         ErrorCode::Unavailable => "unavailable",
@@ -64,6 +77,11 @@ mod tests {
             ErrorCode::Malformed,
             ErrorCode::ClockSkew,
             ErrorCode::TooLarge,
+            ErrorCode::Superseded,
+            ErrorCode::WrongEndpoint,
+            ErrorCode::UpgradeRequired,
+            ErrorCode::RegistryInvalid,
+            ErrorCode::NotPermitted,
         ] {
             let wire = serde_json::to_string(&c).unwrap_or_default();
             assert_eq!(wire.trim_matches('"'), code_name(c));

@@ -1,29 +1,44 @@
 //! route53-ddns Lambda: verifies signed router updates (and dyndns2), reconciles Route53.
 //!
-//! Data flows one way, top to bottom:
+//! Data flows one way, top to bottom: event → route → door (signed | dyndns2) → verify →
+//! authorise → reconcile → Route53. Each step takes the value only the step before can make.
 //!
 //! | module     | concern                                                                  |
 //! |------------|--------------------------------------------------------------------------|
 //! | `main`     | the runtime loop: event in, response out, one log line                    |
 //! | `config`   | deployment settings from the environment                                  |
-//! | `event`    | HTTP in/out: the Function URL (payload 2.0) event and response            |
-//! | `handler`  | decide: routing, signature/clock/registry/name/address checks, `apply`    |
-//! | `dyndns2`  | `GET /nic/update`: Basic auth with hashed tokens, plain-text answers      |
-//! | `names`    | name canonicalisation (IDN → punycode, case, trailing dot)                |
-//! | `registry` | which key/user may update which names: SSM Parameter Store                |
-//! | `route53`  | exact-name reads, the change plan, the atomic ChangeBatch, stamps, XML    |
-//! | `aws`      | SigV4-signed calls over ureq + rustls, retry with backoff and jitter      |
-//! | `log`      | the structured JSON log line                                              |
+//! | `event`      | HTTP in/out: the Function URL (payload 2.0) event and response          |
+//! | `invocation` | per-invocation facts: config, request id, clock, budget, AWS clients    |
+//! | `route`      | path and method → one of the two doors, or a refusal                    |
+//! | `signed`     | door 1, `POST /v2/update`: headers, body, JSON answer                   |
+//! | `dyndns2`    | door 2, `/nic/update`: credentials, query, dyndns2 text answers         |
+//! | `verify`     | proves the sender (signature or token) → `Verified`                     |
+//! | `authorise`  | `Verified` + names → `Authorised` (zone, grants, addresses)             |
+//! | `reconcile`  | `Authorised` → Route53: ordering stamps, one atomic batch, race retries |
+//! | `plan`       | pure: records now vs wanted → changes; stamp format; Route53 order      |
+//! | `route53`    | the Route53 client: paged reads of names + stamps, ChangeBatch, XML     |
+//! | `registry`   | which key/user may update which names: SSM Parameter Store              |
+//! | `names`      | name canonicalisation (IDN → punycode, case, trailing dot)              |
+//! | `aws`        | SigV4-signed calls over ureq + rustls, retry with backoff and jitter    |
+//! | `error`      | the one error type: wire code, safe message, log-only detail            |
+//! | `log`        | the structured JSON log line                                            |
 
+mod authorise;
 mod aws;
 mod config;
 mod dyndns2;
+mod error;
 mod event;
-mod handler;
+mod invocation;
 mod log;
 mod names;
+mod plan;
+mod reconcile;
 mod registry;
+mod route;
 mod route53;
+mod signed;
+mod verify;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use route53_ddns_protocol::ErrorCode;
@@ -60,14 +75,16 @@ fn invoke(
         Ok((cfg, req)) => {
             log.method = req.method.clone();
             log.path = req.path.clone();
-            let inv = handler::Invocation {
+            let inv = invocation::Invocation::new(
                 cfg,
-                request_id: event.context.request_id.clone(),
-                now_ms: now,
-                budget: handler::budget(event.context.deadline, now),
-            };
+                event.context.request_id.clone(),
+                now,
+                event.context.deadline,
+            );
             log.budget_ms = inv.budget.remaining().as_millis() as u64;
-            handler::handle(&inv, &req, &mut log)
+            let response = route::handle(&inv, &req, &mut log);
+            log.route53_calls = inv.route53_calls.get();
+            response
         }
         Err((code, message)) => {
             log.fail(code, &message);

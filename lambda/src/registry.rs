@@ -101,6 +101,11 @@ pub struct Registry<'a> {
 }
 
 impl Registry<'_> {
+    /// The full name of a registry parameter, for messages.
+    pub fn parameter(&self, kind: &str, id: &str) -> String {
+        format!("{}/{kind}/{id}", self.prefix)
+    }
+
     /// The value of `<prefix>/<kind>/<id>`, `None` when it does not exist.
     pub fn get(&self, kind: &str, id: &str) -> Result<Option<String>, AwsError> {
         let name = format!("{}/{kind}/{id}", self.prefix);

@@ -1,194 +1,91 @@
-//! Route53: read one name's records (exact match), plan the smallest change, write it as
-//! one atomic ChangeBatch. The REST/XML API is spoken directly (see `aws.rs` for signing).
+//! The Route53 client for one hosted zone: reads the records and stamps of several names
+//! in as few `ListResourceRecordSets` pages as Route53's order allows, and writes one
+//! atomic ChangeBatch. The REST/XML API is spoken directly (see `aws.rs` for signing).
 
 use crate::aws::{self, AwsError, Budget};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use crate::plan::{order_key, stamp_name, Change, Existing, RecordSet};
+use std::collections::BTreeMap;
 
 const API: &str = "2013-04-01";
 const XMLNS: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
-/// Prefix of the replay/ordering stamp's name: TXT `_r53ddns.<name>`.
-pub const STAMP_LABEL: &str = "_r53ddns";
+/// Records per page. Route53 allows up to 300; the names read here are usually adjacent.
+const PAGE: u32 = 100;
 
-/// One record set as Route53 holds it (simple routing only; see `Existing::foreign`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordSet {
-    pub name: String,
-    pub rtype: String,
-    pub ttl: u32,
-    pub values: Vec<String>,
+/// Whether a `ChangeBatch` refusal means "the records changed under us" (a concurrent
+/// writer), as opposed to a batch that is wrong in itself.
+pub fn is_conflict(code: &str, message: &str) -> bool {
+    code == "InvalidChangeBatch"
+        && (message.contains("not found")
+            || message.contains("do not match")
+            || message.contains("already exists"))
 }
 
-/// Everything at one name that matters here.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Existing {
-    pub a: Option<RecordSet>,
-    pub aaaa: Option<RecordSet>,
-    pub stamp: Option<RecordSet>,
-    /// A record type or routing policy this function must not fight with (CNAME, alias,
-    /// weighted/latency/… sets at the name): described for the error message.
-    pub foreign: Option<String>,
-}
-
-impl Existing {
-    /// The time (Unix ms) of the last write through this function, from the stamp.
-    pub fn stamp_time(&self) -> Option<u64> {
-        let value = self.stamp.as_ref()?.values.first()?;
-        parse_stamp(value)
-    }
-}
-
-/// The stamp's TXT value, quoted as Route53 wants it.
-pub fn stamp_value(time_ms: u64, who: &str) -> String {
-    format!("\"t={time_ms} k={who}\"")
-}
-
-pub fn parse_stamp(value: &str) -> Option<u64> {
-    value
-        .trim_matches('"')
-        .split(' ')
-        .find_map(|f| f.strip_prefix("t="))
-        .and_then(|t| t.parse().ok())
-}
-
-/// What one name should hold after the request. `None` = leave that family alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Desired {
-    pub name: String,
-    pub ipv4: Option<Ipv4Addr>,
-    pub ipv6: Option<Ipv6Addr>,
-    pub ttl: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Create,
-    Delete,
-    Upsert,
-}
-
-impl Action {
-    fn as_str(self) -> &'static str {
-        match self {
-            Action::Create => "CREATE",
-            Action::Delete => "DELETE",
-            Action::Upsert => "UPSERT",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    pub action: Action,
-    pub set: RecordSet,
-}
-
-/// The A/AAAA changes that bring `existing` to `desired`; empty when nothing differs.
-pub fn plan(existing: &Existing, desired: &Desired) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let mut family = |current: &Option<RecordSet>, rtype: &str, want: Option<String>| {
-        let Some(want) = want else { return };
-        let same = current.as_ref().is_some_and(|c| {
-            c.ttl == desired.ttl && c.values.len() == 1 && same_address(&c.values[0], &want)
-        });
-        if !same {
-            changes.push(Change {
-                action: Action::Upsert,
-                set: RecordSet {
-                    name: desired.name.clone(),
-                    rtype: rtype.into(),
-                    ttl: desired.ttl,
-                    values: vec![want],
-                },
-            });
-        }
-    };
-    family(&existing.a, "A", desired.ipv4.map(|a| a.to_string()));
-    family(&existing.aaaa, "AAAA", desired.ipv6.map(|a| a.to_string()));
-    changes
-}
-
-/// Compares addresses as addresses, so `2001:DB8::1` equals `2001:db8::1`.
-fn same_address(have: &str, want: &str) -> bool {
-    match (
-        have.parse::<std::net::IpAddr>(),
-        want.parse::<std::net::IpAddr>(),
-    ) {
-        (Ok(h), Ok(w)) => h == w,
-        _ => false,
-    }
-}
-
-/// Replaces the stamp: DELETE of the exact old value plus CREATE of the new one, so that
-/// two writers racing on the same name conflict in Route53 instead of both succeeding.
-pub fn stamp_changes(existing: &Existing, name: &str, value: String) -> Vec<Change> {
-    let stamp_name = format!("{STAMP_LABEL}.{name}");
-    let mut changes = Vec::new();
-    if let Some(old) = &existing.stamp {
-        changes.push(Change {
-            action: Action::Delete,
-            set: old.clone(),
-        });
-    }
-    changes.push(Change {
-        action: Action::Create,
-        set: RecordSet {
-            name: stamp_name,
-            rtype: "TXT".into(),
-            ttl: 60,
-            values: vec![value],
-        },
-    });
-    changes
-}
-
-/// The Route53 client for one hosted zone.
 pub struct Route53<'a> {
     pub endpoint: &'a str,
     pub zone_id: &'a str,
     pub budget: Budget,
+    /// Counts calls, for the log line and the benchmark.
+    pub calls: &'a std::cell::Cell<u32>,
+}
+
+/// One listed record set, with the name as Route53 wrote it (lower case, no trailing dot).
+#[derive(Debug, PartialEq, Eq)]
+enum Listed {
+    Simple(RecordSet),
+    /// (name, type, description) of an alias or routing-policy set.
+    Other(String, String, &'static str),
+}
+
+struct Page {
+    sets: Vec<Listed>,
+    /// Where the next page starts, when the listing was truncated.
+    next: Option<String>,
 }
 
 impl Route53<'_> {
-    /// Reads the A, AAAA and stamp records of `name` (two exact-name lookups).
-    pub fn existing(&self, name: &str) -> Result<Existing, AwsError> {
-        let mut out = Existing::default();
-        for set in self.list(name)? {
-            match set {
-                Listed::Simple(s) if s.rtype == "A" => out.a = Some(s),
-                Listed::Simple(s) if s.rtype == "AAAA" => out.aaaa = Some(s),
-                Listed::Simple(s) if s.rtype == "CNAME" => {
-                    out.foreign = Some("a CNAME record".into())
-                }
-                Listed::Simple(_) => {}
-                Listed::Other(rtype, what)
-                    if rtype == "A" || rtype == "AAAA" || rtype == "CNAME" =>
-                {
-                    out.foreign = Some(format!("{what} {rtype} record"))
-                }
-                Listed::Other(..) => {}
+    /// The A, AAAA and stamp records of each name. Reads page by page in Route53's order,
+    /// starting at the first name not yet covered, so names next to each other (and each
+    /// name's `_r53ddns.` stamp, which sorts right after it) share a read.
+    pub fn read(&self, names: &[String]) -> Result<BTreeMap<String, Existing>, AwsError> {
+        let mut todo: Vec<&String> = names.iter().collect();
+        todo.sort_by_key(|n| order_key(n));
+        todo.dedup();
+        let mut out = BTreeMap::new();
+        let mut i = 0;
+        while i < todo.len() {
+            let page = self.list(todo[i])?;
+            let covered = |name: &str| match &page.next {
+                None => true,
+                Some(next) => order_key(&stamp_name(name)) < order_key(next),
+            };
+            let start = i;
+            while i < todo.len() && covered(todo[i]) {
+                out.insert(todo[i].clone(), existing_of(&page.sets, todo[i]));
+                i += 1;
             }
-        }
-        let stamp_name = format!("{STAMP_LABEL}.{name}");
-        for set in self.list(&stamp_name)? {
-            if let Listed::Simple(s) = set {
-                if s.rtype == "TXT" {
-                    out.stamp = Some(s);
-                }
+            if i == start {
+                // The page ended inside this name's records: read its stamp on its own.
+                let mut e = existing_of(&page.sets, todo[i]);
+                let stamp_page = self.list(&stamp_name(todo[i]))?;
+                e.stamp = existing_of(&stamp_page.sets, todo[i]).stamp;
+                out.insert(todo[i].clone(), e);
+                i += 1;
             }
         }
         Ok(out)
     }
 
-    fn list(&self, name: &str) -> Result<Vec<Listed>, AwsError> {
+    fn list(&self, from: &str) -> Result<Page, AwsError> {
         let url = format!(
-            "{}/{API}/hostedzone/{}/rrset?name={name}.&maxitems=100",
+            "{}/{API}/hostedzone/{}/rrset?name={from}.&maxitems={PAGE}",
             self.endpoint, self.zone_id
         );
         let reply = aws::with_retry(self.budget, || {
+            self.calls.set(self.calls.get() + 1);
             let r = aws::send("GET", &url, &[], b"", "us-east-1", "route53")?;
             check(r)
         })?;
-        parse_list(&reply, name).map_err(AwsError::Busy)
+        parse_page(&reply).map_err(AwsError::Busy)
     }
 
     /// Sends one ChangeBatch; returns the change id (without `/change/`).
@@ -196,6 +93,7 @@ impl Route53<'_> {
         let url = format!("{}/{API}/hostedzone/{}/rrset/", self.endpoint, self.zone_id);
         let body = change_batch_xml(changes, comment);
         let reply = aws::with_retry(self.budget, || {
+            self.calls.set(self.calls.get() + 1);
             let r = aws::send(
                 "POST",
                 &url,
@@ -210,6 +108,30 @@ impl Route53<'_> {
     }
 }
 
+/// What a page says about `name` and its stamp.
+fn existing_of(sets: &[Listed], name: &str) -> Existing {
+    let stamp = stamp_name(name);
+    let mut out = Existing::default();
+    for set in sets {
+        match set {
+            Listed::Simple(s) if s.name == name => match s.rtype.as_str() {
+                "A" => out.a = Some(s.clone()),
+                "AAAA" => out.aaaa = Some(s.clone()),
+                "CNAME" => out.foreign = Some("a CNAME record".into()),
+                _ => {}
+            },
+            Listed::Simple(s) if s.name == stamp && s.rtype == "TXT" => out.stamp = Some(s.clone()),
+            Listed::Other(n, rtype, what)
+                if n == name && matches!(rtype.as_str(), "A" | "AAAA" | "CNAME") =>
+            {
+                out.foreign = Some(format!("{what} {rtype} record"))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn check(reply: aws::Reply) -> Result<String, AwsError> {
     let text = String::from_utf8_lossy(&reply.body).into_owned();
     if (200..300).contains(&reply.status) {
@@ -219,46 +141,37 @@ fn check(reply: aws::Reply) -> Result<String, AwsError> {
     Err(aws::classify(reply.status, &code, &message))
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum Listed {
-    Simple(RecordSet),
-    /// (type, description) of an alias or routing-policy set.
-    Other(String, &'static str),
-}
-
 fn child_text<'a>(node: roxmltree::Node<'a, 'a>, tag: &str) -> Option<&'a str> {
     node.children()
         .find(|c| c.has_tag_name(tag))
         .and_then(|c| c.text())
 }
 
-/// Route53 returns names with a trailing dot and escapes some characters as `\ooo`.
-fn same_name(listed: &str, name: &str) -> bool {
-    listed
-        .strip_suffix('.')
-        .unwrap_or(listed)
-        .eq_ignore_ascii_case(name)
+/// Route53 writes names in lower case with a trailing dot.
+fn listed_name(text: &str) -> String {
+    text.strip_suffix('.').unwrap_or(text).to_ascii_lowercase()
 }
 
-fn parse_list(xml: &str, name: &str) -> Result<Vec<Listed>, String> {
+fn parse_page(xml: &str) -> Result<Page, String> {
     let doc = roxmltree::Document::parse(xml).map_err(|e| format!("Route53 list reply: {e}"))?;
-    let mut out = Vec::new();
+    let mut sets = Vec::new();
     for set in doc
         .descendants()
         .filter(|n| n.has_tag_name("ResourceRecordSet"))
     {
-        let listed_name = child_text(set, "Name").unwrap_or_default();
-        if !same_name(listed_name, name) {
-            continue;
-        }
+        let name = listed_name(child_text(set, "Name").unwrap_or_default());
         let rtype = child_text(set, "Type").unwrap_or_default().to_owned();
         let has = |tag: &str| set.children().any(|c| c.has_tag_name(tag));
         if has("AliasTarget") {
-            out.push(Listed::Other(rtype, "an alias"));
+            sets.push(Listed::Other(name, rtype, "an alias"));
             continue;
         }
         if has("SetIdentifier") {
-            out.push(Listed::Other(rtype, "a weighted/latency/failover/geo"));
+            sets.push(Listed::Other(
+                name,
+                rtype,
+                "a weighted/latency/failover/geo",
+            ));
             continue;
         }
         let ttl = child_text(set, "TTL")
@@ -270,14 +183,21 @@ fn parse_list(xml: &str, name: &str) -> Result<Vec<Listed>, String> {
             .filter_map(|n| n.text())
             .map(str::to_owned)
             .collect();
-        out.push(Listed::Simple(RecordSet {
-            name: name.to_owned(),
+        sets.push(Listed::Simple(RecordSet {
+            name,
             rtype,
             ttl,
             values,
         }));
     }
-    Ok(out)
+    let root = doc.root_element();
+    let truncated = child_text(root, "IsTruncated").is_some_and(|t| t.trim() == "true");
+    let next = match (truncated, child_text(root, "NextRecordName")) {
+        (false, _) => None,
+        (true, Some(n)) => Some(listed_name(n)),
+        (true, None) => return Err("Route53 list reply is truncated without NextRecordName".into()),
+    };
+    Ok(Page { sets, next })
 }
 
 fn parse_change_id(xml: &str) -> Result<String, String> {
@@ -339,6 +259,7 @@ pub fn change_batch_xml(changes: &[Change], comment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::{plan, Desired};
 
     const LIST: &str = r#"<?xml version="1.0"?>
 <ListResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
@@ -349,97 +270,57 @@ mod tests {
 <ResourceRecords><ResourceRecord><Value>2001:db8::1</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
 <ResourceRecordSet><Name>home.example.com.</Name><Type>MX</Type><TTL>300</TTL>
 <ResourceRecords><ResourceRecord><Value>10 mx.example.com</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
-<ResourceRecordSet><Name>home2.example.com.</Name><Type>A</Type><TTL>60</TTL>
-<ResourceRecords><ResourceRecord><Value>192.0.2.9</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
+<ResourceRecordSet><Name>_r53ddns.home.example.com.</Name><Type>TXT</Type><TTL>60</TTL>
+<ResourceRecords><ResourceRecord><Value>"t=5 k=K"</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
 <ResourceRecordSet><Name>www.home.example.com.</Name><Type>A</Type>
 <AliasTarget><HostedZoneId>Z1</HostedZoneId><DNSName>x.</DNSName><EvaluateTargetHealth>false</EvaluateTargetHealth></AliasTarget></ResourceRecordSet>
-</ResourceRecordSets><IsTruncated>true</IsTruncated><MaxItems>100</MaxItems></ListResourceRecordSetsResponse>"#;
+</ResourceRecordSets><IsTruncated>true</IsTruncated><NextRecordName>home2.example.com.</NextRecordName><NextRecordType>A</NextRecordType><MaxItems>100</MaxItems></ListResourceRecordSetsResponse>"#;
 
     #[test]
-    fn list_keeps_only_the_exact_name() {
-        let sets = parse_list(LIST, "home.example.com").expect("xml");
-        assert_eq!(sets.len(), 3);
+    fn a_page_gives_each_name_its_records_and_stamp() {
+        let page = parse_page(LIST).expect("xml");
+        assert_eq!(page.next.as_deref(), Some("home2.example.com"));
+        let e = existing_of(&page.sets, "home.example.com");
         assert_eq!(
-            sets[0],
-            Listed::Simple(RecordSet {
-                name: "home.example.com".into(),
-                rtype: "A".into(),
-                ttl: 60,
-                values: vec!["192.0.2.1".into()],
-            })
+            e.a.as_ref().map(|s| s.values.clone()),
+            Some(vec!["192.0.2.1".to_string()])
         );
-        let alias = parse_list(LIST, "www.home.example.com").expect("xml");
-        assert_eq!(alias, vec![Listed::Other("A".into(), "an alias")]);
-        assert!(parse_list("<nope", "x").is_err());
-    }
-
-    fn existing() -> Existing {
-        let sets = parse_list(LIST, "home.example.com").expect("xml");
-        let mut e = Existing::default();
-        for s in sets {
-            if let Listed::Simple(s) = s {
-                match s.rtype.as_str() {
-                    "A" => e.a = Some(s),
-                    "AAAA" => e.aaaa = Some(s),
-                    _ => {}
-                }
-            }
-        }
-        e
-    }
-
-    fn desired(v4: Option<&str>, v6: Option<&str>, ttl: u32) -> Desired {
-        Desired {
-            name: "home.example.com".into(),
-            ipv4: v4.map(|a| a.parse().expect("v4")),
-            ipv6: v6.map(|a| a.parse().expect("v6")),
-            ttl,
-        }
+        assert_eq!(e.aaaa.as_ref().map(|s| s.ttl), Some(300));
+        assert_eq!(e.stamp().map(|s| s.time_ms), Some(5));
+        assert_eq!(e.foreign, None);
+        let alias = existing_of(&page.sets, "www.home.example.com");
+        assert_eq!(alias.foreign.as_deref(), Some("an alias A record"));
+        assert!(parse_page("<nope").is_err());
+        let cut = LIST.replace("<NextRecordName>home2.example.com.</NextRecordName>", "");
+        assert!(parse_page(&cut).is_err(), "truncated without a next name");
     }
 
     #[test]
-    fn plan_writes_only_what_differs() {
-        let e = existing();
-        assert!(plan(&e, &desired(Some("192.0.2.1"), None, 60)).is_empty());
-        assert!(plan(&e, &desired(None, None, 60)).is_empty());
-        let p = plan(&e, &desired(Some("192.0.2.2"), None, 60));
-        assert_eq!(p.len(), 1);
-        assert_eq!(p[0].action, Action::Upsert);
-        assert_eq!(p[0].set.values, vec!["192.0.2.2".to_string()]);
-        // Same address, different TTL: rewrite. AAAA at TTL 300 vs wanted 60.
-        let p = plan(&e, &desired(Some("192.0.2.1"), Some("2001:DB8::1"), 60));
-        assert_eq!(p.len(), 1);
-        assert_eq!(p[0].set.rtype, "AAAA");
-        let p = plan(
-            &Existing::default(),
-            &desired(Some("192.0.2.1"), Some("2001:db8::1"), 60),
-        );
-        assert_eq!(p.len(), 2);
-    }
-
-    #[test]
-    fn stamps_replace_the_exact_old_value() {
-        let mut e = Existing::default();
-        let first = stamp_changes(&e, "home.example.com", stamp_value(5, "k"));
-        assert_eq!(first.len(), 1);
-        assert_eq!(first[0].set.name, "_r53ddns.home.example.com");
-        assert_eq!(first[0].set.values, vec!["\"t=5 k=k\"".to_string()]);
-        e.stamp = Some(first[0].set.clone());
-        assert_eq!(e.stamp_time(), Some(5));
-        let next = stamp_changes(&e, "home.example.com", stamp_value(9, "k"));
-        assert_eq!(next[0].action, Action::Delete);
-        assert_eq!(next[0].set.values, vec!["\"t=5 k=k\"".to_string()]);
-        assert_eq!(next[1].action, Action::Create);
-        assert_eq!(parse_stamp("\"k=x t=12\""), Some(12));
-        assert_eq!(parse_stamp("\"garbage\""), None);
+    fn conflicts_are_told_from_broken_batches() {
+        assert!(is_conflict(
+            "InvalidChangeBatch",
+            "[Tried to delete resource record set [name='_r53ddns.a.example.com.', type='TXT'] but it was not found]"
+        ));
+        assert!(is_conflict(
+            "InvalidChangeBatch",
+            "[Tried to create resource record set [name='x.', type='TXT'] but it already exists]"
+        ));
+        assert!(!is_conflict(
+            "InvalidChangeBatch",
+            "[RRSet with DNS name x. is not permitted in zone example.com.]"
+        ));
+        assert!(!is_conflict("Throttling", "not found"));
     }
 
     #[test]
     fn change_batch_and_replies() {
-        let xml = change_batch_xml(
-            &plan(&Existing::default(), &desired(Some("192.0.2.1"), None, 60)),
-            "a & b",
-        );
+        let d = Desired {
+            name: "home.example.com".into(),
+            ipv4: "192.0.2.1".parse().ok(),
+            ipv6: None,
+            ttl: 60,
+        };
+        let xml = change_batch_xml(&plan(&Existing::default(), &d), "a & b");
         assert!(xml.contains("<Action>UPSERT</Action><ResourceRecordSet><Name>home.example.com.</Name><Type>A</Type><TTL>60</TTL>"));
         assert!(xml.contains("<Comment>a &amp; b</Comment>"));
         assert!(roxmltree::Document::parse(&xml).is_ok());

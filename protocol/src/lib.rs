@@ -10,12 +10,14 @@
 //! | [`signature`] | key ids, the exact bytes signed, the three `X-R53DDNS-*` headers, sign/verify |
 //! | [`response`]  | success and error bodies, stable error codes and their HTTP statuses        |
 //! | [`address`]   | which addresses may be published (global unicast) and why others may not   |
+//! | [`ed25519`]   | public-key checks: canonical encoding, not a small-order point              |
 //! | [`hostname`]  | host name syntax shared by the router's `check` and the server              |
 //! | [`base64url`] | the unpadded base64url used for keys and signatures                         |
 //! | [`json`]      | the router's small JSON reader (serde writes; this reads on 8 MB of flash)  |
 
 pub mod address;
 pub mod base64url;
+pub mod ed25519;
 pub mod hostname;
 pub mod json;
 pub mod request;
@@ -24,10 +26,12 @@ pub mod signature;
 
 pub use request::{AddrSpec, HostUpdate, UpdateRequest};
 pub use response::{ErrorCode, ErrorResponse, PublishedHost, UpdateResponse, UpdateResult};
-pub use signature::{KeyId, SignedHeaders, SigningKey, VerifyError};
+pub use signature::{KeyId, KeyIdError, SignedHeaders, SigningKey, VerifyError};
 
 /// The path of the signed update call.
-pub const UPDATE_PATH: &str = "/v1/update";
+pub const UPDATE_PATH: &str = "/v2/update";
+/// The protocol v1 path: answered 410 `upgrade_required`, so an old router says what to do.
+pub const LEGACY_UPDATE_PATH: &str = "/v1/update";
 /// The path of the dyndns2-compatible call, for ddclient, inadyn and stock routers.
 pub const DYNDNS2_PATH: &str = "/nic/update";
 /// The largest request body the server reads; anything larger is refused with 413.

@@ -57,8 +57,19 @@ pub enum ErrorCode {
     NotFound,
     /// 405: wrong method for this path.
     MethodNotAllowed,
-    /// 409: this request, or a newer one, was already applied.
+    /// 409: this very request was already accepted (same key, same time).
     Replayed,
+    /// 409: a request for one of the names with a later (or the same) time was accepted
+    /// before this one; this one would undo it.
+    Superseded,
+    /// 401: the request was signed for another endpoint host than the one it reached.
+    WrongEndpoint,
+    /// 410: the request speaks an older protocol version (`/v1/update`).
+    UpgradeRequired,
+    /// 403: the key's or user's registry entry is malformed; the message names the parameter.
+    RegistryInvalid,
+    /// 403: the deployment's IAM name patterns do not cover the name (Route53 AccessDenied).
+    NotPermitted,
     /// 413: the body is larger than the server reads.
     TooLarge,
     /// 429: slow down; see `retry_after`.
@@ -84,11 +95,12 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::Malformed => 400,
-            ErrorCode::BadSignature | ErrorCode::ClockSkew => 401,
-            ErrorCode::NameNotAllowed => 403,
+            ErrorCode::BadSignature | ErrorCode::ClockSkew | ErrorCode::WrongEndpoint => 401,
+            ErrorCode::NameNotAllowed | ErrorCode::RegistryInvalid | ErrorCode::NotPermitted => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::Replayed => 409,
+            ErrorCode::Replayed | ErrorCode::Superseded => 409,
+            ErrorCode::UpgradeRequired => 410,
             ErrorCode::TooLarge => 413,
             ErrorCode::Throttled => 429,
             ErrorCode::Internal => 500,
@@ -99,8 +111,9 @@ impl ErrorCode {
     pub fn disposition(self) -> Disposition {
         match self {
             ErrorCode::ClockSkew => Disposition::CorrectClock,
-            // A newer request won; the next run carries a later time.
+            // A newer request won; a later attempt carries a later time.
             ErrorCode::Replayed
+            | ErrorCode::Superseded
             | ErrorCode::Throttled
             | ErrorCode::Unavailable
             | ErrorCode::Internal => Disposition::Transient,
@@ -116,7 +129,12 @@ impl ErrorCode {
             ErrorCode::ClockSkew => "the router's clock is wrong; enable NTP (System → Time Synchronization)",
             ErrorCode::NameNotAllowed => "this router's key may not update that name: add the name to the key's entry in the registry, or fix the name in the config",
             ErrorCode::NotFound | ErrorCode::MethodNotAllowed => "the endpoint URL is wrong: use the URL the deployment printed (ending in .on.aws/ or your API domain), without a path",
-            ErrorCode::Replayed => "a newer update was already applied; the next run will send a fresh one",
+            ErrorCode::Replayed => "this exact request was already applied; the next run will send a fresh one",
+            ErrorCode::Superseded => "a newer update for this name was accepted first (from this router, or another key with the same name); a later attempt sends a fresh one",
+            ErrorCode::WrongEndpoint => "the endpoint was reached under another host name than the router signed for: use the URL the deployment printed, or add your custom domain to the deployment's EndpointHosts",
+            ErrorCode::UpgradeRequired => "the endpoint speaks a newer protocol: upgrade route53-ddns on the router",
+            ErrorCode::RegistryInvalid => "this router's registry entry is malformed: fix the SSM parameter the message names (see docs/protocol.md §8)",
+            ErrorCode::NotPermitted => "the deployment may not write this name: redeploy with a RecordNamePatterns value that covers it (lambda/README.md)",
             ErrorCode::TooLarge => "too many host names in one config; split them across fewer names",
             ErrorCode::Throttled => "the endpoint asks to slow down; it will be retried later",
             ErrorCode::Unavailable | ErrorCode::Internal => "the endpoint had a temporary problem; it will be retried",

@@ -1,10 +1,11 @@
 """The local cloud side for system tests: moto as Route53 and SSM, the Lambda in the real
 runtime loop (`cargo lambda watch`), an HTTPS front with a throwaway CA, and a Route53
-stand-in proxy that can answer `Throttling` (moto never throttles).
+stand-in (r53_standin.py) that applies Route53's ChangeBatch rules, one batch at a time,
+lists in Route53's order and can throttle (moto does none of that).
 
-    moto  <-- SSM -------------------------------------------+
-      ^                                                       |
-      +-- Route53 -- R53Proxy (counts changes, can throttle) <-- Lambda (cargo lambda watch)
+    moto  <-- SSM -----------------------------------------------+
+      ^                                                           |
+      +-- Route53 -- Route53StandIn (strict, counts, throttles) <-- Lambda (cargo lambda watch)
                                                                  ^            ^
                                                   http_url ------+            |
                                                   https_url -- TlsFront ------+
@@ -18,8 +19,6 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
-import http.client
-import http.server
 import ipaddress
 import json
 import os
@@ -29,6 +28,7 @@ import ssl
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -39,6 +39,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
+
+from r53_standin import Route53StandIn
 
 REPO = Path(__file__).resolve().parents[2]
 ZONE = "example.com"
@@ -72,6 +74,20 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def authority(host: str, port: int) -> str:
+    """The v2 <host>: lower case, an IPv6 literal in brackets, ":port" unless it is 443
+    (what the router sends in Host: and X-R53DDNS-Host)."""
+    host = host.strip("[]").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return host if port == 443 else f"{host}:{port}"
+
+
+def url_authority(url: str) -> str:
+    u = urllib.parse.urlsplit(url)
+    return authority(u.hostname or "", u.port or (443 if u.scheme == "https" else 80))
+
+
 class Signer:
     """A router's Ed25519 key, in Python, so Lambda tests need no router binary."""
 
@@ -82,19 +98,33 @@ class Signer:
         )
         self.key_id = b64url(raw)
 
-    def message(self, body: bytes, time_ms: int, method="POST", path="/v1/update") -> bytes:
-        head = f"route53-ddns-v1\n{method}\n{path}\n{time_ms}\n{self.key_id}\n".encode()
+    def message(self, body: bytes, time_ms, host: str, method="POST", path="/v2/update",
+                key_text: str | None = None) -> bytes:
+        """Protocol v2's signed bytes (docs/protocol.md §1); `time_ms` as the header text."""
+        key = self.key_id if key_text is None else key_text
+        head = f"route53-ddns-v2\n{method}\n{path}\n{host}\n{time_ms}\n{key}\n".encode()
         return head + body
 
-    def headers(self, body: bytes, time_ms: int | None = None) -> dict:
+    def headers(self, body: bytes, time_ms: int | None = None, host: str | None = None, *,
+                time_text: str | None = None, key_text: str | None = None) -> dict:
+        """The four signature headers for `body`, signed for `host` (default: the local
+        endpoint's host, set by the Stack). `time_text` / `key_text` send other header texts
+        (non-canonical ones, for attacks); what is signed is always the text sent."""
         t = int(time.time() * 1000) if time_ms is None else time_ms
-        sig = self.key.sign(self.message(body, t))
+        tt = str(t) if time_text is None else time_text
+        kt = self.key_id if key_text is None else key_text
+        h = host or self.host
+        sig = self.key.sign(self.message(body, tt, h, key_text=kt))
         return {
             "content-type": "application/json",
-            "x-r53ddns-key": self.key_id,
-            "x-r53ddns-time": str(t),
+            "x-r53ddns-key": kt,
+            "x-r53ddns-host": h,
+            "x-r53ddns-time": tt,
             "x-r53ddns-signature": b64url(sig),
         }
+
+    # The host a Signer signs for when none is given: the Stack sets it to its HTTP front.
+    host = "127.0.0.1"
 
 
 class Reply:
@@ -250,99 +280,32 @@ class TlsFront:
         self.sock.close()
 
 
-class R53Proxy:
-    """Forwards Route53 calls to moto; counts ChangeResourceRecordSets and, on demand,
-    answers the next N calls with a Route53 error (`Throttling`, `PriorRequestNotComplete`)
-    the way Route53 does: HTTP 400 with an XML ErrorResponse. moto cannot throttle."""
-
-    def __init__(self, upstream_port: int):
-        proxy = self
-        self.upstream = upstream_port
-        self.lock = threading.Lock()
-        self.changes = 0
-        self.calls = 0
-        self.fail_next = 0
-        self.fail_code = "Throttling"
-        self.fail_changes_only = False
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _forward(self):
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                is_change = self.command == "POST" and self.path.rstrip("/").endswith("/rrset")
-                with proxy.lock:
-                    proxy.calls += 1
-                    fail = proxy.fail_next > 0 and (is_change or not proxy.fail_changes_only)
-                    if fail:
-                        proxy.fail_next -= 1
-                    code = proxy.fail_code
-                if fail:
-                    msg = {"Throttling": "Rate exceeded",
-                           "InvalidChangeBatch": "[Tried to delete resource record set but it was not found]",
-                           }.get(code, "The request was rejected")
-                    out = (
-                        '<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/'
-                        f'doc/2013-04-01/"><Error><Type>Sender</Type><Code>{code}</Code><Message>'
-                        f"{msg}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
-                    ).encode()
-                    self.send_response(400)
-                    self.send_header("content-type", "text/xml")
-                    self.send_header("content-length", str(len(out)))
-                    self.end_headers()
-                    self.wfile.write(out)
-                    return
-                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                r = conn.getresponse()
-                data = r.read()
-                if is_change and r.status == 200:
-                    with proxy.lock:
-                        proxy.changes += 1
-                self.send_response(r.status)
-                for k, v in r.getheaders():
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
-                        self.send_header(k, v)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
-
-            do_GET = do_POST = do_DELETE = _forward
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-
-
 class Stack:
     """What tests use:
 
-    http_url, https_url   the endpoint (append /v1/update or /nic/update)
+    http_url, https_url   the endpoint (append /v2/update or /nic/update)
     ca_file               PEM of the CA that signed the HTTPS front's certificate
     zone_id, zone         the hosted zone in moto
     register_key(key_id, names) / revoke_key(key_id)
     register_token(user, token, names) / revoke_token(user)
     records(name)         {"A": [...], "AAAA": [...], "TTL": int|None, "TXT": [...]} via boto3
     stamp(name)           the TXT value of _r53ddns.<name>, or None
-    change_count()        ChangeResourceRecordSets calls that reached moto so far
+    change_count()        ChangeResourceRecordSets batches the stand-in applied so far
+    list_count()          ListResourceRecordSets calls so far (diff around a request)
+    route53_counts()      all stand-in counters: calls, lists, changes, rejected (InvalidChangeBatch),
+                          throttled, moto_refused
     throttle(n, code, changes_only=False)  make the next n Route53 calls fail with `code`
+    rate_limit(per_s)     Route53's account limit (5/s) on every call, or None (the default)
+    set_records(...)      write a set through the stand-in (Route53's rules apply)
     new_name()            a fresh host name in the zone
-    post_update(signer, body, time_ms=None, url=None) -> Reply
+    post_update(signer, body, time_ms=None, url=None, headers=None, host=, time_text=, key_text=)
+                          POST /v2/update signed for the authority of `url` (default http_url)
     lambda_log()          the Lambda's stdout/stderr so far
     """
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, concurrency: int | None = None):
         self.workdir = workdir
+        self.concurrency = concurrency
         self.procs: list[subprocess.Popen] = []
         self.tls = self.proxy = None
         try:
@@ -366,7 +329,10 @@ class Stack:
         self.zone = ZONE
         zone = self.r53.create_hosted_zone(Name=ZONE, CallerReference=str(uuid.uuid4()))
         self.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
-        self.proxy = R53Proxy(self.moto_port)
+        self.proxy = Route53StandIn(self.moto_port)
+        self.r53_strict = boto3.client(
+            "route53", endpoint_url=f"http://127.0.0.1:{self.proxy.port}", region_name=REGION, **CREDS
+        )
 
         # Build first, so a compile error shows here and the first request is not a build.
         subprocess.run(
@@ -374,6 +340,13 @@ class Stack:
             stdout=subprocess.DEVNULL,
         )
         self.lambda_port = free_port()
+        # The HTTPS front first, so the Lambda can be told every host routers sign for:
+        # `cargo lambda watch` reports the domain name "localhost" whatever the Host header,
+        # so the local endpoint lists its real hosts as a deployment lists its custom domain.
+        self.ca_file, cert, key = make_ca(workdir)
+        self.tls = TlsFront(cert, key, self.lambda_port)
+        self.https_url = f"https://127.0.0.1:{self.tls.port}"
+        hosts = [f"{h}:{p}" for h in ("127.0.0.1", "localhost") for p in (self.lambda_port, self.tls.port)]
         env = os.environ.copy()
         for k in list(env):
             if k.startswith(("AWS_", "R53DDNS_")):
@@ -391,12 +364,14 @@ class Stack:
             R53DDNS_DEFAULT_TTL="60",
             R53DDNS_ALLOW_DOCUMENTATION_ADDRESSES="true",
             R53DDNS_OBSERVED_IP_OVERRIDE=OBSERVED,
+            R53DDNS_ENDPOINT_HOSTS=",".join(hosts),
         )
         self.lambda_log_file = workdir / "lambda.log"
         self._start(
             [
                 "cargo", "lambda", "watch", "-p", "route53-ddns-lambda", "--ignore-changes",
                 "-A", "127.0.0.1", "-P", str(self.lambda_port),
+                *(["--concurrency", str(self.concurrency)] if self.concurrency else []),
             ],
             self.lambda_log_file,
             env,
@@ -416,9 +391,7 @@ class Stack:
                 raise RuntimeError("the Lambda never answered:\n" + self.lambda_log()[-3000:])
             time.sleep(0.5)
 
-        self.ca_file, cert, key = make_ca(workdir)
-        self.tls = TlsFront(cert, key, self.lambda_port)
-        self.https_url = f"https://127.0.0.1:{self.tls.port}"
+        Signer.host = f"127.0.0.1:{self.lambda_port}"
 
     def _start(self, argv, log: Path, env):
         out = open(log, "wb")
@@ -483,8 +456,17 @@ class Stack:
         return txt[0] if txt else None
 
     def change_count(self) -> int:
-        with self.proxy.lock:
-            return self.proxy.changes
+        return self.proxy.counters()["changes"]
+
+    def list_count(self) -> int:
+        return self.proxy.counters()["lists"]
+
+    def route53_counts(self) -> dict:
+        return self.proxy.counters()
+
+    def rate_limit(self, per_second: float | None = 5):
+        """Route53's account limit: `per_second` calls/s over all calls, else `Throttling`."""
+        self.proxy.set_rate_limit(per_second)
 
     def throttle(self, n: int, code: str = "Throttling", changes_only: bool = False):
         """The next n Route53 calls (or only ChangeResourceRecordSets calls) fail with `code`."""
@@ -494,7 +476,7 @@ class Stack:
             self.proxy.fail_changes_only = changes_only
 
     def set_records(self, name: str, rtype: str, values: list, ttl=60):
-        self.r53.change_resource_record_sets(
+        self.r53_strict.change_resource_record_sets(
             HostedZoneId=self.zone_id,
             ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
                 "Name": name, "Type": rtype, "TTL": ttl,
@@ -505,12 +487,21 @@ class Stack:
         return f"{label}-{uuid.uuid4().hex[:10]}.{ZONE}"
 
     # --- calling the endpoint ---------------------------------------------------------------
-    def post_update(self, signer: Signer, body, time_ms=None, url=None, headers=None) -> Reply:
+    def post_update(self, signer: Signer, body, time_ms=None, url=None, headers=None, *,
+                    host: str | None = None, time_text: str | None = None,
+                    key_text: str | None = None) -> Reply:
+        """POST /v2/update to `url` (default http_url), signed for the authority actually
+        connected to (`127.0.0.1:<port>`) unless `host` names another (the wrong-endpoint
+        attack); `time_text`/`key_text` send and sign other header texts; `headers` replace
+        headers after signing. An https `url` is trusted through the test CA."""
         if not isinstance(body, (bytes, bytearray)):
             body = json.dumps(body, separators=(",", ":")).encode()
-        h = signer.headers(body, time_ms)
+        base = (url or self.http_url).rstrip("/")
+        signed_host = url_authority(base) if host is None else host
+        h = signer.headers(body, time_ms, host=signed_host, time_text=time_text, key_text=key_text)
         h.update(headers or {})
-        return http_request((url or self.http_url) + "/v1/update", "POST", body, h)
+        ctx = ssl.create_default_context(cafile=str(self.ca_file)) if base.startswith("https:") else None
+        return http_request(base + "/v2/update", "POST", body, h, context=ctx)
 
     def lambda_log(self) -> str:
         return self.lambda_log_file.read_text(errors="replace")

@@ -41,10 +41,13 @@ def test_good_then_nochg(stack, account):
     assert (r.status, r.text) == (200, "good 192.0.2.70")
     assert stack.records(name)["A"] == ["192.0.2.70"]
     assert stack.change_count() == before + 1
-    assert f"k={user}" in stack.stamp(name)
+    assert f"u={user}" in stack.stamp(name)
+    stamp = stack.stamp(name)
     r = nic_update(stack, user, token, hostname=name, myip="192.0.2.70")
     assert (r.status, r.text) == (200, "nochg 192.0.2.70")
-    assert stack.change_count() == before + 1
+    # Every accepted request moves the stamp (its place in the name's order), nothing else.
+    assert stack.change_count() == before + 2
+    assert stack.stamp(name) != stamp and stack.records(name)["A"] == ["192.0.2.70"]
 
 
 def test_dual_stack_forms(stack, account):
@@ -111,6 +114,48 @@ def test_route53_trouble_is_911(stack, account):
         stack.throttle(0)
     assert r.text == "911"
     assert stack.records(name) == EMPTY
+
+
+def test_post_and_trailing_slash_as_pfsense_and_others_send_them(stack, account):
+    user, token, name = account
+    cred = base64.b64encode(f"{user}:{token}".encode()).decode()
+    form = urllib.parse.urlencode({"hostname": name, "myip": "192.0.2.76"}).encode()
+    r = http_request(stack.http_url + "/nic/update", "POST", form,
+                     {"Authorization": f"Basic {cred}", "Content-Type": "application/x-www-form-urlencoded"})
+    assert (r.status, r.text) == (200, "good 192.0.2.76"), r
+    r = http_request(stack.http_url + "/nic/update/?" + urllib.parse.urlencode({"hostname": name, "myip": "192.0.2.77"}),
+                     headers={"Authorization": f"Basic {cred}"})
+    assert (r.status, r.text) == (200, "good 192.0.2.77"), r
+    assert stack.records(name)["A"] == ["192.0.2.77"]
+
+
+def test_every_answer_on_the_dyndns2_path_is_dyndns2_text(stack, account):
+    for method in ["PUT", "DELETE"]:
+        r = http_request(stack.http_url + "/nic/update", method, b"")
+        assert (r.status, r.text) == (405, "badagent"), (method, r)
+        assert r.headers["content-type"].startswith("text/plain")
+    r = nic_update(stack, None, None, hostname="x.example.com")
+    assert r.headers["content-type"].startswith("text/plain") and "v1" not in r.text and "{" not in r.text
+
+
+def test_credentials_in_the_query_over_https_but_never_plain_http_and_never_logged(stack, account):
+    user, token, name = account
+    q = urllib.parse.urlencode({"hostname": name, "myip": "192.0.2.78", "username": user, "password": token})
+    r = http_request(stack.http_url + "/nic/update?" + q)
+    assert (r.status, r.text) == (200, "good 192.0.2.78"), r
+    # A front that says the request came over plain HTTP: the credentials are not used.
+    r = http_request(stack.http_url + "/nic/update?" + q.replace("78", "79"), headers={"X-Forwarded-Proto": "http"})
+    assert (r.status, r.text) == (401, "badauth"), r
+    assert stack.records(name)["A"] == ["192.0.2.78"]
+    assert token not in stack.lambda_log()
+
+
+def test_offline_is_answered_not_silently_applied(stack, account):
+    user, token, name = account
+    before = stack.change_count()
+    r = nic_update(stack, user, token, hostname=name, myip="192.0.2.80", offline="YES")
+    assert (r.status, r.text) == (200, "!donator"), r
+    assert stack.records(name) == EMPTY and stack.change_count() == before
 
 
 # --- the real clients -------------------------------------------------------------------------

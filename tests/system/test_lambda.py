@@ -1,4 +1,4 @@
-"""The signed endpoint (POST /v1/update) against moto, through the real Lambda runtime loop.
+"""The signed endpoint (POST /v2/update) against moto, through the real Lambda runtime loop.
 Every case reads Route53 back with boto3 to check what was (not) written."""
 
 import json
@@ -37,26 +37,28 @@ def test_signed_update_publishes_a_and_aaaa_in_one_change(stack, registered, nam
 def test_update_over_https_with_the_test_ca(stack, registered, name):
     body = json.dumps({"hosts": [{"name": name, "ipv4": "192.0.2.11"}]}).encode()
     ctx = ssl.create_default_context(cafile=str(stack.ca_file))
-    r = http_request(stack.https_url + "/v1/update", "POST", body, registered.headers(body), ctx)
+    r = http_request(stack.https_url + "/v2/update", "POST", body, registered.headers(body), ctx)
     assert r.status == 200, r
     assert stack.records(name)["A"] == ["192.0.2.11"]
     with pytest.raises(OSError):  # the system CAs do not know the test CA
-        http_request(stack.https_url + "/v1/update", "POST", body, registered.headers(body),
+        http_request(stack.https_url + "/v2/update", "POST", body, registered.headers(body),
                      ssl.create_default_context())
 
 
-def test_unchanged_writes_nothing(stack, registered, name):
+def test_unchanged_writes_only_the_stamp(stack, registered, name):
     body = {"hosts": [{"name": name, "ipv4": "192.0.2.12", "ipv6": "2001:db8::12"}]}
     assert stack.post_update(registered, body).status == 200
-    stamp, count = stack.stamp(name), stack.change_count()
-    r = stack.post_update(registered, body, time_ms=now_ms() + 5)
+    records, count = stack.records(name), stack.change_count()
+    t = now_ms() + 5
+    r = stack.post_update(registered, body, time_ms=t)
     assert r.status == 200, r
     j = r.json()
     assert j["result"] == "unchanged"
-    assert "change_id" not in j
     assert j["hosts"][0]["a"] == ["192.0.2.12"]
-    assert stack.change_count() == count
-    assert stack.stamp(name) == stamp
+    assert stack.change_count() == count + 1, "one batch: the stamp alone"
+    assert stack.stamp(name) == f'"t={t} k={registered.key_id}"'
+    assert {k: v for k, v in stack.records(name).items() if k != "TXT"} == {
+        k: v for k, v in records.items() if k != "TXT"}
 
 
 def test_family_left_out_is_left_alone(stack, registered, name):
@@ -91,7 +93,7 @@ def test_replay_is_refused_and_an_older_request_cannot_undo_a_newer_one(stack, r
     t1 = now_ms()
     old = json.dumps({"hosts": [{"name": name, "ipv4": "192.0.2.20"}]}).encode()
     old_headers = registered.headers(old, t1)
-    url = stack.http_url + "/v1/update"
+    url = stack.http_url + "/v2/update"
     assert http_request(url, "POST", old, old_headers).status == 200
     count = stack.change_count()
     again = http_request(url, "POST", old, old_headers)
@@ -101,11 +103,11 @@ def test_replay_is_refused_and_an_older_request_cannot_undo_a_newer_one(stack, r
     r = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "192.0.2.21"}]}, time_ms=t1 + 1000)
     assert r.status == 200, r
     stale = http_request(url, "POST", old, old_headers)
-    assert stale.status == 409, stale
+    assert stale.status == 409 and stale.json()["error"] == "superseded", stale
     assert stack.records(name)["A"] == ["192.0.2.21"]
     # An older, never-seen request (signed earlier, delivered late) is refused too.
     late = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "192.0.2.22"}]}, time_ms=t1 + 500)
-    assert late.status == 409, late
+    assert late.status == 409 and late.json()["error"] == "superseded", late
     assert stack.records(name)["A"] == ["192.0.2.21"]
 
 
@@ -126,7 +128,7 @@ def test_stale_and_future_times_carry_the_server_time(stack, registered, name, o
 
 def test_wrong_or_unknown_keys_are_refused(stack, registered, name):
     body = json.dumps({"hosts": [{"name": name, "ipv4": "192.0.2.24"}]}).encode()
-    url = stack.http_url + "/v1/update"
+    url = stack.http_url + "/v2/update"
     stranger = Signer()
     r = http_request(url, "POST", body, stranger.headers(body))
     assert r.status == 401 and r.json()["error"] == "bad_signature", r
@@ -291,28 +293,30 @@ def test_a_conflicting_writer_makes_the_lambda_read_again(stack, registered, nam
     assert r.status == 200 and r.json()["result"] == "updated", r
     assert stack.change_count() == count + 1
     assert stack.records(name)["A"] == ["192.0.2.52"]
-    # Refused twice in a row: a server-side fault (500), nothing written.
-    stack.throttle(2, "InvalidChangeBatch", changes_only=True)
+    # Lost again and again: the Lambda keeps reading and writing until it wins.
+    stack.throttle(3, "InvalidChangeBatch", changes_only=True)
     try:
         r = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "192.0.2.53"}]},
                               time_ms=now_ms() + 5)
     finally:
         stack.throttle(0)
-    assert r.status == 500 and r.json()["error"] == "internal", r
-    assert stack.records(name)["A"] == ["192.0.2.52"]
+    assert r.status == 200 and r.json()["result"] == "updated", r
+    assert stack.records(name)["A"] == ["192.0.2.53"]
 
 
 def test_wrong_paths_and_methods(stack, registered):
-    r = http_request(stack.http_url + "/v1/update", "GET")
+    r = http_request(stack.http_url + "/v2/update", "GET")
     assert r.status == 405 and r.json()["error"] == "method_not_allowed", r
-    r = http_request(stack.http_url + "/v2/update", "POST", b"{}")
+    r = http_request(stack.http_url + "/v3/update", "POST", b"{}")
     assert r.status == 404 and r.json()["error"] == "not_found", r
+    r = http_request(stack.http_url + "/v1/update", "POST", b"{}")
+    assert r.status == 410 and r.json()["error"] == "upgrade_required", r
 
 
 def test_one_log_line_per_request_without_secrets(stack, registered, name):
     body = json.dumps({"hosts": [{"name": name, "ipv4": "192.0.2.60"}]}).encode()
     headers = registered.headers(body)
-    r = http_request(stack.http_url + "/v1/update", "POST", body, headers)
+    r = http_request(stack.http_url + "/v2/update", "POST", body, headers)
     assert r.status == 200, r
     rid = r.json()["request_id"]
     deadline = time.monotonic() + 10

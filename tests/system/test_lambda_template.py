@@ -47,3 +47,23 @@ def test_the_role_may_change_only_a_aaaa_txt_of_the_allowed_names_in_one_zone():
     assert "R53DDNS_OBSERVED_IP_OVERRIDE" not in fn["Environment"]["Variables"]
     assert "R53DDNS_ALLOW_DOCUMENTATION_ADDRESSES" not in fn["Environment"]["Variables"]
     assert template["Resources"]["Url"]["Properties"]["AuthType"] == "NONE"
+
+
+def test_name_patterns_that_can_never_match_are_refused_at_deploy_time():
+    """IAM compares normalised names (lower case, no trailing dot): such patterns match nothing,
+    so every write would be AccessDenied. CloudFormation applies AllowedPattern to each item."""
+    import re
+    template, errors = decode(str(TEMPLATE))
+    assert not errors
+    pattern = re.compile(template["Parameters"]["RecordNamePatterns"]["AllowedPattern"])
+    for good in ["*.dyn.example.com", "home.example.com", "router-?.example.com", "_r53ddns.*.example.com"]:
+        assert pattern.fullmatch(good), good
+    for bad in ["Home.example.com", "*.dyn.example.com.", "example", "", "a b.example.com", "*.EXAMPLE.com"]:
+        assert not pattern.fullmatch(bad), bad
+    hosts = re.compile(template["Parameters"]["EndpointHosts"]["AllowedPattern"])
+    for good in ["", "ddns.example.com", "ddns.example.com:8443"]:
+        assert hosts.fullmatch(good), good
+    for bad in ["DDNS.example.com", "https://ddns.example.com", "ddns.example.com/"]:
+        assert not hosts.fullmatch(bad), bad
+    env = template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    assert env["R53DDNS_ENDPOINT_HOSTS"] == {"Fn::Join": [",", {"Ref": "EndpointHosts"}]}

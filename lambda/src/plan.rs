@@ -1,0 +1,304 @@
+//! What to write, decided without any I/O: the records at a name, the records it should
+//! have, the smallest change between them, and the ordering stamp that goes with it.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Prefix of the ordering stamp's name: TXT `_r53ddns.<name>`.
+pub const STAMP_LABEL: &str = "_r53ddns";
+/// TTL of the stamp record (nobody resolves it; small keeps it cheap to change).
+pub const STAMP_TTL: u32 = 60;
+
+/// One record set as Route53 holds it (simple routing only; see `Existing::foreign`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSet {
+    pub name: String,
+    pub rtype: String,
+    pub ttl: u32,
+    pub values: Vec<String>,
+}
+
+/// Everything at one name that matters here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Existing {
+    pub a: Option<RecordSet>,
+    pub aaaa: Option<RecordSet>,
+    pub stamp: Option<RecordSet>,
+    /// A record type or routing policy this function must not fight with (CNAME, alias,
+    /// weighted/latency/… sets at the name): described for the error message.
+    pub foreign: Option<String>,
+}
+
+/// The last accepted request for a name, from its stamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    pub time_ms: u64,
+    /// `k=<key id>` or `u=<dyndns2 user>`.
+    pub by: String,
+}
+
+impl Existing {
+    /// The stamp of the last accepted request, when there is a readable one.
+    pub fn stamp(&self) -> Option<Stamp> {
+        parse_stamp(self.stamp.as_ref()?.values.first()?)
+    }
+}
+
+pub fn stamp_name(name: &str) -> String {
+    format!("{STAMP_LABEL}.{name}")
+}
+
+/// The stamp's TXT value, quoted as Route53 wants it.
+pub fn stamp_value(stamp: &Stamp) -> String {
+    format!("\"t={} {}\"", stamp.time_ms, stamp.by)
+}
+
+pub fn parse_stamp(value: &str) -> Option<Stamp> {
+    let inner = value.trim_matches('"');
+    let time_ms = inner
+        .split(' ')
+        .find_map(|f| f.strip_prefix("t="))
+        .and_then(|t| t.parse().ok())?;
+    let by = inner
+        .split(' ')
+        .find(|f| f.starts_with("k=") || f.starts_with("u="))
+        .unwrap_or_default()
+        .to_owned();
+    Some(Stamp { time_ms, by })
+}
+
+/// What one name should hold after the request. `None` = leave that family alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    pub name: String,
+    pub ipv4: Option<Ipv4Addr>,
+    pub ipv6: Option<Ipv6Addr>,
+    pub ttl: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Delete,
+    Upsert,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "CREATE",
+            Action::Delete => "DELETE",
+            Action::Upsert => "UPSERT",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub action: Action,
+    pub set: RecordSet,
+}
+
+/// The A/AAAA changes that bring `existing` to `desired`; empty when nothing differs.
+pub fn plan(existing: &Existing, desired: &Desired) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut family = |current: &Option<RecordSet>, rtype: &str, want: Option<String>| {
+        let Some(want) = want else { return };
+        let same = current.as_ref().is_some_and(|c| {
+            c.ttl == desired.ttl && c.values.len() == 1 && same_address(&c.values[0], &want)
+        });
+        if !same {
+            changes.push(Change {
+                action: Action::Upsert,
+                set: RecordSet {
+                    name: desired.name.clone(),
+                    rtype: rtype.into(),
+                    ttl: desired.ttl,
+                    values: vec![want],
+                },
+            });
+        }
+    };
+    family(&existing.a, "A", desired.ipv4.map(|a| a.to_string()));
+    family(&existing.aaaa, "AAAA", desired.ipv6.map(|a| a.to_string()));
+    changes
+}
+
+/// Compares addresses as addresses, so `2001:DB8::1` equals `2001:db8::1`.
+fn same_address(have: &str, want: &str) -> bool {
+    match (have.parse::<IpAddr>(), want.parse::<IpAddr>()) {
+        (Ok(h), Ok(w)) => h == w,
+        _ => false,
+    }
+}
+
+/// Replaces the stamp: DELETE of the exact old set plus CREATE of the new one. Route53
+/// refuses the whole batch when the old set is no longer exactly so, or when a stamp
+/// appeared meanwhile: a compare-and-swap on the name's order.
+pub fn stamp_changes(existing: &Existing, name: &str, stamp: &Stamp) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if let Some(old) = &existing.stamp {
+        changes.push(Change {
+            action: Action::Delete,
+            set: old.clone(),
+        });
+    }
+    changes.push(Change {
+        action: Action::Create,
+        set: RecordSet {
+            name: stamp_name(name),
+            rtype: "TXT".into(),
+            ttl: STAMP_TTL,
+            values: vec![stamp_value(stamp)],
+        },
+    });
+    changes
+}
+
+/// Route53's listing order for a name: labels reversed, with the trailing dot, compared
+/// as bytes ("com.example.home." < "com.example.home._r53ddns.").
+pub fn order_key(name: &str) -> String {
+    let mut key: Vec<&str> = name.trim_end_matches('.').split('.').collect();
+    key.reverse();
+    let mut out = key.join(".");
+    out.push('.');
+    out
+}
+
+/// The records of a name once `desired` is applied (what the answer reports).
+pub fn published(existing: &Existing, desired: &Desired) -> (Vec<Ipv4Addr>, Vec<Ipv6Addr>, u32) {
+    let values = |set: &Option<RecordSet>| -> Vec<String> {
+        set.iter().flat_map(|s| s.values.iter().cloned()).collect()
+    };
+    let a = match desired.ipv4 {
+        Some(a) => vec![a],
+        None => values(&existing.a)
+            .iter()
+            .filter_map(|v| v.parse().ok())
+            .collect(),
+    };
+    let aaaa = match desired.ipv6 {
+        Some(a) => vec![a],
+        None => values(&existing.aaaa)
+            .iter()
+            .filter_map(|v| v.parse().ok())
+            .collect(),
+    };
+    let ttl = if desired.ipv4.is_some() || desired.ipv6.is_some() {
+        desired.ttl
+    } else {
+        existing
+            .a
+            .as_ref()
+            .or(existing.aaaa.as_ref())
+            .map_or(desired.ttl, |s| s.ttl)
+    };
+    (a, aaaa, ttl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(rtype: &str, ttl: u32, value: &str) -> RecordSet {
+        RecordSet {
+            name: "home.example.com".into(),
+            rtype: rtype.into(),
+            ttl,
+            values: vec![value.into()],
+        }
+    }
+
+    fn desired(v4: Option<&str>, v6: Option<&str>, ttl: u32) -> Desired {
+        Desired {
+            name: "home.example.com".into(),
+            ipv4: v4.map(|a| a.parse().expect("v4")),
+            ipv6: v6.map(|a| a.parse().expect("v6")),
+            ttl,
+        }
+    }
+
+    #[test]
+    fn plan_writes_only_what_differs() {
+        let e = Existing {
+            a: Some(set("A", 60, "192.0.2.1")),
+            aaaa: Some(set("AAAA", 300, "2001:db8::1")),
+            ..Default::default()
+        };
+        assert!(plan(&e, &desired(Some("192.0.2.1"), None, 60)).is_empty());
+        assert!(plan(&e, &desired(None, None, 60)).is_empty());
+        let p = plan(&e, &desired(Some("192.0.2.2"), None, 60));
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].action, Action::Upsert);
+        assert_eq!(p[0].set.values, vec!["192.0.2.2".to_string()]);
+        // Same address, different TTL: rewrite. AAAA at TTL 300 vs wanted 60.
+        let p = plan(&e, &desired(Some("192.0.2.1"), Some("2001:DB8::1"), 60));
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].set.rtype, "AAAA");
+        let p = plan(
+            &Existing::default(),
+            &desired(Some("192.0.2.1"), Some("2001:db8::1"), 60),
+        );
+        assert_eq!(p.len(), 2);
+    }
+
+    #[test]
+    fn stamps_replace_the_exact_old_value() {
+        let mut e = Existing::default();
+        let s5 = Stamp {
+            time_ms: 5,
+            by: "k=K".into(),
+        };
+        let first = stamp_changes(&e, "home.example.com", &s5);
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].action, Action::Create);
+        assert_eq!(first[0].set.name, "_r53ddns.home.example.com");
+        assert_eq!(first[0].set.values, vec!["\"t=5 k=K\"".to_string()]);
+        e.stamp = Some(first[0].set.clone());
+        assert_eq!(e.stamp(), Some(s5));
+        let next = stamp_changes(
+            &e,
+            "home.example.com",
+            &Stamp {
+                time_ms: 9,
+                by: "u=alice".into(),
+            },
+        );
+        assert_eq!(next[0].action, Action::Delete);
+        assert_eq!(next[0].set.values, vec!["\"t=5 k=K\"".to_string()]);
+        assert_eq!(next[1].action, Action::Create);
+        assert_eq!(next[1].set.values, vec!["\"t=9 u=alice\"".to_string()]);
+        assert_eq!(
+            parse_stamp("\"k=x t=12\""),
+            Some(Stamp {
+                time_ms: 12,
+                by: "k=x".into()
+            })
+        );
+        assert_eq!(parse_stamp("\"garbage\""), None);
+    }
+
+    #[test]
+    fn order_keys_sort_as_route53_lists() {
+        assert_eq!(order_key("home.example.com"), "com.example.home.");
+        let mut names = vec![
+            "_r53ddns.home.example.com",
+            "nas.example.com",
+            "home.example.com",
+            "a.home.example.com",
+            "1.home.example.com",
+            "example.com",
+        ];
+        names.sort_by_key(|n| order_key(n));
+        assert_eq!(
+            names,
+            vec![
+                "example.com",
+                "home.example.com",
+                "1.home.example.com",
+                "_r53ddns.home.example.com",
+                "a.home.example.com",
+                "nas.example.com"
+            ]
+        );
+    }
+}

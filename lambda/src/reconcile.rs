@@ -1,0 +1,251 @@
+//! Makes Route53 match an [`Authorised`] request, in order: read the names' records and
+//! stamps, refuse a request that is not later than every accepted one, write the address
+//! changes and the new stamps in one ChangeBatch whose stamp DELETE+CREATE is a
+//! compare-and-swap, and on a lost race read again and decide again.
+
+use crate::authorise::Authorised;
+use crate::aws::AwsError;
+use crate::error::Error;
+use crate::invocation::Invocation;
+use crate::plan::{self, Desired, Existing, Stamp};
+use crate::route53::is_conflict;
+use crate::verify::Order;
+use route53_ddns_protocol::{ErrorCode, PublishedHost};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// What was done.
+#[derive(Debug)]
+pub struct Reconciled {
+    /// The records now published per target, and whether its A/AAAA changed.
+    pub hosts: Vec<(PublishedHost, bool)>,
+    /// Whether any A/AAAA record changed (the stamp is written either way).
+    pub updated: bool,
+    pub change_id: Option<String>,
+    /// The stamp time written for every name.
+    pub stamp_ms: u64,
+    /// Batches refused because another writer got there first.
+    pub conflicts: u32,
+}
+
+/// A stop this long before the budget ends leaves time to answer.
+const MARGIN: Duration = Duration::from_millis(700);
+
+pub fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
+    let r53 = inv.route53();
+    let names: Vec<String> = auth.targets().iter().map(|t| t.name.clone()).collect();
+    let by = auth.principal().stamp_by();
+    let mut conflicts = 0u32;
+    // The stamp of a batch that may have been applied although its answer was lost.
+    let mut attempted: Option<Stamp> = None;
+    loop {
+        let existing = r53.read(&names).map_err(|e| aws_error(e, conflicts))?;
+        let current: Vec<Option<Stamp>> = names
+            .iter()
+            .map(|n| existing.get(n).and_then(Existing::stamp))
+            .collect();
+        if let Some(mine) = &attempted {
+            if current.iter().all(|s| s.as_ref() == Some(mine)) {
+                // Our earlier batch did land: this is its success, not a conflict.
+                return Ok(done(auth, &existing, mine.time_ms, None, conflicts));
+            }
+        }
+        let stamp = next_stamp(auth.order(), &by, &current)?;
+        let mut changes = Vec::new();
+        for t in auth.targets() {
+            let e = existing.get(&t.name).cloned().unwrap_or_default();
+            if let Some(what) = &e.foreign {
+                return Err(Error::new(
+                    ErrorCode::NameNotAllowed,
+                    format!("{} has {what}, which route53-ddns does not manage", t.name),
+                ));
+            }
+            changes.extend(plan::plan(&e, &desired(t)));
+            changes.extend(plan::stamp_changes(&e, &t.name, &stamp));
+        }
+        let comment = format!(
+            "route53-ddns {} by {}",
+            inv.request_id,
+            auth.principal().describe()
+        );
+        attempted = Some(stamp.clone());
+        match r53.change(&changes, &comment) {
+            Ok(id) => return Ok(done(auth, &existing, stamp.time_ms, Some(id), conflicts)),
+            Err(AwsError::Rejected { code, message }) if is_conflict(&code, &message) => {
+                conflicts += 1;
+                let pause =
+                    Duration::from_millis(crate::aws::jitter(20 * u64::from(conflicts.min(10))));
+                if inv.budget.remaining() < MARGIN + pause {
+                    return Err(busy(conflicts));
+                }
+                std::thread::sleep(pause);
+            }
+            Err(e) => return Err(aws_error(e, conflicts)),
+        }
+    }
+}
+
+/// The stamp this request writes, or why it may not be written at all.
+fn next_stamp(order: Order, by: &str, current: &[Option<Stamp>]) -> Result<Stamp, Error> {
+    let newest = current.iter().flatten().max_by_key(|s| s.time_ms);
+    match order {
+        Order::Signed(t) => {
+            if let Some(s) = newest.filter(|s| s.time_ms >= t) {
+                let same = current
+                    .iter()
+                    .flatten()
+                    .any(|c| c.time_ms == t && c.by == by);
+                return Err(if same {
+                    Error::new(
+                        ErrorCode::Replayed,
+                        "this request was already accepted; it is not applied twice",
+                    )
+                } else {
+                    Error::new(
+                        ErrorCode::Superseded,
+                        format!(
+                            "a request {} ms newer than this one was already accepted for these names; this one would undo it",
+                            s.time_ms - t
+                        ),
+                    )
+                });
+            }
+            Ok(Stamp {
+                time_ms: t,
+                by: by.to_owned(),
+            })
+        }
+        Order::Server(now) => {
+            let after = newest.map_or(0, |s| s.time_ms.saturating_add(1));
+            Ok(Stamp {
+                time_ms: now.max(after),
+                by: by.to_owned(),
+            })
+        }
+    }
+}
+
+fn desired(t: &crate::authorise::Target) -> Desired {
+    Desired {
+        name: t.name.clone(),
+        ipv4: t.ipv4,
+        ipv6: t.ipv6,
+        ttl: t.ttl,
+    }
+}
+
+fn done(
+    auth: &Authorised,
+    existing: &BTreeMap<String, Existing>,
+    stamp_ms: u64,
+    change_id: Option<String>,
+    conflicts: u32,
+) -> Reconciled {
+    let hosts: Vec<(PublishedHost, bool)> = auth
+        .targets()
+        .iter()
+        .map(|t| {
+            let e = existing.get(&t.name).cloned().unwrap_or_default();
+            let d = desired(t);
+            let changed = !plan::plan(&e, &d).is_empty();
+            let (a, aaaa, ttl) = plan::published(&e, &d);
+            (
+                PublishedHost {
+                    name: t.name.clone(),
+                    a,
+                    aaaa,
+                    ttl,
+                },
+                changed,
+            )
+        })
+        .collect();
+    Reconciled {
+        updated: hosts.iter().any(|(_, c)| *c),
+        hosts,
+        change_id,
+        stamp_ms,
+        conflicts,
+    }
+}
+
+/// The wait a throttled caller is told: grows with how contended the names were.
+pub fn retry_after(conflicts: u32) -> u64 {
+    (2u64 << conflicts.min(5)).min(60)
+}
+
+fn busy(conflicts: u32) -> Error {
+    Error::new(
+        ErrorCode::Throttled,
+        "too many concurrent updates of these names; retry later",
+    )
+    .with_detail(format!("{conflicts} conflicting batches"))
+    .with_retry_after(retry_after(conflicts))
+}
+
+fn aws_error(e: AwsError, conflicts: u32) -> Error {
+    let err = Error::aws("Route53", e);
+    if err.code == ErrorCode::Throttled {
+        return err.with_retry_after(retry_after(conflicts + 1));
+    }
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(t: u64, by: &str) -> Option<Stamp> {
+        Some(Stamp {
+            time_ms: t,
+            by: by.into(),
+        })
+    }
+
+    #[test]
+    fn a_signed_request_must_be_later_than_every_stamp() {
+        let by = "k=A";
+        assert_eq!(
+            next_stamp(Order::Signed(10), by, &[None]).map(|s| s.time_ms),
+            Ok(10)
+        );
+        assert_eq!(
+            next_stamp(Order::Signed(10), by, &[s(9, "k=B")]).map(|s| s.time_ms),
+            Ok(10)
+        );
+        let e = next_stamp(Order::Signed(10), by, &[s(9, by), s(11, "k=B")]).map(|_| ());
+        assert_eq!(e.map_err(|e| e.code), Err(ErrorCode::Superseded));
+        let e = next_stamp(Order::Signed(10), by, &[s(10, "k=B")]).map(|_| ());
+        assert_eq!(
+            e.map_err(|e| e.code),
+            Err(ErrorCode::Superseded),
+            "a tie is not later"
+        );
+        let e = next_stamp(Order::Signed(10), by, &[s(10, by)]).map(|_| ());
+        assert_eq!(e.map_err(|e| e.code), Err(ErrorCode::Replayed));
+    }
+
+    #[test]
+    fn server_order_moves_past_every_stamp() {
+        let by = "u=alice";
+        assert_eq!(
+            next_stamp(Order::Server(100), by, &[None]).map(|s| s.time_ms),
+            Ok(100)
+        );
+        assert_eq!(
+            next_stamp(Order::Server(100), by, &[s(50, "k=A")]).map(|s| s.time_ms),
+            Ok(100)
+        );
+        assert_eq!(
+            next_stamp(Order::Server(100), by, &[s(150, "k=A"), s(120, "k=B")]).map(|s| s.time_ms),
+            Ok(151)
+        );
+    }
+
+    #[test]
+    fn the_throttled_wait_grows_with_contention() {
+        assert_eq!(retry_after(0), 2);
+        assert!(retry_after(3) > retry_after(1));
+        assert_eq!(retry_after(50), 60);
+    }
+}
