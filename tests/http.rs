@@ -69,6 +69,9 @@ fn a_normal_answer_and_the_host_header_the_signature_covers() {
     let req = String::from_utf8_lossy(&server.hits()[0].request).into_owned();
     let host = format!("\r\nhost: localhost:{}\r\n", server.port);
     assert!(req.to_ascii_lowercase().contains(&host), "{req}");
+    // The signed host travels in X-R53DDNS-Host, the same text.
+    let signed = format!("\r\nx-r53ddns-host: localhost:{}\r\n", server.port);
+    assert!(req.to_ascii_lowercase().contains(&signed), "{req}");
 }
 
 #[test]
