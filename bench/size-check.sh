@@ -3,7 +3,7 @@
 # tests/system/test_static.py::test_mipsel_size_stays_within_5_percent_of_the_baseline).
 #
 #   bench/size-check.sh            # build mipsel (no-op when fresh), fail if > 5 % over bench/size-baseline
-#                                  # or over the 800,000 B budget
+#                                  # or over the 900,000 B budget
 #   bench/size-check.sh --record   # write the sizes of every binary in dist/bin to bench/size-baseline
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,5 +32,5 @@ limit=$(( recorded * 105 / 100 ))
 pct=$(awk -v s="$size" -v r="$recorded" 'BEGIN { printf "%+.1f", (s - r) * 100 / r }')
 echo "mipsel: $size B, recorded $recorded B ($pct %), limit $limit B"
 [ "$size" -le "$limit" ] || { echo "FAIL: more than 5 % over the recorded size" >&2; exit 1; }
-# The budget itself: 800 KB stripped with TLS (docs/building.md).
-[ "$size" -le 800000 ] || { echo "FAIL: over the 800,000 B budget" >&2; exit 1; }
+# The budget itself: 900 KB stripped with TLS 1.2 + 1.3 (docs/building.md).
+[ "$size" -le 900000 ] || { echo "FAIL: over the 900,000 B budget" >&2; exit 1; }

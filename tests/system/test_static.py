@@ -240,11 +240,11 @@ def test_mipsel_size_stays_within_5_percent_of_the_baseline(built):
     )
 
 
-def test_mipsel_fits_the_800_kb_flash_budget(built):
-    """The goal of the size work: mipsel <= 800,000 bytes stripped, TLS included."""
+def test_mipsel_fits_the_900_kb_flash_budget(built):
+    """The flash budget (issue 12): mipsel <= 900,000 bytes stripped, TLS 1.2 and 1.3 included."""
     if "mipsel" not in built:
         pytest.skip("mipsel not among R53_STATIC_TARGETS")
     size = built["mipsel"].stat().st_size
-    assert size <= 800_000, (
-        f"mipsel binary is {size} B, over the 800,000 B budget; bench/size-bloat.sh shows what grew"
+    assert size <= 900_000, (
+        f"mipsel binary is {size} B, over the 900,000 B budget; bench/size-bloat.sh shows what grew"
     )
