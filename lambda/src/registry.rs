@@ -63,6 +63,18 @@ pub fn parse_key_entry(json: &str, default_ttl: u32) -> Result<Vec<Grant>, Strin
     grants(entry.names, default_ttl)
 }
 
+#[derive(Debug, Deserialize)]
+struct TokenHash {
+    sha256: String,
+}
+
+/// Only the token hash of a user's entry, so a token can be checked before the rest of
+/// the entry is judged (a caller who does not hold the token learns nothing about it).
+pub fn token_sha256(json: &str) -> Option<[u8; 32]> {
+    let entry: TokenHash = serde_json::from_str(json).ok()?;
+    decode_hex32(&entry.sha256)
+}
+
 pub fn parse_token_entry(json: &str, default_ttl: u32) -> Result<TokenGrant, String> {
     let entry: TokenEntry = serde_json::from_str(json).map_err(|e| e.to_string())?;
     let sha256 = decode_hex32(&entry.sha256).ok_or("sha256 is not 64 hex digits")?;

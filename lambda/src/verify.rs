@@ -3,7 +3,7 @@
 //! takes a `Verified`, so a request cannot reach Route53 without passing one of the two.
 
 use crate::error::Error;
-use crate::registry::{parse_token_entry, valid_user, Grant, Registry};
+use crate::registry::{parse_token_entry, token_sha256, valid_user, Grant, Registry};
 use route53_ddns_protocol::{ErrorCode, KeyId, SignedHeaders, VerifyError, CLOCK_WINDOW_MS};
 
 /// Whose request it is.
@@ -158,24 +158,22 @@ pub fn dyndns2(
         .get("tokens", user)
         .map_err(|e| Error::aws("the registry", e))?;
     let presented = sha256(token.as_bytes());
-    let parsed = entry.map(|json| parse_token_entry(&json, default_ttl));
-    let expected = match &parsed {
-        Some(Ok(g)) => g.sha256,
-        _ => [0u8; 32],
+    let expected = entry.as_deref().and_then(token_sha256).unwrap_or([0u8; 32]);
+    // Always compare, so an unknown user costs the same as a wrong token; and judge the
+    // rest of the entry only for a caller who holds the token, so a malformed entry is
+    // `badauth` to everyone else.
+    let Some(json) = entry.filter(|_| equal(&presented, &expected)) else {
+        return Err(badauth());
     };
-    // Always compare, so an unknown user costs the same as a wrong token.
-    let matches = equal(&presented, &expected);
-    match parsed {
-        None => Err(badauth()),
-        Some(Err(why)) => Err(Error::new(
+    match parse_token_entry(&json, default_ttl) {
+        Err(why) => Err(Error::new(
             ErrorCode::RegistryInvalid,
             format!(
                 "the registry entry {} is invalid: {why}",
                 registry.parameter("tokens", user)
             ),
         )),
-        Some(Ok(_)) if !matches => Err(badauth()),
-        Some(Ok(grant)) => Ok(Verified {
+        Ok(grant) => Ok(Verified {
             principal: Principal::User(user.to_owned()),
             order: Order::Server(now_ms),
             grants: Some(grant.names),

@@ -234,3 +234,15 @@ def test_real_client_with_a_bad_token_gets_badauth(stack, account, tmp_path, cli
     assert "badauth" in out, out[-3000:]
     assert stack.records(name) == EMPTY
     assert stack.change_count() == before
+
+
+def test_a_malformed_entry_is_badauth_to_whoever_lacks_the_token(stack):
+    """Only a caller holding the token learns that the entry is broken (`nohost`, and the
+    operator's log line names the parameter); everyone else gets the unknown-user answer."""
+    user, token = "u" + uuid.uuid4().hex[:8], uuid.uuid4().hex
+    name = stack.new_name("dyn")
+    stack.register_token(user, token, [name, "bad..name"])
+    assert nic_update(stack, user, "wrong", hostname=name, myip="192.0.2.82").text == "badauth"
+    assert nic_update(stack, user, token, hostname=name, myip="192.0.2.82").text == "nohost"
+    assert f"/route53-ddns/tokens/{user}" in stack.lambda_log()
+    assert stack.records(name) == EMPTY
