@@ -11,6 +11,9 @@ Measures, for the static x86_64 musl release binary (built here with cargo-zigbu
     request) to the same endpoint with the same CA file: same three numbers;
   * the no-change run (`update` with unchanged addresses: exit 3, nothing sent): wall time
     (median of N), peak RSS, instructions.
+Each update is measured twice: trusting one CA file (the bench CA), and trusting the
+machine's system bundle (/etc/ssl/certs/ca-certificates.crt, ~140 roots) with the bench CA
+appended last, i.e. what a router with OpenWrt's ca-bundle does (curl gets the same file).
 
 The endpoint is a local Python TLS server answering a fixed UpdateResponse. The stand-in
 `ubus` is a tiny static C program (compiled with zig cc) printing a netifd status, so its
@@ -92,7 +95,7 @@ class Endpoint:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                ep.last = (dict(self.headers), body)
+                ep.last = (dict(self.headers), body, self.path)
                 out = json.dumps({
                     "result": "updated",
                     "hosts": [{"name": "home.example.com", "a": ["192.0.2.10"],
@@ -182,12 +185,19 @@ def main():
         ep = Endpoint(d)
         ubus = tiny_ubus(d)
         key = d / "key"
-        cfg = d / "route53-ddns"
-        cfg.write_text(
-            "config global 'global'\n\toption enabled '1'\n"
-            f"\toption endpoint 'https://localhost:{ep.port}'\n\toption key_file '{key}'\n"
-            f"\toption ca_file '{d / 'ca.pem'}'\n\n"
-            "config host\n\toption name 'home.example.com'\n")
+        bundle = d / "bundle.pem"
+        bundle.write_bytes(Path("/etc/ssl/certs/ca-certificates.crt").read_bytes()
+                           + (d / "ca.pem").read_bytes())
+
+        def config(ca):
+            cfg = d / f"route53-ddns.{ca.stem}"
+            cfg.write_text(
+                "config global 'global'\n\toption enabled '1'\n"
+                f"\toption endpoint 'https://localhost:{ep.port}'\n\toption key_file '{key}'\n"
+                f"\toption ca_file '{ca}'\n\n"
+                "config host\n\toption name 'home.example.com'\n")
+            return cfg
+        cfg = config(d / "ca.pem")
         env = dict(os.environ, ROUTE53_DDNS_UBUS=str(ubus), ROUTE53_DDNS_STATE_DIR=str(d / "state"),
                    ROUTE53_DDNS_SYSLOG_SOCKET=str(d / "nolog"))
         base = [str(binary), "--config", str(cfg)]
@@ -197,25 +207,30 @@ def main():
 
         # Warm up, and capture the request for curl.
         subprocess.run(update, env=env, check=True, capture_output=True)
-        headers, body = ep.last
+        headers, body, path = ep.last
         (d / "body.json").write_bytes(body)
-        curl = ["curl", "-sS", "-o", "/dev/null", "--cacert", str(d / "ca.pem"), "-X", "POST",
+        curl = ["curl", "-sS", "-o", "/dev/null", "-X", "POST",
                 "--data-binary", f"@{d / 'body.json'}"]
-        for k in ("content-type", "x-r53ddns-key", "x-r53ddns-time", "x-r53ddns-signature"):
+        for k in ("content-type", "x-r53ddns-key", "x-r53ddns-host", "x-r53ddns-time",
+                  "x-r53ddns-signature"):
             v = next((v for hk, v in headers.items() if hk.lower() == k), None)
             if v:
                 curl += ["-H", f"{k}: {v}"]
-        curl.append(f"https://localhost:{ep.port}/v1/update")
+        curl.append(f"https://localhost:{ep.port}{path}")
+        update_bundle = [str(binary), "--config", str(config(bundle)), "update", "--force"]
 
         rows = []
-        for label, argv, expect in (("route53-ddns update (1 HTTPS POST)", update, 0),
-                                     ("curl, same POST", curl, 0),
-                                     ("route53-ddns no-change run", nochange, 3)):
+        for label, argv, expect in (
+                ("route53-ddns update, one CA file", update, 0),
+                ("curl, same POST, one CA file", curl + ["--cacert", str(d / "ca.pem")], 0),
+                ("route53-ddns update, system bundle", update_bundle, 0),
+                ("curl, same POST, system bundle", curl + ["--cacert", str(bundle)], 0),
+                ("route53-ddns no-change run", nochange, 3)):
             if expect == 3:
                 subprocess.run(base + ["update", "--force"], env=env, check=True, capture_output=True)
             rss, rc = time_v(argv, env)
             med, best, cpu = wall(argv, env, a.runs, expect)
-            ins = instructions(argv, env, d, label.split()[0] + str(expect))
+            ins = instructions(argv, env, d, str(len(rows)))
             rows.append((label, rss, med, best, cpu, ins))
 
         size = binary.stat().st_size

@@ -159,6 +159,9 @@ rustflags_for() {
   echo "$f ${R53_EXTRA_RUSTFLAGS:-}"
 }
 
+# -Zfmt-debug=none would blank the HTTP version ureq-proto writes with {:?}: see the wrapper.
+[ "$FMT_DEBUG" = none ] && export RUSTC_WRAPPER="$ROOT/scripts/rustc-fmt-debug.sh"
+
 mkdir -p "$DIST"
 say "rust: $("$RUSTC" --version) (RUSTC_BOOTSTRAP=1), zig $("$TOOLS/ziglang/zig" version), cargo-zigbuild $CARGO_ZIGBUILD_VERSION"
 for t in "${targets[@]}"; do

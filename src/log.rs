@@ -1,26 +1,53 @@
-//! Logging to syslog (logd listens on the `/dev/log` datagram socket), ident
-//! `route53-ddns`, and to stderr as well when that is a terminal. Every line carries the
-//! run id, and the server's request id once one is known. Key material is never logged:
-//! no code path formats a key other than its public id.
+//! Logging to syslog through the `syslog` crate (RFC 3164 to logd's `/dev/log` datagram
+//! socket, ident `route53-ddns`, facility daemon, pid), and to stderr as well when that is
+//! a terminal. Every line carries the run id, and the server's request id once one is
+//! known. Key material is never logged: no code path formats a key other than its public id.
 //!
-//! Written here rather than with the `syslog` crate, which brings `time` and `hostname`
-//! for an RFC 3164 header that is one `format!` away.
+//! Logging never blocks a run: the socket is non-blocking, so when logd stops draining it
+//! (or is gone) a line is dropped, and the first drop is said once on stderr when that is a
+//! terminal.
 
 use std::io::{IsTerminal, Write};
-use std::os::unix::net::UnixDatagram;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
+use syslog::{Facility, LogFormat, Logger as Syslog, LoggerBackend, Severity};
 
 pub const IDENT: &str = "route53-ddns";
 /// TEST ONLY: the datagram socket to send syslog lines to (default `/dev/log`).
 pub const ENV_SYSLOG_SOCKET: &str = "ROUTE53_DDNS_SYSLOG_SOCKET";
-/// facility daemon (3) << 3
-const FACILITY: u8 = 3 << 3;
+
+/// RFC 3164 lines as logd reads them: `<pri>Mmm dd hh:mm:ss route53-ddns[pid]: message`.
+/// The crate's own `Formatter3164` writes the same line, but formats its timestamp with the
+/// `time` crate, parsing a format description on every line: ~NN KB of flash for
+/// [`timestamp`], which is already here for `status`.
+#[derive(Clone)]
+struct Rfc3164 {
+    pid: u32,
+}
+
+impl<T: std::fmt::Display> LogFormat<T> for Rfc3164 {
+    fn format<W: Write>(&self, w: &mut W, severity: Severity, message: T) -> syslog::Result<()> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        write!(
+            w,
+            "<{}>{} {IDENT}[{}]: {message}",
+            Facility::LOG_DAEMON as u8 | severity as u8,
+            timestamp(now),
+            self.pid
+        )
+        .map_err(syslog::Error::Write)
+    }
+}
 
 struct Logger {
-    socket: Option<UnixDatagram>,
-    path: String,
+    syslog: Option<Mutex<Syslog<LoggerBackend, Rfc3164>>>,
     stderr: bool,
+    /// A line was dropped (and said on stderr).
+    dropped: AtomicBool,
     context: Mutex<Context>,
 }
 
@@ -66,12 +93,14 @@ pub fn timestamp(unix: u64) -> String {
     )
 }
 
-fn severity(level: log::Level) -> u8 {
-    match level {
-        log::Level::Error => 3,
-        log::Level::Warn => 4,
-        log::Level::Info => 6,
-        log::Level::Debug | log::Level::Trace => 7,
+impl Logger {
+    fn dropped(&self, why: &str) {
+        if self.stderr && !self.dropped.swap(true, Ordering::Relaxed) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "{IDENT}: warning: syslog lines are being dropped ({why}); they still go to this terminal"
+            );
+        }
     }
 }
 
@@ -102,18 +131,23 @@ impl log::Log for Logger {
             }
             msg.truncate(cut);
         }
-        if let Some(sock) = &self.socket {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let line = format!(
-                "<{}>{} {IDENT}[{}]: {msg}",
-                FACILITY | severity(record.level()),
-                timestamp(now),
-                std::process::id()
-            );
-            let _ = sock.send_to(line.as_bytes(), &self.path);
+        match &self.syslog {
+            Some(s) => {
+                let sent = match s.lock() {
+                    Ok(mut s) => match record.level() {
+                        log::Level::Error => s.err(&msg),
+                        log::Level::Warn => s.warning(&msg),
+                        log::Level::Info => s.info(&msg),
+                        log::Level::Debug | log::Level::Trace => s.debug(&msg),
+                    }
+                    .is_ok(),
+                    Err(_) => false,
+                };
+                if !sent {
+                    self.dropped("the log socket is full or logd is gone");
+                }
+            }
+            None => self.dropped("no syslog socket"),
         }
         if self.stderr {
             let _ = writeln!(
@@ -127,10 +161,23 @@ impl log::Log for Logger {
     fn flush(&self) {}
 }
 
+/// Connects to the syslog socket, non-blocking: `None` when there is none.
+fn connect(path: &str) -> Option<Syslog<LoggerBackend, Rfc3164>> {
+    let formatter = Rfc3164 {
+        pid: std::process::id(),
+    };
+    let logger = syslog::unix_custom(formatter, path).ok()?;
+    let nonblocking = match &logger.backend {
+        LoggerBackend::Unix(s) => s.set_nonblocking(true),
+        LoggerBackend::UnixStream(s) => s.get_ref().set_nonblocking(true),
+        _ => return None,
+    };
+    nonblocking.ok().map(|()| logger)
+}
+
 /// Installs the logger. `force_stderr` also writes to stderr when it is not a terminal.
 pub fn init(level: log::LevelFilter, force_stderr: bool) {
     let path = std::env::var(ENV_SYSLOG_SOCKET).unwrap_or_else(|_| "/dev/log".to_owned());
-    let socket = UnixDatagram::unbound().ok();
     let run_id = {
         let mut b = [0u8; 4];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
@@ -138,9 +185,9 @@ pub fn init(level: log::LevelFilter, force_stderr: bool) {
     };
     let stderr = force_stderr || std::io::stderr().is_terminal();
     let logger = Logger {
-        socket,
-        path,
+        syslog: connect(&path).map(Mutex::new),
         stderr,
+        dropped: AtomicBool::new(false),
         context: Mutex::new(Context {
             run_id,
             request_id: None,

@@ -16,15 +16,34 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The client configuration: TLS 1.3 and 1.2, certificate verification always on.
+/// The client configuration: TLS 1.3 and 1.2, certificate verification always on, against
+/// the system bundle or `ca_file`, read during the handshake (see [`crate::roots`]). A
+/// missing or unreadable file is an error here, before anything is sent.
 pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
-    let roots = load_roots(ca_file.unwrap_or(Path::new(SYSTEM_CA_BUNDLE)))?;
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(crypto_provider()))
+    let path = ca_file.unwrap_or(Path::new(SYSTEM_CA_BUNDLE));
+    std::fs::File::open(path).map_err(|e| read_error(path, &e))?;
+    let provider = crypto_provider();
+    let verifier = crate::roots::LazyRoots {
+        path: path.to_owned(),
+        algorithms: provider.signature_verification_algorithms,
+    };
+    let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| format!("TLS setup: {}", describe(&e)))?
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
+    // One request per run: no session tickets or resumption to keep.
+    cfg.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(cfg))
+}
+
+fn read_error(path: &Path, e: &io::Error) -> String {
+    if path == Path::new(SYSTEM_CA_BUNDLE) && e.kind() == io::ErrorKind::NotFound {
+        format!("{SYSTEM_CA_BUNDLE} is missing: install the ca-bundle package or set ca_file")
+    } else {
+        format!("cannot read {}: {e}", path.display())
+    }
 }
 
 /// The TLS algorithms offered: AES-GCM suites (TLS 1.3, and 1.2 with ECDHE), X25519 and
@@ -122,15 +141,9 @@ impl rustls::crypto::KeyProvider for NoClientKeys {
     }
 }
 
-/// Reads PEM certificates into a root store; an error names the file.
+/// Reads all PEM certificates into a root store (for `check`); an error names the file.
 pub fn load_roots(path: &Path) -> Result<rustls::RootCertStore, String> {
-    let pem = std::fs::read(path).map_err(|e| {
-        if path == Path::new(SYSTEM_CA_BUNDLE) && e.kind() == io::ErrorKind::NotFound {
-            format!("{SYSTEM_CA_BUNDLE} is missing: install the ca-bundle package or set ca_file")
-        } else {
-            format!("cannot read {}: {e}", path.display())
-        }
-    })?;
+    let pem = std::fs::read(path).map_err(|e| read_error(path, &e))?;
     let mut roots = rustls::RootCertStore::empty();
     let (added, _ignored) = roots
         .add_parsable_certificates(CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok));

@@ -398,51 +398,6 @@ fn persistent_clock_skew_is_not_retried_forever() {
 }
 
 #[test]
-fn auto_requests_connect_over_ipv4() {
-    let pki = pki(&["localhost"]);
-    let server = serve(Some(pki.server.clone()), |_, _| {
-        json(
-            200,
-            &ok_body(&["home.example.com"], "203.0.113.50", "203.0.113.50"),
-        )
-    });
-    let s = setup(server.port, &pki.ca_pem, "");
-    let plans = vec![HostPlan {
-        name: "home.example.com".into(),
-        ipv4: AddrSpec::Auto,
-        ipv6: AddrSpec::Keep,
-        wan_ipv4: "100.64.3.4".parse().ok(),
-        nat: Some(Nat::Cgnat),
-    }];
-    let mut clock = FakeClock::new();
-    assert_eq!(run(&s, &mut clock, false, &plans), Exit::Ok);
-    let req = UpdateRequest::from_body(&server.received()[0].body).expect("body");
-    assert_eq!(req.hosts[0].ipv4, AddrSpec::Auto);
-    let st = s.store.host("home.example.com");
-    assert_eq!(st.ipv4.as_deref(), Some("203.0.113.50"));
-    assert_eq!(st.nat.as_deref(), Some("cgnat"));
-    let d = st.diagnosis.expect("diagnosis");
-    assert!(
-        d.contains("WAN address 100.64.3.4, public address 203.0.113.50"),
-        "{d}"
-    );
-    assert!(d.contains("carrier-grade NAT"), "{d}");
-    // Unchanged WAN address: nothing sent. A new CGNAT address: sent again.
-    assert_eq!(run(&s, &mut clock, false, &plans), Exit::Nothing);
-    let mut moved = plans.clone();
-    moved[0].wan_ipv4 = "100.64.9.9".parse().ok();
-    assert_eq!(run(&s, &mut clock, false, &moved), Exit::Ok);
-    assert_eq!(server.count(), 2);
-    // The carrier may move the public address behind an unchanged WAN address: the
-    // safety-net run confirms it with the endpoint once an hour, not once a day.
-    clock.slept += Duration::from_secs(1800);
-    assert_eq!(run(&s, &mut clock, false, &moved), Exit::Nothing);
-    clock.slept += Duration::from_secs(1801);
-    assert_eq!(run(&s, &mut clock, false, &moved), Exit::Ok);
-    assert_eq!(server.count(), 3);
-}
-
-#[test]
 fn unchanged_addresses_are_sent_again_once_the_force_interval_passed() {
     let pki = pki(&["localhost"]);
     let server = serve(Some(pki.server.clone()), |_, _| {
@@ -485,4 +440,29 @@ fn a_missing_ca_file_is_a_config_error_shown_in_status() {
     let e = s.store.host("home.example.com").error.expect("error");
     assert_eq!(e.code, "config");
     assert!(e.message.contains("ca.pem"), "{}", e.message);
+}
+
+#[test]
+fn a_retry_after_of_any_size_neither_aborts_nor_blocks_the_run() {
+    for value in ["18446744073709551615", "99999999999"] {
+        let pki = pki(&["localhost"]);
+        let server = serve(Some(pki.server.clone()), move |_, _| Behaviour::Respond {
+            status: 503,
+            headers: vec![("retry-after".into(), value.into())],
+            body: "<html>busy</html>".into(),
+        });
+        let s = setup(server.port, &pki.ca_pem, "");
+        let mut clock = FakeClock::new();
+        assert_eq!(
+            run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
+            Exit::Transient
+        );
+        assert_eq!(server.count(), 1, "{value}");
+        assert!(clock.sleeps.is_empty(), "{value}: {:?}", clock.sleeps);
+        let wait = until_next_try(&s, &mut clock);
+        assert!(
+            wait <= route53_ddns::retry::RETRY_AFTER_MAX,
+            "{value}: next try in {wait:?}"
+        );
+    }
 }

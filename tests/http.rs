@@ -1,103 +1,228 @@
-//! The HTTP/1.1 response reader of the transport: Content-Length, chunked and
-//! close-delimited bodies, limits, and broken answers.
+//! The transport against hostile or broken endpoints, on real sockets (TLS on 127.0.0.1):
+//! whatever the network sends, `post` returns an answer or a failure within its deadline,
+//! and never panics (the release build aborts on a panic: no log line, no state).
 
-use route53_ddns::transport::{interpret, read_response, Answer};
-use std::io::{Cursor, Read};
+mod common;
+#[path = "support/raw.rs"]
+mod raw;
 
-/// Hands out data a few bytes at a time, like a slow network.
-struct Trickle(Cursor<Vec<u8>>);
+use common::{pki, Pki, TempDir};
+use raw::*;
+use route53_ddns::config::Config;
+use route53_ddns::transport::{parse_retry_after, Answer, Failure, Family, Transport};
+use std::time::{Duration, Instant};
 
-impl Read for Trickle {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(3);
-        self.0.read(&mut buf[..n])
-    }
+struct Client {
+    _dir: TempDir,
+    transport: Transport,
+    key: route53_ddns_protocol::SigningKey,
 }
 
-fn read(text: &[u8]) -> std::io::Result<route53_ddns::transport::Response> {
-    read_response(&mut Trickle(Cursor::new(text.to_vec())))
-}
-
-const OK: &str = r#"{"result":"unchanged","hosts":[{"name":"home.example.com","a":["192.0.2.1"],"aaaa":[],"ttl":60}],"observed":"192.0.2.1","request_id":"r1","server_time":1}"#;
-
-#[test]
-fn content_length_body() {
-    let raw = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{OK}trailing-garbage", OK.len());
-    let r = read(raw.as_bytes()).expect("parses");
-    assert_eq!(r.status, 200);
-    assert_eq!(r.body, OK.as_bytes());
-    assert!(matches!(interpret(r), Answer::Updated(u) if u.request_id == "r1"));
-}
-
-#[test]
-fn chunked_body_with_extensions() {
-    let (a, b) = OK.split_at(40);
-    let raw = format!(
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x};ext=1\r\n{a}\r\n{:X}\r\n{b}\r\n0\r\n\r\n",
-        a.len(),
-        b.len()
+fn client(port: u16, pki: &Pki) -> Client {
+    let dir = TempDir::new("http");
+    let ca = dir.write("ca.pem", &pki.ca_pem);
+    let key_path = dir.join("key");
+    let key = route53_ddns::key::generate(&key_path, false).expect("keygen");
+    let cfg = dir.write(
+        "config",
+        &format!(
+            "config global 'global'\n\toption enabled '1'\n\toption endpoint 'https://localhost:{port}'\n\toption key_file '{}'\n\toption ca_file '{}'\n\toption connect_timeout '2'\n\toption timeout '3'\nconfig host\n\toption name 'home.example.com'\n",
+            key_path.display(),
+            ca.display()
+        ),
     );
-    let r = read(raw.as_bytes()).expect("parses");
-    assert_eq!(r.body, OK.as_bytes());
-}
-
-#[test]
-fn close_delimited_body() {
-    let raw =
-        "HTTP/1.0 503 Service Unavailable\r\nRetry-After: 30\r\n\r\n<html>busy</html>".to_string();
-    let r = read(raw.as_bytes()).expect("parses");
-    match interpret(r) {
-        Answer::Unexpected {
-            status,
-            retry_after,
-            snippet,
-        } => {
-            assert_eq!((status, retry_after), (503, Some(30)));
-            assert_eq!(snippet, "<html>busy</html>");
-        }
-        other => panic!("{other:?}"),
+    let (config, _) = Config::load(&cfg).expect("valid config");
+    let transport = Transport::new(&config, Family::Any).expect("transport");
+    Client {
+        _dir: dir,
+        transport,
+        key,
     }
 }
 
-#[test]
-fn protocol_errors_keep_their_code_and_retry_after() {
-    let body = r#"{"error":"throttled","message":"slow down","request_id":"r2","server_time":5,"retry_after":12}"#;
-    let raw = format!(
-        "HTTP/1.1 429 Too Many Requests\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
+const BODY: &[u8] = br#"{"hosts":[{"name":"home.example.com","ipv4":"192.0.2.1"}]}"#;
+
+/// Serves `steps` on 127.0.0.1 and posts one update to it.
+fn exchange(steps: Vec<Step>) -> (Result<Answer, Failure>, Duration, Raw) {
+    let pki = pki(&["localhost"]);
+    let server = raw_server(Some(pki.server.clone()), &[(v4(), Mode::Script(steps))]);
+    let c = client(server.port, &pki);
+    let signed = c.key.sign(
+        "POST",
+        route53_ddns_protocol::UPDATE_PATH,
+        c.transport.authority(),
+        1_700_000_000_000,
+        BODY,
     );
-    match interpret(read(raw.as_bytes()).expect("parses")) {
-        Answer::Refused {
-            status,
-            error,
-            retry_after,
-        } => {
-            assert_eq!(status, 429);
-            assert_eq!(retry_after, Some(12));
-            assert_eq!(error.request_id, "r2");
-        }
-        other => panic!("{other:?}"),
+    let start = Instant::now();
+    let r = c.transport.post(BODY, &signed);
+    (r, start.elapsed(), server)
+}
+
+#[test]
+fn a_normal_answer_and_the_host_header_the_signature_covers() {
+    let (r, _, server) = exchange(vec![Step::Send(ok_answer())]);
+    assert!(
+        matches!(r, Ok(Answer::Updated(ref u)) if u.request_id == "r1"),
+        "{r:?}"
+    );
+    let req = String::from_utf8_lossy(&server.hits()[0].request).into_owned();
+    let host = format!("\r\nhost: localhost:{}\r\n", server.port);
+    assert!(req.to_ascii_lowercase().contains(&host), "{req}");
+    // The signed host travels in X-R53DDNS-Host, the same text.
+    let signed = format!("\r\nx-r53ddns-host: localhost:{}\r\n", server.port);
+    assert!(req.to_ascii_lowercase().contains(&signed), "{req}");
+}
+
+#[test]
+fn a_chunk_size_of_2_to_the_64_minus_1_is_an_error_not_an_abort() {
+    let mut a = head("200 OK", &["transfer-encoding: chunked"]);
+    // A first chunk, then one whose size added to it overflows.
+    a.extend_from_slice(b"3\r\n{\"a\r\nffffffffffffffff\r\nabc");
+    let (r, _, _) = exchange(vec![Step::Send(a), Step::Hang]);
+    assert!(
+        matches!(r, Err(Failure::Network(_) | Failure::Timeout(_))),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn chunk_data_must_end_in_crlf() {
+    let mut a = head("200 OK", &["transfer-encoding: chunked"]);
+    a.extend_from_slice(format!("{:x}\r\n{OK}XX0\r\n\r\n", OK.len()).as_bytes());
+    let (r, _, _) = exchange(vec![Step::Send(a)]);
+    assert!(matches!(r, Err(Failure::Network(_))), "{r:?}");
+}
+
+#[test]
+fn early_hints_are_not_the_answer() {
+    let mut a = head("103 Early Hints", &["link: </style.css>; rel=preload"]);
+    a.extend_from_slice(&ok_answer());
+    let (r, _, _) = exchange(vec![Step::Send(a)]);
+    assert!(matches!(r, Ok(Answer::Updated(_))), "{r:?}");
+}
+
+#[test]
+fn an_answer_that_never_ends_is_cut_at_the_limit_or_the_deadline() {
+    // Close-delimited, a little at a time: the deadline ends it.
+    let (r, took, _) = exchange(vec![
+        Step::Send(head("200 OK", &[])),
+        Step::Forever(b"{".to_vec()),
+    ]);
+    assert!(
+        matches!(r, Err(Failure::Timeout(_) | Failure::Network(_))),
+        "{r:?}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    // Chunked, endless chunks as fast as the socket takes them: the size limit ends it.
+    let (r, took, _) = exchange(vec![
+        Step::Send(head("200 OK", &["transfer-encoding: chunked"])),
+        Step::Forever(
+            b"400\r\n"
+                .iter()
+                .chain([b'a'; 1024].iter())
+                .chain(b"\r\n")
+                .copied()
+                .collect(),
+        ),
+    ]);
+    assert!(r.is_err(), "{r:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    // Headers without end.
+    let mut a = b"HTTP/1.1 200 OK\r\n".to_vec();
+    a.extend(b"x-pad: aaaaaaaaaaaaaaaaaaaa\r\n".repeat(2000));
+    let (r, _, _) = exchange(vec![Step::Send(a), Step::Hang]);
+    assert!(matches!(r, Err(Failure::Network(_))), "{r:?}");
+}
+
+#[test]
+fn an_answer_larger_than_64_kib_is_refused() {
+    let big = vec![b' '; 70 * 1024];
+    let mut a = head("200 OK", &[&format!("content-length: {}", big.len())]);
+    a.extend_from_slice(&big);
+    let (r, _, _) = exchange(vec![Step::Send(a)]);
+    assert!(
+        matches!(r, Err(Failure::Network(ref m)) if m.contains("64 KiB")),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_server_that_reads_the_request_and_never_answers_times_out() {
+    let (r, took, server) = exchange(vec![Step::Hang]);
+    assert!(matches!(r, Err(Failure::Timeout(_))), "{r:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(server.hits().len(), 1);
+}
+
+#[test]
+fn retry_after_of_any_size_is_clamped_not_overflowed() {
+    assert_eq!(parse_retry_after("7"), Some(7));
+    assert_eq!(parse_retry_after(" 30 "), Some(30));
+    assert_eq!(parse_retry_after("99999999999"), Some(86_400));
+    assert_eq!(parse_retry_after("18446744073709551615"), Some(86_400));
+    assert_eq!(parse_retry_after("184467440737095516150000"), Some(86_400));
+    assert_eq!(parse_retry_after("-1"), None);
+    assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    for value in ["18446744073709551615", "99999999999"] {
+        let mut a = head(
+            "503 Service Unavailable",
+            &[&format!("retry-after: {value}"), "content-length: 4"],
+        );
+        a.extend_from_slice(b"busy");
+        let (r, _, _) = exchange(vec![Step::Send(a)]);
+        assert!(
+            matches!(
+                r,
+                Ok(Answer::Unexpected {
+                    status: 503,
+                    retry_after: Some(86_400),
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        let body = format!(
+            r#"{{"error":"throttled","message":"m","request_id":"r","server_time":1,"retry_after":{value}}}"#
+        );
+        let mut a = head(
+            "429 Too Many Requests",
+            &[&format!("content-length: {}", body.len())],
+        );
+        a.extend_from_slice(body.as_bytes());
+        let (r, _, _) = exchange(vec![Step::Send(a)]);
+        assert!(
+            matches!(r, Ok(Answer::Refused { status: 429, retry_after: Some(s), .. }) if s <= 86_400),
+            "{r:?}"
+        );
     }
 }
 
 #[test]
-fn broken_answers_are_errors_not_panics() {
-    for raw in [
-        &b""[..],
-        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
-        b"SSH-2.0-OpenSSH_9.2\r\n\r\n",
-        b"HTTP/1.1 abc OK\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
-        b"HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n",
-    ] {
-        assert!(read(raw).is_err(), "{:?}", String::from_utf8_lossy(raw));
-    }
-    let endless = [
-        b"HTTP/1.1 200 OK\r\n".to_vec(),
-        b"X-Pad: aaaaaaaaaaaaaaaa\r\n".repeat(2000),
-    ]
-    .concat();
-    assert!(read(&endless).is_err(), "header size is bounded");
+fn an_untrusted_certificate_never_receives_the_request() {
+    let trusted = pki(&["localhost"]);
+    let rogue = pki(&["localhost"]);
+    let server = raw_server(
+        Some(rogue.server.clone()),
+        &[(v4(), Mode::Script(vec![Step::Send(ok_answer())]))],
+    );
+    let c = client(server.port, &trusted);
+    let signed = c.key.sign(
+        "POST",
+        route53_ddns_protocol::UPDATE_PATH,
+        c.transport.authority(),
+        1,
+        BODY,
+    );
+    let r = c.transport.post(BODY, &signed);
+    assert!(
+        matches!(r, Err(Failure::Tls(ref m)) if m.contains("BadSignature")),
+        "{r:?}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        server.hits().iter().all(|h| h.request.is_empty()),
+        "{:?}",
+        server.hits()
+    );
 }

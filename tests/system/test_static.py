@@ -241,7 +241,7 @@ def test_mipsel_size_stays_within_5_percent_of_the_baseline(built):
 
 
 def test_mipsel_fits_the_900_kb_flash_budget(built):
-    """The flash budget (issue 12): mipsel <= 900,000 bytes stripped, TLS 1.2 and 1.3 included."""
+    """The size budget: mipsel <= 900,000 bytes stripped, with ureq, syslog and TLS 1.2 + 1.3."""
     if "mipsel" not in built:
         pytest.skip("mipsel not among R53_STATIC_TARGETS")
     size = built["mipsel"].stat().st_size

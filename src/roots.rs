@@ -1,0 +1,276 @@
+//! Certificate verification against a PEM bundle that is decoded on demand.
+//!
+//! OpenWrt's `ca-bundle` holds ~140 roots (~220 KB of PEM). Decoding and parsing all of
+//! them on every run was two thirds of an update's instructions. Only a root whose subject
+//! is the issuer of a certificate the server sent can ever anchor the chain (path building
+//! matches names byte for byte), so this verifier reads the bundle line by line during the
+//! handshake, decodes each certificate only as far as its subject, and fully decodes only
+//! the ones whose subject is such an issuer. The chain is then verified by webpki exactly as
+//! rustls' `WebPkiServerVerifier` does (same calls, same algorithms, no CRLs), against those
+//! roots: a root that was skipped could not have been used, so the outcome is the same.
+//!
+//! Memory: the file is streamed through an 8 KiB buffer, never held whole.
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+
+/// Largest PEM bundle read (OpenWrt's is ~220 KB).
+const MAX_BUNDLE: u64 = 4 << 20;
+/// Largest certificate decoded.
+const MAX_CERT: usize = 16 << 10;
+
+#[derive(Debug)]
+pub struct LazyRoots {
+    pub path: PathBuf,
+    pub algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for LazyRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
+        let issuers: Vec<&[u8]> = std::iter::once(end_entity)
+            .chain(intermediates)
+            .filter_map(|c| names(c).ok().map(|(issuer, _)| issuer))
+            .collect();
+        let roots = self.roots_for(&issuers)?;
+        if roots.is_empty() {
+            return Err(Error::InvalidCertificate(CertificateError::UnknownIssuer));
+        }
+        rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &cert,
+            &roots,
+            intermediates,
+            now,
+            self.algorithms.all,
+        )?;
+        rustls::client::verify_server_name(&cert, server_name)?;
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+impl LazyRoots {
+    /// The bundle's certificates whose subject is one of `issuers`.
+    fn roots_for(&self, issuers: &[&[u8]]) -> Result<RootCertStore, Error> {
+        let file = std::fs::File::open(&self.path)
+            .map_err(|e| Error::General(format!("cannot read {}: {e}", self.path.display())))?;
+        let mut lines = BufReader::with_capacity(8192, std::io::Read::take(file, MAX_BUNDLE));
+        let mut roots = RootCertStore::empty();
+        let mut line = Vec::with_capacity(128);
+        // Inside a block: its base64 text so far, its decoded prefix, and whether it is kept.
+        let mut block: Option<(Vec<u8>, Vec<u8>, Option<bool>)> = None;
+        loop {
+            line.clear();
+            match lines.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(Error::General(format!(
+                        "cannot read {}: {e}",
+                        self.path.display()
+                    )))
+                }
+            }
+            let text = line.trim_ascii();
+            if text == b"-----BEGIN CERTIFICATE-----" {
+                block = Some((Vec::with_capacity(2048), Vec::with_capacity(512), None));
+                continue;
+            }
+            let Some((b64, prefix, keep)) = &mut block else {
+                continue;
+            };
+            if text == b"-----END CERTIFICATE-----" {
+                if *keep == Some(true) {
+                    if let Some(der) = decode(b64) {
+                        let _ = roots.add(CertificateDer::from(der));
+                    }
+                }
+                block = None;
+                continue;
+            }
+            if *keep == Some(false) || b64.len() + text.len() > MAX_CERT * 4 / 3 {
+                *keep = Some(false);
+                continue;
+            }
+            b64.extend_from_slice(text);
+            if keep.is_none() {
+                // Decode what whole quads arrived, then look for the subject.
+                let done = prefix.len() / 3 * 4;
+                let whole = b64.len() / 4 * 4;
+                if whole > done {
+                    match decode(&b64[done..whole]) {
+                        Some(more) => prefix.extend_from_slice(&more),
+                        None => *keep = Some(false),
+                    }
+                }
+                match names(prefix) {
+                    Ok((_, subject)) => *keep = Some(issuers.contains(&subject)),
+                    Err(Short::Truncated) => {}
+                    Err(Short::Malformed) => *keep = Some(false),
+                }
+            }
+        }
+        Ok(roots)
+    }
+}
+
+/// Base64 (standard alphabet, `=` padding only at the end) to bytes.
+fn decode(text: &[u8]) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    if text.len() % 4 != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let quads = text.len() / 4;
+    for (i, q) in text.chunks_exact(4).enumerate() {
+        let pad = if i + 1 == quads {
+            q.iter().rev().take_while(|&&c| c == b'=').count()
+        } else {
+            0
+        };
+        if pad > 2 {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &q[..4 - pad] {
+            n = n << 6 | value(c)?;
+        }
+        n <<= 6 * pad as u32;
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..4 - pad]);
+    }
+    Some(out)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Short {
+    /// More bytes are needed to reach the subject.
+    Truncated,
+    Malformed,
+}
+
+/// The issuer and subject `Name`s (whole DER elements) of a certificate, from a prefix of
+/// its DER encoding.
+pub fn names(der: &[u8]) -> Result<(&[u8], &[u8]), Short> {
+    // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL,
+    //   serialNumber, signature AlgorithmIdentifier, issuer Name, validity, subject Name, ...
+    let (_, rest) = enter(der, 0x30)?;
+    let (_, mut tbs) = enter(rest, 0x30)?;
+    if tbs.first() == Some(&0xa0) {
+        tbs = element(tbs)?.1;
+    }
+    let (_, tbs) = element_tagged(tbs, 0x02)?;
+    let (_, tbs) = element_tagged(tbs, 0x30)?;
+    let (issuer, tbs) = element_tagged(tbs, 0x30)?;
+    let (_, tbs) = element_tagged(tbs, 0x30)?;
+    let (subject, _) = element_tagged(tbs, 0x30)?;
+    Ok((issuer, subject))
+}
+
+/// Tag and length of the element at the start of `der`: (header length, content length).
+fn header(der: &[u8]) -> Result<(usize, usize), Short> {
+    let first = *der.get(1).ok_or(Short::Truncated)?;
+    if first < 0x80 {
+        return Ok((2, first as usize));
+    }
+    let n = (first & 0x7f) as usize;
+    if n == 0 || n > 3 {
+        return Err(Short::Malformed);
+    }
+    let bytes = der.get(2..2 + n).ok_or(Short::Truncated)?;
+    let len = bytes.iter().fold(0usize, |acc, &b| acc << 8 | b as usize);
+    Ok((2 + n, len))
+}
+
+/// Steps into a constructed element: its header is skipped, its content need not be whole.
+fn enter(der: &[u8], tag: u8) -> Result<((), &[u8]), Short> {
+    match der.first() {
+        None => Err(Short::Truncated),
+        Some(&t) if t != tag => Err(Short::Malformed),
+        Some(_) => {
+            let (h, _) = header(der)?;
+            Ok(((), &der[h..]))
+        }
+    }
+}
+
+/// The whole element at the start of `der`, and what follows it.
+fn element(der: &[u8]) -> Result<(&[u8], &[u8]), Short> {
+    let (h, len) = header(der)?;
+    let end = h.checked_add(len).ok_or(Short::Malformed)?;
+    if der.len() < end {
+        return Err(Short::Truncated);
+    }
+    Ok(der.split_at(end))
+}
+
+fn element_tagged(der: &[u8], tag: u8) -> Result<(&[u8], &[u8]), Short> {
+    match der.first() {
+        None => Err(Short::Truncated),
+        Some(&t) if t != tag => Err(Short::Malformed),
+        Some(_) => element(der),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_and_rejects_garbage() {
+        assert_eq!(decode(b"aGVsbG8="), Some(b"hello".to_vec()));
+        assert_eq!(decode(b"aGVsbG8h"), Some(b"hello!".to_vec()));
+        assert_eq!(decode(b"aGVsbA=="), Some(b"hell".to_vec()));
+        assert_eq!(decode(b"aGV"), None);
+        assert_eq!(decode(b"aG=sbG8h"), None);
+        assert_eq!(decode(b"a==="), None);
+    }
+
+    #[test]
+    fn names_need_the_prefix_up_to_the_subject() {
+        assert_eq!(names(&[0x30]), Err(Short::Truncated));
+        assert_eq!(names(&[0x31, 0x00]), Err(Short::Malformed));
+        assert_eq!(names(&[0x30, 0x85, 1, 1, 1, 1, 1]), Err(Short::Malformed));
+    }
+}

@@ -1,0 +1,333 @@
+//! ureq's resolver and connector for the endpoint: a name lookup bounded by the connect
+//! deadline, the family filter, and per-address TCP connect + TLS handshake with fallback.
+
+use super::{Failure, Family, ENV_TEST_RESOLVE};
+use crate::tls;
+use rustls::pki_types::ServerName;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
+};
+
+/// A failure already in the router's words, carried through `ureq::Error::Other`.
+#[derive(Debug)]
+pub struct Failed(pub Failure);
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Failed {}
+
+fn fail(f: Failure) -> ureq::Error {
+    ureq::Error::Other(Box::new(Failed(f)))
+}
+
+#[derive(Debug)]
+pub struct Resolve {
+    pub host: String,
+    pub port: u16,
+    pub family: Family,
+    pub deadline: Instant,
+}
+
+impl Resolver for Resolve {
+    fn resolve(
+        &self,
+        _uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let found = lookup(&self.host, self.port, self.deadline)?;
+        let wanted: Vec<SocketAddr> = found
+            .into_iter()
+            .filter(|a| match self.family {
+                Family::Any => true,
+                Family::V4 => a.is_ipv4(),
+                Family::V6 => a.is_ipv6(),
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Err(fail(Failure::Dns(format!(
+                "{} has no {} address",
+                self.host,
+                match self.family {
+                    Family::V4 => "IPv4",
+                    Family::V6 => "IPv6",
+                    Family::Any => "IP",
+                }
+            ))));
+        }
+        let mut out = self.empty();
+        for a in interleave(wanted).into_iter().take(16) {
+            out.push(a);
+        }
+        Ok(out)
+    }
+}
+
+/// The addresses of `host`: an IP literal as is; a name through getaddrinfo on a thread,
+/// abandoned at `deadline`.
+fn lookup(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, ureq::Error> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if let Some(ips) = test_override(host) {
+        return Ok(ips
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect());
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let name = (host.to_owned(), port);
+    std::thread::Builder::new()
+        .name("resolve".into())
+        .spawn(move || {
+            let r = name.to_socket_addrs().map(|i| i.collect::<Vec<_>>());
+            let _ = tx.send(r);
+        })
+        .map_err(|e| fail(Failure::Dns(format!("{host}: {e}"))))?;
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(fail(Failure::Dns(format!("{host}: {e}")))),
+        Err(_) => Err(fail(Failure::Timeout(format!(
+            "looking up {host} (connect_timeout)"
+        )))),
+    }
+}
+
+fn test_override(host: &str) -> Option<Vec<IpAddr>> {
+    let spec = std::env::var(ENV_TEST_RESOLVE).ok()?;
+    spec.split(';').find_map(|entry| {
+        let (name, ips) = entry.split_once('=')?;
+        (name == host).then(|| ips.split(',').filter_map(|ip| ip.parse().ok()).collect())
+    })
+}
+
+/// The lookup's order, families alternating from the first one's.
+fn interleave(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
+    let first_v6 = addrs.first().is_some_and(SocketAddr::is_ipv6);
+    let (mut a, mut b): (Vec<_>, Vec<_>) = addrs.into_iter().partition(|x| x.is_ipv6() == first_v6);
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    a.reverse();
+    b.reverse();
+    while !a.is_empty() || !b.is_empty() {
+        out.extend(a.pop());
+        out.extend(b.pop());
+    }
+    out
+}
+
+#[derive(Debug)]
+pub struct Connect {
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub host: String,
+    pub deadline: Instant,
+}
+
+impl Connector<()> for Connect {
+    type Out = Conn;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        _chained: Option<()>,
+    ) -> Result<Option<Conn>, ureq::Error> {
+        let cfg = details.config;
+        let buffers = || LazyBuffers::new(cfg.input_buffer_size(), cfg.output_buffer_size());
+        let n = details.addrs.len();
+        let mut last = Failure::Timeout("connecting (connect_timeout)".into());
+        for (i, addr) in details.addrs.iter().enumerate() {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            // Half of what is left, the last address all of it.
+            let share = if i + 1 == n { left } else { left / 2 };
+            let until = Instant::now() + share.max(Duration::from_millis(10));
+            match self.one(*addr, until) {
+                Ok(stream) => {
+                    return Ok(Some(Conn {
+                        buffers: buffers(),
+                        stream,
+                    }))
+                }
+                // A certificate or TLS failure is the endpoint's, not the path's: stop.
+                Err(f @ Failure::Tls(_)) => return Err(fail(f)),
+                Err(f) => {
+                    log::debug!("{addr}: {f}; trying the next address");
+                    last = f;
+                }
+            }
+        }
+        Err(fail(last))
+    }
+}
+
+/// The connection after the handshake.
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => &s.sock,
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+impl Connect {
+    /// TCP connect and, for https, the whole TLS handshake, by `until`.
+    fn one(&self, addr: SocketAddr, until: Instant) -> Result<Stream, Failure> {
+        let left = until.saturating_duration_since(Instant::now());
+        let mut tcp = TcpStream::connect_timeout(&addr, left).map_err(|e| classify_io(&e))?;
+        let _ = tcp.set_nodelay(true);
+        let Some(cfg) = &self.tls else {
+            return Ok(Stream::Plain(tcp));
+        };
+        let name = ServerName::try_from(self.host.as_str())
+            .map_err(|_| Failure::Tls(format!("'{}' is not a valid TLS name", self.host)))?
+            .to_owned();
+        let mut conn = rustls::ClientConnection::new(cfg.clone(), name)
+            .map_err(|e| Failure::Tls(tls::describe(&e)))?;
+        while conn.is_handshaking() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Failure::Timeout(format!("TLS handshake with {addr}")));
+            }
+            tcp.set_read_timeout(Some(left))
+                .and_then(|()| tcp.set_write_timeout(Some(left)))
+                .map_err(|e| classify_io(&e))?;
+            match conn.complete_io(&mut tcp) {
+                Ok((0, 0)) if conn.is_handshaking() => {
+                    return Err(Failure::Network(format!(
+                        "{addr} closed the connection during the TLS handshake"
+                    )))
+                }
+                Ok(_) => {}
+                Err(e) => return Err(classify_io(&e)),
+            }
+        }
+        Ok(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))))
+    }
+}
+
+pub fn classify_io(e: &io::Error) -> Failure {
+    if let Some(reason) = tls::from_io(e) {
+        return Failure::Tls(reason);
+    }
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::Timeout(e.to_string()),
+        _ => Failure::Network(e.to_string()),
+    }
+}
+
+/// The connection as a ureq transport.
+pub struct Conn {
+    buffers: LazyBuffers,
+    stream: Stream,
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Conn")
+    }
+}
+
+/// A socket timeout for what is left of `timeout`; an error once nothing is.
+fn left(timeout: NextTimeout) -> Result<Option<Duration>, ureq::Error> {
+    if timeout.after.is_zero() {
+        return Err(ureq::Error::Timeout(timeout.reason));
+    }
+    Ok(timeout.not_zero().map(|d| *d))
+}
+
+fn io_err(e: io::Error, timeout: NextTimeout) -> ureq::Error {
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ureq::Error::Timeout(timeout.reason),
+        _ => ureq::Error::Io(e),
+    }
+}
+
+impl Transport for Conn {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let timeout = timeout.for_write();
+        self.stream
+            .tcp()
+            .set_write_timeout(left(timeout)?)
+            .map_err(ureq::Error::Io)?;
+        let output = &self.buffers.output()[..amount];
+        self.stream
+            .write_all(output)
+            .and_then(|()| self.stream.flush())
+            .map_err(|e| io_err(e, timeout))
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let timeout = timeout.for_read();
+        self.stream
+            .tcp()
+            .set_read_timeout(left(timeout)?)
+            .map_err(ureq::Error::Io)?;
+        let input = self.buffers.input_append_buf();
+        let n = loop {
+            match self.stream.read(input) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // A peer that closes without close_notify ends a close-delimited body;
+                // ureq still errors when a length or chunk was promised.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break 0,
+                Err(e) => return Err(io_err(e, timeout)),
+            }
+        };
+        self.buffers.input_appended(n);
+        Ok(n > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        false
+    }
+
+    fn is_tls(&self) -> bool {
+        matches!(self.stream, Stream::Tls(_))
+    }
+}
