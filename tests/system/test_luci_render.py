@@ -207,7 +207,7 @@ def test_status_polls_every_two_seconds(render) -> None:
 def _summary(f: dict) -> dict[str, str]:
     rows = {}
     for line in f["summary"]:
-        for title in ("Service", "Current run", "Last run", "Next check", "Version"):
+        for title in ("Service", "Current run", "Last run", "Next check", "IPv6 from", "Version"):
             if line.startswith(title):
                 rows[title] = line[len(title):].strip()
     return rows
@@ -227,6 +227,40 @@ def test_a_run_in_progress_its_failure_and_the_next_try_are_shown(render) -> Non
     row = _summary(f)["Current run"]
     assert "2 tries failed since" in row and "next try" in row, row
     assert "HTTP 503" in row and "What to do: the endpoint had a temporary problem" in row, row
+
+
+def test_a_run_whose_start_is_not_recorded_yet_does_not_say_since_never(render) -> None:
+    """Seen on a real LuCI stack: for a moment after the lock is taken, `run.since` is still null."""
+    st = status([host("home.example.com")], last_run=None, run=dict(IDLE, state="running", since=None, attempt=1))
+    row = _summary(render("status", rpc_for(st)))["Current run"]
+    assert row == "Sending now (try 1)", row
+
+
+PPPOE_NOTE = ("found automatically: it has a global IPv6 address; netifd's dynamic interface of PPPoE with "
+              "ipv6 auto; wan6 is down or not there")
+
+
+@pytest.mark.parametrize("ipv6_interface, option, expect", [
+    ({"name": "wan_6", "automatic": True, "note": PPPOE_NOTE}, None,
+     "wan_6 (PPPoE, found automatically) " + PPPOE_NOTE),
+    ({"name": "wan6", "automatic": True, "note": "found automatically: it has a global IPv6 address"}, None,
+     "wan6 (found automatically) found automatically: it has a global IPv6 address"),
+    ({"name": "wan", "automatic": False, "note": "set by ipv6_interface: it has a global IPv6 address"}, "wan",
+     "wan (set in Settings: IPv6 interface) set by ipv6_interface: it has a global IPv6 address"),
+])
+def test_the_interface_ipv6_came_from_is_shown(render, ipv6_interface: dict, option: str | None,
+                                               expect: str) -> None:
+    """Issue 13 item 6: with ipv6_interface left at wan6 the router may take IPv6 from PPPoE's wan_6."""
+    uci = json.loads(json.dumps(UCI))
+    if option:
+        uci["route53-ddns"][0]["ipv6_interface"] = option
+    f = render("status", rpc_for(status([host("home.example.com")], ipv6_interface=ipv6_interface)), uci=uci)
+    assert _summary(f).get("IPv6 from") == expect, f["summary"]
+
+
+def test_no_ipv6_source_row_before_the_router_has_looked(render) -> None:
+    f = render("status", rpc_for(status([host("home.example.com")], ipv6_interface=None)))
+    assert "IPv6 from" not in _summary(f), f["summary"]
 
 
 @pytest.mark.parametrize("last_run, expect", [
@@ -268,6 +302,60 @@ def test_real_status_json_from_the_binary(render, tmp_path: Path) -> None:
     assert all("Not yet sent" in h["cells"][2]["text"] for h in f["hosts"])
     assert f["key_id"] == key_id == st["key_id"]
     assert f"/route53-ddns/keys/{key_id} " in f["command"]
+
+
+def test_real_status_json_names_pppoes_wan_6(render, tmp_path: Path) -> None:
+    """The real binary on a PPPoE WAN with `ipv6 auto` (no wan6, netifd's dynamic wan_6): its
+    `status --json` after a pass names wan_6, and the page shows that."""
+    binary = support.build_router_binary()
+    wan = {"up": True, "pending": False, "available": True, "autostart": True, "dynamic": False, "uptime": 8123,
+           "l3_device": "pppoe-wan", "proto": "pppoe", "device": "eth0.2",
+           "ipv4-address": [{"address": "87.123.45.67", "mask": 32, "ptpaddress": "87.123.0.1"}],
+           "ipv6-address": [{"address": "fe80::a4b1:2c3d:4e5f:6071", "mask": 128}], "ipv6-prefix": [],
+           "ipv6-prefix-assignment": [], "route": [], "dns-server": [], "data": {}}
+    wan_6 = {"up": True, "pending": False, "available": True, "autostart": True, "dynamic": True, "uptime": 8110,
+             "l3_device": "pppoe-wan", "proto": "dhcpv6", "device": "pppoe-wan", "ipv4-address": [],
+             "ipv6-address": [{"address": "2a02:8070:a1b2:ff00::1c3", "mask": 128, "preferred": 1500, "valid": 3300}],
+             "ipv6-prefix": [], "ipv6-prefix-assignment": [], "route": [], "dns-server": [], "data": {}}
+    (tmp_path / "wan.json").write_text(json.dumps(wan))
+    (tmp_path / "wan_6.json").write_text(json.dumps(wan_6))
+    ubus = tmp_path / "ubus"
+    ubus.write_text("#!/bin/sh\n"
+                    f'f="{tmp_path}/${{2#network.interface.}}.json"\n'
+                    'if [ "$1" = call ] && [ "$3" = status ] && [ -f "$f" ]; then exec cat "$f"; fi\n'
+                    "echo 'Command failed: Not found' >&2\nexit 4\n")
+    ubus.chmod(0o755)
+    cfg = tmp_path / "route53-ddns"
+    cfg.write_text(support.render_uci([
+        # nothing listens on 127.0.0.1:9: the pass fails at once, after choosing the interface
+        ("global", "global", {"enabled": "1", "endpoint": "https://127.0.0.1:9", "key_file": str(tmp_path / "key")}),
+        ("host", None, {"name": "home.example.com"}),
+    ]))
+    env = dict(os.environ, ROUTE53_DDNS_STATE_DIR=str(tmp_path / "state"), ROUTE53_DDNS_UBUS=str(ubus),
+               ROUTE53_DDNS_SYSLOG_SOCKET=str(tmp_path / "no-syslog"))
+    argv = [str(binary), "--config", str(cfg)]
+    assert subprocess.run([*argv, "keygen"], capture_output=True, env=env, timeout=60).returncode == 0
+    st = json.loads(subprocess.run([*argv, "status", "--json"], capture_output=True, env=env, timeout=60).stdout)
+    assert st["ipv6_interface"] is None, "nothing chosen before the first pass"
+    # the failed pass then waits for its retry: stop it once the status has the choice
+    upd = subprocess.Popen([*argv, "update", "--force"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        import time
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            st = json.loads(subprocess.run([*argv, "status", "--json"], capture_output=True, env=env,
+                                           timeout=60).stdout)
+            if st["ipv6_interface"] is not None:
+                break
+            time.sleep(0.2)
+    finally:
+        os.killpg(upd.pid, 15)
+        upd.wait(timeout=30)
+    assert st["ipv6_interface"]["name"] == "wan_6" and st["ipv6_interface"]["automatic"] is True, st
+    row = _summary(render("status", rpc_for(st)))["IPv6 from"]
+    assert row.startswith("wan_6 (PPPoE, found automatically) "), row
+    assert st["ipv6_interface"]["note"] in row, row
 
 
 @pytest.mark.parametrize("view", ["status", "settings"])

@@ -251,9 +251,11 @@ function renderRun(run, now) {
 	const err = r.last_error;
 	let head;
 
+	/* `since` is null for a moment after the pass has taken the lock */
 	if (r.state == 'running')
-		head = E('span', { 'class': 'r53-running' }, [
-			_('Sending now (try %d), since %s').format(r.attempt || 1, fmtTime(r.since)) ]);
+		head = E('span', { 'class': 'r53-running' }, [ r.since != null
+			? _('Sending now (try %d), since %s').format(r.attempt || 1, fmtTime(r.since))
+			: _('Sending now (try %d)').format(r.attempt || 1) ]);
 	else if (r.state == 'retrying')
 		head = E('span', { 'class': 'r53-retrying' }, [
 			_('%d tries failed since %s; next try %s').format(r.attempt || 1, fmtTime(r.since),
@@ -283,6 +285,28 @@ function nextCheck(st, now) {
 	return when(st.next_check, now);
 }
 
+/*
+ * Where the router took its IPv6 from at the last pass (`status --json`'s
+ * "ipv6_interface"): with ipv6_interface left at wan6 it also looks at PPPoE's
+ * dynamic <ipv4_interface>_6 (netifd's wan_6 with "option ipv6 auto").
+ */
+function ipv6Source(w) {
+	const configured = uci.get('route53-ddns', 'global', 'ipv6_interface') || 'wan6';
+	let how;
+
+	if (!w.automatic)
+		how = _('set in Settings: IPv6 interface');
+	else if (w.name != configured)
+		how = _('PPPoE, found automatically');
+	else
+		how = _('found automatically');
+
+	return E('span', { 'class': 'r53-ipv6-source' }, [
+		E('code', [ w.name ]), ' ', '(%s)'.format(how),
+		w.note ? E('div', { 'class': 'r53-muted r53-ipv6-note' }, [ ' ', w.note ]) : ''
+	]);
+}
+
 function renderSummary(st, now) {
 	const rows = [
 		[ _('Service'), st.enabled
@@ -290,9 +314,16 @@ function renderSummary(st, now) {
 			: E('span', { 'class': 'r53-disabled' }, [ _('Disabled: no updates are sent. Enable it on the Settings tab.') ]) ],
 		[ _('Current run'), renderRun(st.run, now) ],
 		[ _('Last run'), when(st.last_run, now) ],
-		[ _('Next check'), nextCheck(st, now) ],
-		[ _('Version'), st.version || '?' ]
+		[ _('Next check'), nextCheck(st, now) ]
 	];
+
+	/* only once a pass has looked (and only when a host publishes IPv6) */
+	const w = st.ipv6_interface;
+
+	if (w && typeof(w) == 'object' && w.name)
+		rows.push([ _('IPv6 from'), ipv6Source(w) ]);
+
+	rows.push([ _('Version'), st.version || '?' ]);
 
 	return E('table', { 'class': 'table r53-summary' }, rows.map((r) => E('tr', { 'class': 'tr' }, [
 		E('td', { 'class': 'td left', 'width': '33%' }, [ r[0] ]),
