@@ -227,6 +227,11 @@ def test_a_run_in_progress_its_failure_and_the_next_try_are_shown(render) -> Non
     row = _summary(f)["Current run"]
     assert "2 tries failed since" in row and "next try" in row, row
     assert "HTTP 503" in row and "What to do: the endpoint had a temporary problem" in row, row
+    assert "sent by the first check" not in row, "a process waits for the next try and sends it on time"
+    # the wait is longer than the check interval: the process exits, the timer sends it
+    retrying["run"] = dict(retrying["run"], waiting=False)
+    row = _summary(render("status", rpc_for(retrying)))["Current run"]
+    assert "(sent by the first check or interface event after that)" in row, row
 
 
 def test_a_run_whose_start_is_not_recorded_yet_does_not_say_since_never(render) -> None:

@@ -259,7 +259,11 @@ function renderRun(run, now) {
 	else if (r.state == 'retrying')
 		head = E('span', { 'class': 'r53-retrying' }, [
 			_('%d tries failed since %s; next try %s').format(r.attempt || 1, fmtTime(r.since),
-				r.next_try != null ? '%s (%s)'.format(fmtTime(r.next_try), fmtRelative(r.next_try, now)) : _('at the next check')) ]);
+				r.next_try != null ? '%s (%s)'.format(fmtTime(r.next_try), fmtRelative(r.next_try, now)) : _('at the next check')),
+			/* no process waits for it (the wait is longer than the check interval): the
+			 * safety-net timer or an interface event sends it, up to one interval later */
+			(r.next_try != null && !r.waiting)
+				? E('span', { 'class': 'r53-muted r53-not-waiting' }, [ ' ', _('(sent by the first check or interface event after that)') ]) : '' ]);
 	else
 		return E('span', { 'class': 'r53-muted r53-idle' }, [ _('Idle') ]);
 
