@@ -177,6 +177,8 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--binary", type=Path)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "router_results.md")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work directory (callgrind.<n> files for callgrind_annotate)")
     a = ap.parse_args()
     binary = a.binary or build_binary()
     d = Path(tempfile.mkdtemp(prefix="r53bench-"))
@@ -251,7 +253,10 @@ def main():
         print(text)
         a.out.write_text(text)
     finally:
-        shutil.rmtree(d, ignore_errors=True)
+        if a.keep:
+            print(f"kept {d}")
+        else:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

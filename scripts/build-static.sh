@@ -172,6 +172,9 @@ for t in "${targets[@]}"; do
         -Z "build-std=$std_crates")
   [ -n "$BUILD_STD_FEATURES" ] && args+=(-Z "build-std-features=$BUILD_STD_FEATURES")
   [ -n "${R53_FEATURES:-}" ] && args+=(--features "$R53_FEATURES")
+  # ring's C code without unwind tables (nothing unwinds): ~3 KB of .eh_frame on mipsel.
+  cflags_var="CFLAGS_${t//-/_}"
+  export "$cflags_var=${!cflags_var:--fno-asynchronous-unwind-tables -fno-unwind-tables}"
   RUSTFLAGS="$(rustflags_for "$t")" cargo "${args[@]}" >&2
   out="$CARGO_TARGET_DIR/$t/release/$BIN"
   [ -f "$out" ] || die "no binary at $out"

@@ -81,104 +81,156 @@ impl ServerCertVerifier for LazyRoots {
     }
 }
 
+const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+const END: &[u8] = b"-----END CERTIFICATE-----";
+
 impl LazyRoots {
+    fn read_error(&self, e: std::io::Error) -> Error {
+        Error::General(format!("cannot read {}: {e}", self.path.display()))
+    }
+
     /// The bundle's certificates whose subject is one of `issuers`.
     fn roots_for(&self, issuers: &[&[u8]]) -> Result<RootCertStore, Error> {
-        let file = std::fs::File::open(&self.path)
-            .map_err(|e| Error::General(format!("cannot read {}: {e}", self.path.display())))?;
-        let mut lines = BufReader::with_capacity(8192, std::io::Read::take(file, MAX_BUNDLE));
+        let file = std::fs::File::open(&self.path).map_err(|e| self.read_error(e))?;
+        let mut input = BufReader::with_capacity(8192, std::io::Read::take(file, MAX_BUNDLE));
         let mut roots = RootCertStore::empty();
         let mut line = Vec::with_capacity(128);
-        // Inside a block: its base64 text so far, its decoded prefix, and whether it is kept.
-        let mut block: Option<(Vec<u8>, Vec<u8>, Option<bool>)> = None;
-        loop {
-            line.clear();
-            match lines.read_until(b'\n', &mut line) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    return Err(Error::General(format!(
-                        "cannot read {}: {e}",
-                        self.path.display()
-                    )))
+        while read_line(&mut input, &mut line).map_err(|e| self.read_error(e))? {
+            if line.trim_ascii() != BEGIN {
+                continue;
+            }
+            match self.block(&mut input, &mut line, issuers)? {
+                Block::Kept(der) => {
+                    let _ = roots.add(CertificateDer::from(der));
                 }
-            }
-            let text = line.trim_ascii();
-            if text == b"-----BEGIN CERTIFICATE-----" {
-                block = Some((Vec::with_capacity(2048), Vec::with_capacity(512), None));
-                continue;
-            }
-            let Some((b64, prefix, keep)) = &mut block else {
-                continue;
-            };
-            if text == b"-----END CERTIFICATE-----" {
-                if *keep == Some(true) {
-                    if let Some(der) = decode(b64) {
-                        let _ = roots.add(CertificateDer::from(der));
-                    }
-                }
-                block = None;
-                continue;
-            }
-            if *keep == Some(false) || b64.len() + text.len() > MAX_CERT * 4 / 3 {
-                *keep = Some(false);
-                continue;
-            }
-            b64.extend_from_slice(text);
-            if keep.is_none() {
-                // Decode what whole quads arrived, then look for the subject.
-                let done = prefix.len() / 3 * 4;
-                let whole = b64.len() / 4 * 4;
-                if whole > done {
-                    match decode(&b64[done..whole]) {
-                        Some(more) => prefix.extend_from_slice(&more),
-                        None => *keep = Some(false),
-                    }
-                }
-                match names(prefix) {
-                    Ok((_, subject)) => *keep = Some(issuers.contains(&subject)),
-                    Err(Short::Truncated) => {}
-                    Err(Short::Malformed) => *keep = Some(false),
+                Block::Ended => {}
+                // Base64 has no '-': the next one starts the END line (or, in a damaged
+                // bundle, whatever line the outer loop then reads). Skipped without copying.
+                Block::Rejected => {
+                    input.skip_until(b'-').map_err(|e| self.read_error(e))?;
                 }
             }
         }
         Ok(roots)
     }
+
+    /// One PEM block after its BEGIN line: its DER when its subject is one of `issuers`;
+    /// `Rejected` as soon as it is known not to be (the rest of the block left unread).
+    fn block(
+        &self,
+        input: &mut impl BufRead,
+        line: &mut Vec<u8>,
+        issuers: &[&[u8]],
+    ) -> Result<Block, Error> {
+        let mut b64 = Vec::with_capacity(2048);
+        let mut prefix = Vec::with_capacity(512);
+        let mut keep = false;
+        while read_line(input, line).map_err(|e| self.read_error(e))? {
+            let text = line.trim_ascii();
+            if text == END {
+                return Ok(match keep.then(|| decode(&b64)).flatten() {
+                    Some(der) => Block::Kept(der),
+                    None => Block::Ended,
+                });
+            }
+            if b64.len() + text.len() > MAX_CERT * 4 / 3 {
+                return Ok(Block::Rejected);
+            }
+            b64.extend_from_slice(text);
+            if keep {
+                continue;
+            }
+            // Decode what whole quads arrived, then look for the subject.
+            let done = prefix.len() / 3 * 4;
+            let whole = b64.len() / 4 * 4;
+            if whole > done {
+                match decode(&b64[done..whole]) {
+                    Some(more) => prefix.extend_from_slice(&more),
+                    None => return Ok(Block::Rejected),
+                }
+            }
+            match names(&prefix) {
+                Ok((_, subject)) if issuers.contains(&subject) => keep = true,
+                Ok(_) | Err(Short::Malformed) => return Ok(Block::Rejected),
+                Err(Short::Truncated) => {}
+            }
+        }
+        Ok(Block::Ended)
+    }
 }
+
+/// What reading one PEM block gave.
+enum Block {
+    /// A root whose subject is a wanted issuer.
+    Kept(Vec<u8>),
+    /// Not wanted, known before its END line, which is still unread.
+    Rejected,
+    /// Its END line (or the end of the file) was read and nothing was kept.
+    Ended,
+}
+
+/// Reads one line into `line` (cleared first); false at the end of the input.
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<bool> {
+    line.clear();
+    Ok(input.read_until(b'\n', line)? > 0)
+}
+
+/// The value of each base64 character (standard alphabet), 0xff for anything else.
+const BASE64: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i] as usize] =
+            i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Base64 (standard alphabet, `=` padding only at the end) to bytes.
 fn decode(text: &[u8]) -> Option<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
     if text.len() % 4 != 0 {
         return None;
     }
+    let pad = text
+        .iter()
+        .rev()
+        .take(2)
+        .take_while(|&&c| c == b'=')
+        .count();
+    if text.len() >= 4 && text[text.len() - 4..text.len() - pad].contains(&b'=') {
+        return None;
+    }
+    let body = &text[..text.len() - pad];
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let quads = text.len() / 4;
-    for (i, q) in text.chunks_exact(4).enumerate() {
-        let pad = if i + 1 == quads {
-            q.iter().rev().take_while(|&&c| c == b'=').count()
-        } else {
-            0
-        };
-        if pad > 2 {
+    let mut quads = body.chunks_exact(4);
+    for q in &mut quads {
+        let v = [
+            BASE64[q[0] as usize],
+            BASE64[q[1] as usize],
+            BASE64[q[2] as usize],
+            BASE64[q[3] as usize],
+        ];
+        if (v[0] | v[1] | v[2] | v[3]) & 0x80 != 0 {
             return None;
         }
+        let n =
+            u32::from(v[0]) << 18 | u32::from(v[1]) << 12 | u32::from(v[2]) << 6 | u32::from(v[3]);
+        out.extend_from_slice(&n.to_be_bytes()[1..]);
+    }
+    // The last quad's characters before its padding (2 or 3 of them).
+    let rest = quads.remainder();
+    if !rest.is_empty() {
         let mut n = 0u32;
-        for &c in &q[..4 - pad] {
-            n = n << 6 | value(c)?;
+        for &c in rest {
+            let v = BASE64[c as usize];
+            if v & 0x80 != 0 {
+                return None;
+            }
+            n = n << 6 | u32::from(v);
         }
         n <<= 6 * pad as u32;
-        let bytes = n.to_be_bytes();
-        out.extend_from_slice(&bytes[1..4 - pad]);
+        out.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
     }
     Some(out)
 }
@@ -265,6 +317,9 @@ mod tests {
         assert_eq!(decode(b"aGV"), None);
         assert_eq!(decode(b"aG=sbG8h"), None);
         assert_eq!(decode(b"a==="), None);
+        assert_eq!(decode(b"aGVs=G8h"), None);
+        assert_eq!(decode(b"aGVsbG8*"), None);
+        assert_eq!(decode(b""), Some(Vec::new()));
     }
 
     #[test]

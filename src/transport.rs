@@ -82,7 +82,9 @@ impl fmt::Display for Failure {
             Failure::Tls(m) => write!(f, "TLS: {m}"),
             Failure::Timeout(m) => write!(f, "timed out: {m}"),
             Failure::Dns(m) => write!(f, "name lookup failed: {m}"),
-            Failure::Network(m) => write!(f, "network: {m}"),
+            // Already worded ("connection refused by 192.0.2.1:443"): the error around it
+            // says "cannot reach the endpoint", and `status` shows the code `network`.
+            Failure::Network(m) => f.write_str(m),
         }
     }
 }

@@ -169,6 +169,7 @@ fn fails_once_then_retried(first: fn() -> Behaviour, code: &str) {
     assert_eq!(server.count(), 1);
     let e = s.store.host("home.example.com").error.expect("error");
     assert_eq!(e.code, code);
+    assert!(!e.message.contains("os error"), "{code}: {}", e.message);
     // The timer or another event before the retry is due: nothing sent.
     assert_eq!(
         run(&s, &mut clock, false, &plan_v4("192.0.2.1")),
@@ -223,6 +224,17 @@ fn nothing_listening_is_transient_and_scheduled() {
     );
     assert!(clock.sleeps.is_empty());
     assert!(s.store.run().next_try.is_some());
+    // Said once, in words, with the address: what LuCI and `status` show.
+    let e = s.store.host("home.example.com").error.expect("error");
+    assert_eq!(e.code, "network");
+    assert!(
+        e.message
+            .contains(&format!("127.0.0.1:{port}: connection refused")),
+        "{}",
+        e.message
+    );
+    assert!(!e.message.contains("network:"), "{}", e.message);
+    assert!(!e.message.contains("os error"), "{}", e.message);
 }
 
 fn assert_bad_cert(server_pki: &Pki, trusted_ca: &str, reason: &str) {

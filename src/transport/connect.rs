@@ -215,7 +215,12 @@ impl Connect {
     /// TCP connect and, for https, the whole TLS handshake, by `until`.
     fn one(&self, addr: SocketAddr, until: Instant) -> Result<Stream, Failure> {
         let left = until.saturating_duration_since(Instant::now());
-        let mut tcp = TcpStream::connect_timeout(&addr, left).map_err(|e| classify_io(&e))?;
+        let mut tcp =
+            TcpStream::connect_timeout(&addr, left).map_err(|e| match classify_io(&e) {
+                Failure::Network(m) => Failure::Network(format!("{addr}: {m}")),
+                Failure::Timeout(_) => Failure::Timeout(format!("connecting to {addr}")),
+                other => other,
+            })?;
         let _ = tcp.set_nodelay(true);
         let Some(cfg) = &self.tls else {
             return Ok(Stream::Plain(tcp));
@@ -240,7 +245,14 @@ impl Connect {
                     )))
                 }
                 Ok(_) => {}
-                Err(e) => return Err(classify_io(&e)),
+                Err(e) => {
+                    return Err(match classify_io(&e) {
+                        Failure::Timeout(_) => {
+                            Failure::Timeout(format!("TLS handshake with {addr}"))
+                        }
+                        other => other,
+                    })
+                }
             }
         }
         Ok(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))))
@@ -251,8 +263,18 @@ pub fn classify_io(e: &io::Error) -> Failure {
     if let Some(reason) = tls::from_io(e) {
         return Failure::Tls(reason);
     }
+    use io::ErrorKind as K;
+    // In words, not the C library's ("Resource temporarily unavailable (os error 11)").
     match e.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::Timeout(e.to_string()),
+        K::TimedOut | K::WouldBlock => Failure::Timeout("no data from the endpoint in time".into()),
+        K::ConnectionRefused => {
+            Failure::Network("connection refused (nothing listens there)".into())
+        }
+        K::ConnectionReset | K::ConnectionAborted => Failure::Network("connection reset".into()),
+        K::UnexpectedEof | K::BrokenPipe => Failure::Network("connection closed early".into()),
+        K::NetworkUnreachable | K::HostUnreachable => {
+            Failure::Network("no route to the endpoint (network unreachable)".into())
+        }
         _ => Failure::Network(e.to_string()),
     }
 }
