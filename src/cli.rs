@@ -42,6 +42,7 @@ enum Cmd {
     Pubkey(Pubkey),
     Check(Check),
     Schema(Schema),
+    Leftovers(Leftovers),
 }
 
 #[derive(FromArgs)]
@@ -110,6 +111,12 @@ struct Pubkey {
 struct Check {}
 
 #[derive(FromArgs)]
+/// Print what removing the package leaves (config, key files, the key in the registry, the
+/// Route53 records and stamps) and the commands that remove it; changes nothing.
+#[argh(subcommand, name = "leftovers")]
+struct Leftovers {}
+
+#[derive(FromArgs)]
 /// Print the config schema as JSON.
 #[argh(subcommand, name = "schema")]
 struct Schema {}
@@ -134,6 +141,7 @@ pub fn main() -> i32 {
         Cmd::Pubkey(p) if p.next => keycmd::pubkey_next(&args.config),
         Cmd::Pubkey(_) => keycmd::pubkey(&args.config),
         Cmd::Check(_) => check(&args.config),
+        Cmd::Leftovers(_) => crate::leftovers::leftovers(&args.config),
         Cmd::Schema(_) => {
             say!(
                 "{}",

@@ -24,6 +24,7 @@
 //! | [`roots`]     | certificate verification against the CA bundle, decoded on demand          |
 //! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
+//! | [`leftovers`] | what removing the package leaves, and the commands that remove it        |
 //! | [`state`]     | per-host JSON state on tmpfs, written atomically                            |
 //! | [`lock`]      | one run at a time; events during a run cause at most one more pass          |
 //! | [`log`]       | syslog via `/dev/log` (+ stderr on a terminal), run and request ids         |
@@ -39,6 +40,7 @@ pub mod files;
 pub mod host_id;
 pub mod key;
 pub mod keycmd;
+pub mod leftovers;
 pub mod lock;
 pub mod log;
 pub mod netifd;

@@ -71,10 +71,11 @@ pub fn load(key_file: &Path) -> Result<Keys, KeyFileError> {
 
 /// The id of the next key, when there is a usable one (for `status`).
 pub fn next_id(key_file: &Path) -> Option<String> {
-    read_key_id(&next_path(key_file))
+    key_id_of(&next_path(key_file))
 }
 
-fn read_key_id(path: &Path) -> Option<String> {
+/// The id of the key in `path`, if it holds a usable one.
+pub fn key_id_of(path: &Path) -> Option<String> {
     let der = crate::files::read_capped(path, key::MAX_KEY_FILE).ok()?;
     SigningKey::from_pkcs8(&der)
         .ok()

@@ -178,7 +178,11 @@ fn keygen_next_makes_a_private_next_key_beside_the_key_and_never_replaces_it_una
     );
     let next = dir.join("key.next");
     assert_eq!(mode(&next), 0o600);
-    assert_eq!(std::fs::read(&key).expect("key"), current, "the key is untouched");
+    assert_eq!(
+        std::fs::read(&key).expect("key"),
+        current,
+        "the key is untouched"
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let next_id = text.lines().next().expect("id").to_owned();
     assert!(route53_ddns_protocol::KeyId::parse(&next_id).is_ok());
@@ -197,7 +201,11 @@ fn keygen_next_makes_a_private_next_key_beside_the_key_and_never_replaces_it_una
         )),
         "{text}"
     );
-    assert_eq!(ids(&dir), ["c", "key", "key.next"], "no temporary file left");
+    assert_eq!(
+        ids(&dir),
+        ["c", "key", "key.next"],
+        "no temporary file left"
+    );
     // pubkey --next prints the same; pubkey still the current key.
     let p = run(&c, &["pubkey", "--next"]);
     assert!(p.status.success());
@@ -255,7 +263,11 @@ fn promotion_renames_the_next_key_over_the_key_and_pubkey_old_prints_its_removal
     assert!(!next_file.exists());
     let loaded = route53_ddns::key::load(&key).expect("load");
     assert_eq!(loaded.key_id(), next.key_id());
-    assert_eq!(ids(&dir), ["c", "key", "key.old-id"], "the old private key is gone");
+    assert_eq!(
+        ids(&dir),
+        ["c", "key", "key.old-id"],
+        "the old private key is gone"
+    );
 
     let old = run(&c, &["pubkey", "--old"]);
     assert!(old.status.success());
