@@ -13,7 +13,8 @@
 # interprets line by line), so the two cannot drift apart. The .ipk format is OpenWrt's
 # (scripts/ipkg-build): a gzip'd tar of ./debian-binary ./data.tar.gz ./control.tar.gz, files
 # owned by 0:0, sorted, mtime SOURCE_DATE_EPOCH, gzip -n: the same inputs give the same bytes.
-# postinst/prerm are the ones OpenWrt's build generates (default_postinst/default_prerm).
+# postinst/prerm are the ones OpenWrt's build generates (default_postinst/default_prerm); the
+# Makefile's Package/<name>/prerm body becomes prerm-pkg (.ipk) or ends pre-deinstall (.apk).
 #
 # A static musl binary does not depend on the CPU's floating point ABI or on the image's libc,
 # so one binary serves every OpenWrt architecture label its instruction set runs on (table

@@ -324,7 +324,12 @@ pub fn check(path: &Path) -> Exit {
     }
     let mut ok = true;
     match crate::key::load(&cfg.key_file) {
-        Ok(k) => say!("key: {} ({})", k.key_id(), cfg.key_file.display()),
+        Ok(k) => {
+            say!("key: {} ({})", k.key_id(), cfg.key_file.display());
+            if let Some(n) = crate::rotation::next_id(&cfg.key_file) {
+                say!("next key: {n} (pending until the endpoint accepts it)");
+            }
+        }
         Err(e) => {
             say!("error: {e}");
             ok = false;
