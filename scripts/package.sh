@@ -13,7 +13,8 @@
 # interprets line by line), so the two cannot drift apart. The .ipk format is OpenWrt's
 # (scripts/ipkg-build): a gzip'd tar of ./debian-binary ./data.tar.gz ./control.tar.gz, files
 # owned by 0:0, sorted, mtime SOURCE_DATE_EPOCH, gzip -n: the same inputs give the same bytes.
-# postinst/prerm are the ones OpenWrt's build generates (default_postinst/default_prerm).
+# postinst/prerm are the ones OpenWrt's build generates (default_postinst/default_prerm); the
+# Makefile's Package/<name>/prerm body becomes prerm-pkg (.ipk) or ends pre-deinstall (.apk).
 #
 # A static musl binary does not depend on the CPU's floating point ABI or on the image's libc,
 # so one binary serves every OpenWrt architecture label its instruction set runs on (table
@@ -159,6 +160,10 @@ DEPENDS="$(mk_var DEPENDS | tr ' ' '\n' | sed -n 's/^+//p' | paste -sd, - | sed 
 DESCRIPTION="$(mk_block "Package/$PKG_NAME/description")"
 CONFFILES="$(mk_block "Package/$PKG_NAME/conffiles")"
 INSTALL="$(mk_block "Package/$PKG_NAME/install")"
+# The prerm body as make gives it (`$$` -> `$`; a lone `$` would be a make variable).
+PRERM_PKG="$(mk_block "Package/$PKG_NAME/prerm")"
+[ -z "$(printf '%s' "$PRERM_PKG" | sed 's/\$\$//g' | tr -cd '$')" ] || die "a lone \$ in Package/$PKG_NAME/prerm"
+PRERM_PKG="${PRERM_PKG//\$\$/\$}"
 if [ -z "$DESCRIPTION" ] || [ -z "$INSTALL" ]; then die "no description or install section in $MAKEFILE"; fi
 
 cargo_version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)"
@@ -286,6 +291,10 @@ make_ipk() { # label stagedir workdir -> path
     printf '%s\n' "$POSTINST_PKG" >"$ctrl/postinst-pkg"
     chmod 0755 "$ctrl/postinst-pkg"
   fi
+  if [ -n "${PRERM_PKG:-}" ]; then
+    printf '%s\n' "$PRERM_PKG" >"$ctrl/prerm-pkg"
+    chmod 0755 "$ctrl/prerm-pkg"
+  fi
   # conffiles resolved against the package, sorted (as ipkg-build does)
   for f in $CONFFILES; do [ -f "$data$f" ] && echo "$f"; done | LC_ALL=C sort >"$ctrl/conffiles"
   [ -s "$ctrl/conffiles" ] || rm -f "$ctrl/conffiles"
@@ -334,6 +343,7 @@ make_apk() { # arch stagedir workdir -> path (the apk v3 package, written by scr
     echo 'export root="${IPKG_INSTROOT}"'
     echo "export pkgname=\"$PKG_NAME\""
     echo 'default_prerm'
+    [ -z "${PRERM_PKG:-}" ] || printf '%s\n' "$PRERM_PKG" | sed '/^[[:space:]]*#!/d'
   } >"$work/pre-deinstall"
   local pkg="$OUT_DIR/${PKG_NAME}-${VERSION}_${arch}.apk" desc
   desc="$(printf '%s\n' "$DESCRIPTION" | sed -e 's,^[[:space:]]*,,' | paste -sd' ' -)"
@@ -378,6 +388,7 @@ if [ "$LUCI" = 1 ]; then
   DESCRIPTION="$(awk '/^LUCI_DESCRIPTION:=/ {sub(/^LUCI_DESCRIPTION:=/, ""); on=1}
     on {l=$0; sub(/^[ \t]+/, "", l); c=sub(/[ \t]*\\$/, "", l); print l; if (!c) exit}' "$LUCI_MK")"
   CONFFILES=""
+  PRERM_PKG=""
   # luci.mk's postinst on a live system: drop LuCI's caches, let rpcd load the ACL and plugin.
   POSTINST_PKG='[ -n "${IPKG_INSTROOT}" ] || {
 	rm -f /tmp/luci-indexcache.*

@@ -1,14 +1,13 @@
 //! Command line (argh): `route53-ddns [--config PATH] <update|status|keygen|pubkey|check|schema>`.
 
 use crate::config::{self, Config, DEFAULT_CONFIG};
-use crate::key::KeyFileError;
+use crate::keycmd;
 use crate::lock::{Coalescer, Lock};
 use crate::netifd::Interfaces;
 use crate::state::Store;
 use crate::status::{check, status};
 use crate::updater::{self, Clock, Exit, Outcome, SystemClock};
 use argh::FromArgs;
-use route53_ddns_protocol::SigningKey;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,6 +42,7 @@ enum Cmd {
     Pubkey(Pubkey),
     Check(Check),
     Schema(Schema),
+    Leftovers(Leftovers),
 }
 
 #[derive(FromArgs)]
@@ -87,17 +87,34 @@ struct Keygen {
     /// replace an existing key (it must then be registered again)
     #[argh(switch)]
     force: bool,
+    /// create the next key (<key_file>.next) for a rotation without a gap: the router
+    /// switches to it once the endpoint accepts it
+    #[argh(switch)]
+    next: bool,
 }
 
 #[derive(FromArgs)]
 /// Print the public key (the key id) and how to register it with the endpoint.
 #[argh(subcommand, name = "pubkey")]
-struct Pubkey {}
+struct Pubkey {
+    /// the next key (keygen --next) and how to register it
+    #[argh(switch)]
+    next: bool,
+    /// the key the last rotation replaced and how to remove it from the registry
+    #[argh(switch)]
+    old: bool,
+}
 
 #[derive(FromArgs)]
 /// Validate the config, key and CA file, and say what is wrong.
 #[argh(subcommand, name = "check")]
 struct Check {}
+
+#[derive(FromArgs)]
+/// Print what removing the package leaves (config, key files, the key in the registry, the
+/// Route53 records and stamps) and the commands that remove it; changes nothing.
+#[argh(subcommand, name = "leftovers")]
+struct Leftovers {}
 
 #[derive(FromArgs)]
 /// Print the config schema as JSON.
@@ -118,9 +135,13 @@ pub fn main() -> i32 {
     let exit = match cmd {
         Cmd::Update(u) => update(&args.config, u),
         Cmd::Status(s) => status(&args.config, s.json),
-        Cmd::Keygen(k) => keygen(&args.config, k.force),
-        Cmd::Pubkey(_) => pubkey(&args.config),
+        Cmd::Keygen(k) if k.next => keycmd::keygen_next(&args.config, k.force),
+        Cmd::Keygen(k) => keycmd::keygen(&args.config, k.force),
+        Cmd::Pubkey(p) if p.old => keycmd::pubkey_old(&args.config),
+        Cmd::Pubkey(p) if p.next => keycmd::pubkey_next(&args.config),
+        Cmd::Pubkey(_) => keycmd::pubkey(&args.config),
         Cmd::Check(_) => check(&args.config),
+        Cmd::Leftovers(_) => crate::leftovers::leftovers(&args.config),
         Cmd::Schema(_) => {
             say!(
                 "{}",
@@ -254,74 +275,5 @@ fn wait_for_retry(store: &Store, limit_s: u64) -> bool {
         }
         // Wake up now and then: a success meanwhile ends the wait early.
         clock.sleep(Duration::from_secs(left.min(60)));
-    }
-}
-
-fn key_path(path: &Path) -> (PathBuf, Vec<String>) {
-    let default = PathBuf::from("/etc/route53-ddns/key");
-    match config::read(path) {
-        Ok(loaded) => match Config::from_package(path, &loaded) {
-            Ok((c, _)) => (c.key_file, c.hosts.into_iter().map(|h| h.name).collect()),
-            Err(_) => {
-                // Use key_file from the file even if other options are still missing.
-                let file = loaded
-                    .package
-                    .sections
-                    .iter()
-                    .filter(|s| s.kind == "global")
-                    .find_map(|s| s.get("key_file"))
-                    .and_then(|o| match &o.value {
-                        crate::uci::Value::Single(v) if v.starts_with('/') => {
-                            Some(PathBuf::from(v))
-                        }
-                        _ => None,
-                    })
-                    .unwrap_or(default);
-                (file, Vec::new())
-            }
-        },
-        Err(_) => (default, Vec::new()),
-    }
-}
-
-fn print_registration(key_id: &str, names: &[String]) {
-    let names = if names.is_empty() {
-        vec!["home.example.com".to_owned()]
-    } else {
-        names.to_vec()
-    };
-    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-    say!(
-        "Register this key with the endpoint (where you have AWS credentials for the deployment):\n  aws ssm put-parameter --type String --name '/route53-ddns/keys/{key_id}' --value '{{\"names\":[{}]}}'",
-        list.join(",")
-    );
-}
-
-fn keygen(path: &Path, force: bool) -> Exit {
-    let (file, names) = key_path(path);
-    let created = crate::key::generate(&file, force);
-    if created.is_ok() {
-        eprintln!("created {}", file.display());
-    }
-    show_key(created, &names)
-}
-
-fn pubkey(path: &Path) -> Exit {
-    let (file, names) = key_path(path);
-    show_key(crate::key::load(&file), &names)
-}
-
-/// Prints the key id and the command that registers it, or why there is no key.
-fn show_key(key: Result<SigningKey, KeyFileError>, names: &[String]) -> Exit {
-    match key {
-        Ok(k) => {
-            say!("{}", k.key_id());
-            print_registration(k.key_id().as_str(), names);
-            Exit::Ok
-        }
-        Err(e) => {
-            eprintln!("route53-ddns: {e}");
-            Exit::Config
-        }
     }
 }

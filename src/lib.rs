@@ -4,14 +4,16 @@
 //!
 //! | module        | concern                                                                    |
 //! |---------------|----------------------------------------------------------------------------|
-//! | [`cli`]       | argh command line, exit codes, `status`/`check`/`keygen`/`pubkey` output    |
+//! | [`cli`]       | argh command line, exit codes, the `update` loop                            |
 //! | [`uci`]       | parser of the UCI file syntax (quotes, `'\''`, lists, continuation)         |
 //! | [`schema`]    | the option table (defaults, ranges, docs, the `schema` JSON for LuCI)       |
 //! | [`values`]    | checks of one value: bool, endpoint URL, interface, IPv6 suffix, range     |
 //! | [`config`]    | the validated [`config::Config`] from a (size-capped) config file           |
 //! | [`error`]     | the router's one error type and the exit codes                             |
 //! | [`retry`]     | the retry policy: waits, ceiling, `retry_after` clamp                      |
+//! | [`keycmd`]    | `keygen`/`pubkey` (`--next`, `--old`): key files, registry commands        |
 //! | [`key`]       | the key file: atomic 0600 create, no overwrite without `--force`, load      |
+//! | [`rotation`]  | next key: tried first, fallback to the current key, promotion, old key id  |
 //! | [`command`]   | child processes (ubus, ip): deadline, process-group kill, output cap       |
 //! | [`files`]     | file reads with a size cap (config, key, state, /proc)                     |
 //! | [`netifd`]    | interface status from `ubus` (or the kernel when there is no ubus)          |
@@ -22,6 +24,7 @@
 //! | [`roots`]     | certificate verification against the CA bundle, decoded on demand          |
 //! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
+//! | [`leftovers`] | what removing the package leaves, and the commands that remove it        |
 //! | [`state`]     | per-host JSON state on tmpfs, written atomically                            |
 //! | [`lock`]      | one run at a time; events during a run cause at most one more pass          |
 //! | [`log`]       | syslog via `/dev/log` (+ stderr on a terminal), run and request ids         |
@@ -36,12 +39,15 @@ pub mod error;
 pub mod files;
 pub mod host_id;
 pub mod key;
+pub mod keycmd;
+pub mod leftovers;
 pub mod lock;
 pub mod log;
 pub mod netifd;
 pub mod record;
 pub mod retry;
 pub mod roots;
+pub mod rotation;
 pub mod schema;
 pub mod state;
 pub mod status;

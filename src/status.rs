@@ -22,12 +22,26 @@ struct StatusJson {
     enabled: bool,
     config_error: Option<String>,
     key_id: Option<String>,
+    /// The key and its rotation ([`crate::rotation`]).
+    key: KeyJson,
     last_run: Option<u64>,
     next_check: Option<u64>,
     /// Where the router's IPv6 came from at the last run (wan6 or PPPoE's wan_6).
     ipv6_interface: Option<Wan6Json>,
     run: RunJson,
     hosts: Vec<HostStatusJson>,
+}
+
+#[derive(Serialize, Default)]
+struct KeyJson {
+    id: Option<String>,
+    /// A next key (`keygen --next`) waits to be accepted by the endpoint.
+    next_pending: bool,
+    next_key_id: Option<String>,
+    /// The key the last rotation replaced, until its `.old-id` file is removed.
+    old_key_id: Option<String>,
+    /// The command that removes that key from the registry.
+    old_key_remove: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -120,6 +134,7 @@ fn build_status(path: &Path) -> StatusJson {
         enabled: false,
         config_error: None,
         key_id: None,
+        key: KeyJson::default(),
         last_run: run.last_run,
         next_check: None,
         ipv6_interface: None,
@@ -145,6 +160,15 @@ fn build_status(path: &Path) -> StatusJson {
         .ok()
         .and_then(|der| route53_ddns_protocol::SigningKey::from_pkcs8(&der).ok())
         .map(|k| k.key_id().to_string());
+    let next = crate::rotation::next_id(&cfg.key_file).filter(|n| Some(n) != out.key_id.as_ref());
+    let old = crate::rotation::old_id(&cfg.key_file);
+    out.key = KeyJson {
+        id: out.key_id.clone(),
+        next_pending: next.is_some(),
+        next_key_id: next,
+        old_key_remove: old.as_deref().map(crate::rotation::delete_command),
+        old_key_id: old,
+    };
     out.next_check = next_check(&run, out.enabled, cfg.check_interval_s(), now);
     if cfg.hosts.iter().any(|h| h.ipv6) {
         out.ipv6_interface = crate::wan6::recorded(&store.dir).map(|w| Wan6Json {
@@ -196,6 +220,12 @@ pub fn status(path: &Path, json: bool) -> Exit {
             .as_deref()
             .unwrap_or("none (run `route53-ddns keygen`)")
     );
+    if let Some(n) = &s.key.next_key_id {
+        say!("next key: {n} (pending: each update tries it first, the current key after it, until the endpoint accepts it; `route53-ddns pubkey --next` shows how to register it)");
+    }
+    if let (Some(o), Some(cmd)) = (&s.key.old_key_id, &s.key.old_key_remove) {
+        say!("old key: {o} was replaced; remove it from the registry: {cmd} (then `route53-ddns pubkey --old` says which file to delete)");
+    }
     if let Some(t) = s.last_run {
         say!("last run: {} UTC", crate::log::timestamp(t));
     }
@@ -294,7 +324,12 @@ pub fn check(path: &Path) -> Exit {
     }
     let mut ok = true;
     match crate::key::load(&cfg.key_file) {
-        Ok(k) => say!("key: {} ({})", k.key_id(), cfg.key_file.display()),
+        Ok(k) => {
+            say!("key: {} ({})", k.key_id(), cfg.key_file.display());
+            if let Some(n) = crate::rotation::next_id(&cfg.key_file) {
+                say!("next key: {n} (pending until the endpoint accepts it)");
+            }
+        }
         Err(e) => {
             say!("error: {e}");
             ok = false;

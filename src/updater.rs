@@ -102,6 +102,8 @@ pub struct Pass<'a> {
     pub config: &'a Config,
     pub store: &'a Store,
     pub key: &'a SigningKey,
+    /// A next key waiting to be accepted ([`crate::rotation`]): tried first.
+    pub next: Option<&'a SigningKey>,
     /// `--force`: send even if unchanged, past a scheduled retry or a permanent refusal.
     pub force: bool,
     /// NTP just synchronised: a failure that may have been the clock is retried at once.
@@ -118,12 +120,13 @@ pub fn pass(
     ifaces: &mut Interfaces,
     clock: &mut dyn Clock,
 ) -> Result<Outcome, Error> {
-    let key = crate::key::load(&config.key_file)?;
+    let keys = crate::rotation::load(&config.key_file)?;
     let plans = addresses::plan(config, ifaces);
     Pass {
         config,
         store,
-        key: &key,
+        key: &keys.current,
+        next: keys.next.as_ref(),
         force,
         clock_synced,
         clock,
@@ -143,7 +146,7 @@ impl Pass<'_> {
     }
 
     fn fingerprint(&self) -> String {
-        format!("{}:{}", self.config.fingerprint, self.key.key_id())
+        crate::rotation::fingerprint(self)
     }
 
     /// [`Pass::try_deliver`], logged, as an exit code.
@@ -228,7 +231,8 @@ impl Pass<'_> {
                 .plans
                 .iter()
                 .zip(&batch.states)
-                .any(|(p, s)| needs_update(p, s, now, force_s));
+                .any(|(p, s)| needs_update(p, s, now, force_s))
+            || crate::rotation::probe_due(self, now);
         if !changed {
             log::debug!("addresses unchanged; nothing sent");
             return Ok(Outcome::Nothing);
@@ -261,7 +265,7 @@ impl Pass<'_> {
         };
         let result = Transport::new(self.config, family)
             .map_err(Error::Trust)
-            .and_then(|t| self.send(&t, &body, run.failures.saturating_add(1)));
+            .and_then(|t| crate::rotation::send(self, &t, &body, run.failures.saturating_add(1)));
         self.settle(&batch, run, retry_key, result)
     }
 
@@ -335,10 +339,11 @@ impl Pass<'_> {
         (local, t.clamp(1, MAX_TIME_MS))
     }
 
-    /// One request; after a clock-skew answer, once more with the server's time.
-    fn send(
+    /// One request signed with `key`; after clock skew, once more with the server's time.
+    pub(crate) fn send(
         &mut self,
         transport: &Transport,
+        key: &SigningKey,
         body: &[u8],
         attempt: u32,
     ) -> Result<UpdateResponse, Error> {
@@ -350,7 +355,7 @@ impl Pass<'_> {
                 &self.config.endpoint.host,
                 self.config.endpoint.port,
             );
-            let signed = self.key.sign("POST", UPDATE_PATH, &host, time_ms, body);
+            let signed = key.sign("POST", UPDATE_PATH, &host, time_ms, body);
             log::debug!("sending the update, try {attempt}");
             let (status, error, retry_after) = match transport.post(body, &signed)? {
                 Answer::Updated(resp) => return Ok(resp),

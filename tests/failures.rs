@@ -73,6 +73,7 @@ fn run(s: &Setup, clock: &mut FakeClock, force: bool, plans: &[HostPlan]) -> Exi
         config: &s.config,
         store: &s.store,
         key: &s.key,
+        next: None,
         force,
         clock_synced: false,
         clock,

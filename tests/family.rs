@@ -58,6 +58,7 @@ fn run(s: &Setup, clock: &mut FakeClock, plans: &[HostPlan]) -> Exit {
         config: &s.config,
         store: &s.store,
         key: &s.key,
+        next: None,
         force: false,
         clock_synced: false,
         clock,

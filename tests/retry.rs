@@ -59,6 +59,7 @@ fn pass(s: &Setup, clock: &mut FakeClock, force: bool, plans: &[HostPlan]) -> Ex
         config: &s.config,
         store: &s.store,
         key: &s.key,
+        next: None,
         force,
         clock_synced: false,
         clock,

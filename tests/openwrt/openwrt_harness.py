@@ -418,3 +418,14 @@ def hotplug_env(action: str, interface: str, device: str | None = None, **ifupda
 
 def gunzip_size(blob: bytes) -> int:
     return len(gzip.decompress(blob))
+
+
+def makefile_prerm() -> str:
+    """`Package/route53-ddns/prerm` of the feed Makefile as GNU make expands it (what the
+    SDK writes to prerm-pkg), read by make itself rather than by scripts/package.sh."""
+    text = (REPO / "openwrt" / PKG / "Makefile").read_text()
+    start = text.index(f"define Package/{PKG}/prerm\n")
+    block = text[start:text.index("\nendef\n", start) + len("\nendef\n")]
+    mk = block + f"$(file >/dev/stdout,$(Package/{PKG}/prerm))\nall: ;\n"
+    r = subprocess.run(["make", "-s", "-f", "-"], input=mk, capture_output=True, text=True, check=True)
+    return r.stdout

@@ -16,7 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "openwrt"))
 
 from apk_reader import read_apk  # noqa: E402
-from openwrt_harness import PKG, REPO, X86_64, build_static, make_packages, read_ipk  # noqa: E402
+from openwrt_harness import PKG, REPO, X86_64, build_static, make_packages, makefile_prerm, read_ipk  # noqa: E402
 
 EPOCH = 1767225600
 LABELS = {"x86_64": X86_64, "mipsel_24kc": "mipsel-unknown-linux-musl"}
@@ -126,7 +126,9 @@ def test_maintainer_scripts(apks):
         assert set(a.scripts) == {"post-install", "post-upgrade", "pre-deinstall"}
         assert a.scripts["post-install"].decode() == head
         assert a.scripts["post-upgrade"].decode() == head.replace("#!/bin/sh\n", "#!/bin/sh\nexport PKG_UPGRADE=1\n", 1)
-        assert a.scripts["pre-deinstall"].decode().endswith(f'export pkgname="{PKG}"\ndefault_prerm\n')
+        # default_prerm, then the Makefile's prerm body without its #! line (package-pack.mk)
+        body = "".join(line for line in makefile_prerm().splitlines(True) if not line.lstrip().startswith("#!"))
+        assert a.scripts["pre-deinstall"].decode().endswith(f'export pkgname="{PKG}"\ndefault_prerm\n' + body)
 
 
 def test_reproducible(tmp_path):

@@ -31,6 +31,7 @@ from openwrt_harness import (  # noqa: E402
     build_static_x86_64,
     gunzip_size,
     make_packages,
+    makefile_prerm,
     read_ipk,
 )
 
@@ -180,10 +181,12 @@ def test_maintainer_scripts_and_conffiles(packages):
         "default_prerm $0 $@\n"
     )
     for ipk in packages.values():
-        assert set(ipk.control_files) == {"./control", "./postinst", "./prerm", "./conffiles"}
+        assert set(ipk.control_files) == {"./control", "./postinst", "./prerm", "./prerm-pkg", "./conffiles"}
         assert ipk.control_files["./postinst"].decode() == postinst
         assert ipk.control_files["./prerm"].decode() == prerm
-        for s in ("./postinst", "./prerm"):
+        # the Makefile's Package/.../prerm, as the SDK writes it (default_prerm sources it)
+        assert ipk.control_files["./prerm-pkg"].decode() == makefile_prerm()
+        for s in ("./postinst", "./prerm", "./prerm-pkg"):
             assert stat.S_IMODE(ipk.control[s].mode) == 0o755
         # conffiles resolved against the package (the key is made on the router) ...
         assert ipk.control_files["./conffiles"] == f"/etc/config/{PKG}\n".encode()
