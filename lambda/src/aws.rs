@@ -71,6 +71,19 @@ pub fn send(
     region: &str,
     service: &str,
 ) -> Result<Reply, AwsError> {
+    send_within(method, url, headers, body, region, service, None)
+}
+
+/// [`send`], with the whole exchange (connect included) bounded by `limit` when given.
+pub fn send_within(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    region: &str,
+    service: &str,
+    limit: Option<Duration>,
+) -> Result<Reply, AwsError> {
     let creds = credentials()?;
     let identity = creds.into();
     let params = v4::SigningParams::builder()
@@ -99,9 +112,16 @@ pub fn send(
     for (k, v) in instructions.headers() {
         builder = builder.header(k, v);
     }
-    let request = builder
+    let mut request = builder
         .body(body.to_vec())
         .map_err(|e| AwsError::Fault(format!("building the request: {e}")))?;
+    if let Some(limit) = limit {
+        request = agent()
+            .configure_request(request)
+            .timeout_connect(Some(limit))
+            .timeout_global(Some(limit))
+            .build();
+    }
     let mut response = agent()
         .run(request)
         .map_err(|e| AwsError::Busy(format!("{service} unreachable: {e}")))?;

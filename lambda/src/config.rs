@@ -21,6 +21,8 @@ pub struct Config {
     pub route53_endpoint: String,
     pub ssm_endpoint: String,
     pub region: String,
+    /// Change notifications (`R53DDNS_CHANGE_TOPIC_ARN`), off when `None`.
+    pub topic: Option<crate::notify::Topic>,
 }
 
 impl Config {
@@ -86,7 +88,9 @@ impl Config {
         let ssm_endpoint = get("AWS_ENDPOINT_URL_SSM")
             .or(fallback)
             .unwrap_or_else(|| format!("https://ssm.{region}.amazonaws.com"));
+        let topic = crate::notify::Topic::from_lookup(&get, &region)?;
         Ok(Config {
+            topic,
             zone_id,
             zone_name,
             registry_prefix,

@@ -191,10 +191,11 @@ pub fn handle(
         log.names = a.targets().iter().map(|t| t.name.clone()).collect();
         reconcile(inv, a)
     });
-    if let Some(Ok(d)) = &done {
+    if let (Some(Ok(d)), Some(a)) = (&done, &decision.authorised) {
         log.change_id = d.change_id.clone();
         log.conflicts = d.conflicts;
         log.order_ms = Some(d.stamp_ms);
+        crate::accepted::follow_up(inv, a, d, req, observed, log);
     }
     if let Some(Err(e)) = &done {
         log.fail(e.code, &e.message);

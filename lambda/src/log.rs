@@ -1,4 +1,5 @@
 //! One structured JSON line per request on stdout (CloudWatch). Never a token or signature.
+//! It carries its own CloudWatch metrics (see `metrics`).
 
 use route53_ddns_protocol::ErrorCode;
 use serde::Serialize;
@@ -31,16 +32,36 @@ pub struct LogLine {
     pub latency_ms: u64,
     /// Time left for Route53/SSM retries when the request arrived.
     pub budget_ms: u64,
+    /// The request was carried out (Route53 matches it): the `Accepted` metric.
+    pub accepted: bool,
+    /// The User-Agent of an accepted request (bounded; not signed).
+    pub agent: Option<String>,
+    /// The last-seen record: "written", or what went wrong (the update stands either way).
+    pub seen: Option<String>,
+    /// The change notification: its SNS message id, or what went wrong.
+    pub notified: Option<String>,
+    /// The error code of a refusal (the `PermanentError` metric reads it).
+    #[serde(skip)]
+    pub code: Option<ErrorCode>,
+    /// The embedded-metric-format members, added just before the line is written.
+    #[serde(flatten)]
+    pub metrics: Option<crate::metrics::Emf>,
 }
 
 impl LogLine {
     pub fn fail(&mut self, code: ErrorCode, message: &str) {
         self.result = Some(code_name(code));
+        self.code = Some(code);
         self.error = Some(message.to_owned());
     }
 
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
     pub fn emit(&self) {
-        if let Ok(line) = serde_json::to_string(self) {
+        let line = self.to_json();
+        if !line.is_empty() {
             println!("{line}");
         }
     }

@@ -22,7 +22,12 @@
 //! | `aws`        | SigV4-signed calls over ureq + rustls, retry with backoff and jitter    |
 //! | `error`      | the one error type: wire code, safe message, log-only detail            |
 //! | `log`        | the structured JSON log line                                            |
+//! | `metrics`    | CloudWatch metrics inside the log line (embedded metric format)         |
+//! | `accepted`   | after an accepted request: last seen + change notification, bounded    |
+//! | `seen`       | last-seen record per key/user: SSM `<prefix>/seen/…`, best-effort       |
+//! | `notify`     | change notifications: SNS Publish of old → new, best-effort             |
 
+mod accepted;
 mod authorise;
 mod aws;
 mod config;
@@ -31,12 +36,15 @@ mod error;
 mod event;
 mod invocation;
 mod log;
+mod metrics;
 mod names;
+mod notify;
 mod plan;
 mod reconcile;
 mod registry;
 mod route;
 mod route53;
+mod seen;
 mod signed;
 mod verify;
 
@@ -103,6 +111,7 @@ fn invoke(
     };
     log.status = response.status_code;
     log.latency_ms = started.elapsed().as_millis() as u64;
+    log.metrics = Some(metrics::Emf::of(&log, now, &metrics::function_name()));
     log.emit();
     response.with_header("x-request-id", &event.context.request_id)
 }

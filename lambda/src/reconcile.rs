@@ -12,6 +12,7 @@ use crate::route53::{is_conflict, ChangeFailure};
 use crate::verify::Order;
 use route53_ddns_protocol::{ErrorCode, PublishedHost};
 use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 /// What was done.
@@ -26,6 +27,8 @@ pub struct Reconciled {
     pub stamp_ms: u64,
     /// Batches refused because another writer got there first.
     pub conflicts: u32,
+    /// The A and AAAA addresses each target had before, in the order of `hosts`.
+    pub previous: Vec<(Vec<Ipv4Addr>, Vec<Ipv6Addr>)>,
 }
 
 /// A stop this long before the budget ends leaves time to answer.
@@ -165,13 +168,31 @@ fn done(
             )
         })
         .collect();
+    let previous = auth
+        .targets()
+        .iter()
+        .map(|t| {
+            let e = existing.get(&t.name);
+            (
+                addresses(e.and_then(|e| e.a.as_ref())),
+                addresses(e.and_then(|e| e.aaaa.as_ref())),
+            )
+        })
+        .collect();
     Reconciled {
+        previous,
         updated: hosts.iter().any(|(_, c)| *c),
         hosts,
         change_id,
         stamp_ms,
         conflicts,
     }
+}
+
+fn addresses<T: std::str::FromStr>(set: Option<&plan::RecordSet>) -> Vec<T> {
+    set.iter()
+        .flat_map(|s| s.values.iter().filter_map(|v| v.parse().ok()))
+        .collect()
 }
 
 /// The wait a throttled caller is told: grows with how contended the names were.

@@ -97,6 +97,7 @@ pub fn handle(
         UpdateResult::Unchanged
     };
     log.result = Some(if done.updated { "updated" } else { "unchanged" });
+    crate::accepted::follow_up(inv, &authorised, &done, req, Some(observed), log);
     Ok(Response::json(
         200,
         &UpdateResponse {

@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
+from gate import Gate
 from r53_standin import Route53StandIn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -301,13 +302,16 @@ class Stack:
     post_update(signer, body, time_ms=None, url=None, headers=None, host=, time_text=, key_text=)
                           POST /v2/update signed for the authority of `url` (default http_url)
     lambda_log()          the Lambda's stdout/stderr so far
+    seen(principal)       the last-seen record (dict) of a key id or "dyndns2:<user>", or None
+    notifications()       change notifications published since the last call (SNS → SQS in moto)
+    sns_gate.stall        True: SNS (behind a relay) accepts connections and never answers
     """
 
     def __init__(self, workdir: Path, concurrency: int | None = None):
         self.workdir = workdir
         self.concurrency = concurrency
         self.procs: list[subprocess.Popen] = []
-        self.tls = self.proxy = None
+        self.tls = self.proxy = self.sns_gate = None
         try:
             self._up()
         except BaseException:
@@ -330,6 +334,16 @@ class Stack:
         zone = self.r53.create_hosted_zone(Name=ZONE, CallerReference=str(uuid.uuid4()))
         self.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
         self.proxy = Route53StandIn(self.moto_port)
+        # Change notifications: an SNS topic in moto with an SQS queue subscribed, behind a
+        # relay that can stall (a hung endpoint).
+        self.sns = boto3.client("sns", **kw)
+        self.sqs = boto3.client("sqs", **kw)
+        self.topic_arn = self.sns.create_topic(Name="route53-ddns-changes")["TopicArn"]
+        self.queue_url = self.sqs.create_queue(QueueName="changes")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        self.sns_gate = Gate(self.moto_port)
         self.r53_strict = boto3.client(
             "route53", endpoint_url=f"http://127.0.0.1:{self.proxy.port}", region_name=REGION, **CREDS
         )
@@ -358,6 +372,8 @@ class Stack:
             AWS_REGION=REGION,
             AWS_ENDPOINT_URL_ROUTE53=f"http://127.0.0.1:{self.proxy.port}",
             AWS_ENDPOINT_URL_SSM=self.moto_url,
+            AWS_ENDPOINT_URL_SNS=f"http://127.0.0.1:{self.sns_gate.port}",
+            R53DDNS_CHANGE_TOPIC_ARN=self.topic_arn,
             R53DDNS_ZONE_ID=self.zone_id,
             R53DDNS_ZONE_NAME=ZONE,
             R53DDNS_REGISTRY_PREFIX=PREFIX,
@@ -401,6 +417,8 @@ class Stack:
         )
 
     def close(self):
+        if self.sns_gate:
+            self.sns_gate.stop()
         if self.tls:
             self.tls.stop()
         if self.proxy:
@@ -433,6 +451,36 @@ class Stack:
 
     def revoke_token(self, user: str):
         self.ssm.delete_parameter(Name=f"{PREFIX}/tokens/{user}")
+
+    # --- last seen and notifications, read independently ---------------------------------
+    def seen_parameter(self, principal: str) -> str:
+        if principal.startswith("dyndns2:"):
+            return f"{PREFIX}/seen/tokens/{principal[len('dyndns2:'):]}"
+        return f"{PREFIX}/seen/keys/{principal}"
+
+    def seen(self, principal: str):
+        try:
+            p = self.ssm.get_parameter(Name=self.seen_parameter(principal))["Parameter"]
+        except self.ssm.exceptions.ParameterNotFound:
+            return None
+        return json.loads(p["Value"])
+
+    def notifications(self, wait_s: float = 0) -> list[dict]:
+        """SNS messages delivered to the queue, as {"Subject", "Message" (parsed JSON)}."""
+        out, deadline = [], time.monotonic() + wait_s
+        while True:
+            got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", [])
+            for m in got:
+                envelope = json.loads(m["Body"])
+                out.append({"Subject": envelope.get("Subject"),
+                            "Message": json.loads(envelope["Message"])})
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+            if got:
+                continue
+            if out or time.monotonic() >= deadline:
+                return out
+            time.sleep(0.2)
 
     # --- Route53 state, read independently ------------------------------------------------
     def _sets(self, name: str):

@@ -1,0 +1,157 @@
+//! CloudWatch metrics in the log line itself (embedded metric format): an `_aws` member
+//! tells CloudWatch Logs to take `Accepted` and `PermanentError` from the same JSON line as
+//! metrics of namespace `route53-ddns`, dimension `Function`. No API call per request.
+
+use crate::log::LogLine;
+use serde::Serialize;
+
+pub const NAMESPACE: &str = "route53-ddns";
+/// 1 when the request was carried out (records written or confirmed), else 0.
+pub const ACCEPTED: &str = "Accepted";
+/// 1 when the answer was a 401/403-class code: a fault only the owner can fix.
+pub const PERMANENT_ERROR: &str = "PermanentError";
+pub const DIMENSION: &str = "Function";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Emf {
+    #[serde(rename = "_aws")]
+    aws: Metadata,
+    #[serde(rename = "Function")]
+    function: String,
+    #[serde(rename = "Accepted")]
+    accepted: u8,
+    #[serde(rename = "PermanentError")]
+    permanent_error: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Metadata {
+    timestamp: u64,
+    #[serde(rename = "CloudWatchMetrics")]
+    cloud_watch_metrics: [Directive; 1],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Directive {
+    namespace: &'static str,
+    dimensions: [[&'static str; 1]; 1],
+    metrics: [Metric; 2],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Metric {
+    name: &'static str,
+    unit: &'static str,
+}
+
+/// Whether a refusal is one that only the owner can fix: 401 (key, clock, endpoint) or
+/// 403 (names, registry entry, the deployment's permissions).
+pub fn permanent(line: &LogLine) -> bool {
+    line.code.is_some_and(|c| matches!(c.status(), 401 | 403))
+}
+
+impl Emf {
+    /// The metric members for `line`, stamped `now_ms`, for the function `function`
+    /// (`AWS_LAMBDA_FUNCTION_NAME`; the alarms name it as their dimension).
+    pub fn of(line: &LogLine, now_ms: u64, function: &str) -> Self {
+        Emf {
+            aws: Metadata {
+                timestamp: now_ms,
+                cloud_watch_metrics: [Directive {
+                    namespace: NAMESPACE,
+                    dimensions: [[DIMENSION]],
+                    metrics: [
+                        Metric {
+                            name: ACCEPTED,
+                            unit: "Count",
+                        },
+                        Metric {
+                            name: PERMANENT_ERROR,
+                            unit: "Count",
+                        },
+                    ],
+                }],
+            },
+            function: function.to_owned(),
+            accepted: u8::from(line.accepted),
+            permanent_error: u8::from(permanent(line)),
+        }
+    }
+}
+
+/// The function's name as Lambda sets it, else the crate's.
+pub fn function_name() -> String {
+    std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+        .ok()
+        .filter(|n| !n.is_empty())
+        .map(|n| crate::seen::bounded(&n, 140))
+        .unwrap_or_else(|| env!("CARGO_PKG_NAME").to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use route53_ddns_protocol::ErrorCode;
+
+    fn emitted(line: &mut LogLine) -> serde_json::Value {
+        line.metrics = Some(Emf::of(line, 1_700_000_000_123, "ddns-fn"));
+        serde_json::from_str(&line.to_json()).expect("one JSON line")
+    }
+
+    #[test]
+    fn the_log_line_carries_an_emf_directive_for_its_own_members() {
+        let mut line = LogLine {
+            request_id: "r".into(),
+            accepted: true,
+            result: Some("updated"),
+            ..Default::default()
+        };
+        let v = emitted(&mut line);
+        let aws = &v["_aws"];
+        assert_eq!(aws["Timestamp"], 1_700_000_000_123u64);
+        let d = &aws["CloudWatchMetrics"][0];
+        assert_eq!(d["Namespace"], "route53-ddns");
+        assert_eq!(d["Dimensions"], serde_json::json!([["Function"]]));
+        let names: Vec<&str> = d["Metrics"]
+            .as_array()
+            .expect("metrics")
+            .iter()
+            .map(|m| {
+                assert_eq!(m["Unit"], "Count");
+                m["Name"].as_str().expect("name")
+            })
+            .collect();
+        assert_eq!(names, ["Accepted", "PermanentError"]);
+        // Every dimension and metric named is a member at the root, of the right type.
+        assert_eq!(v["Function"], "ddns-fn");
+        assert_eq!(v["Accepted"], 1);
+        assert_eq!(v["PermanentError"], 0);
+        // The ordinary fields are still there.
+        assert_eq!(v["result"], "updated");
+        assert_eq!(v["request_id"], "r");
+    }
+
+    #[test]
+    fn only_401_and_403_codes_count_as_permanent() {
+        for (code, want) in [
+            (ErrorCode::BadSignature, 1),
+            (ErrorCode::WrongEndpoint, 1),
+            (ErrorCode::NameNotAllowed, 1),
+            (ErrorCode::NotPermitted, 1),
+            (ErrorCode::RegistryInvalid, 1),
+            (ErrorCode::Throttled, 0),
+            (ErrorCode::Superseded, 0),
+            (ErrorCode::Malformed, 0),
+            (ErrorCode::Unavailable, 0),
+        ] {
+            let mut line = LogLine::default();
+            line.fail(code, "x");
+            let v = emitted(&mut line);
+            assert_eq!(v["PermanentError"], want, "{code:?}");
+            assert_eq!(v["Accepted"], 0);
+        }
+    }
+}
