@@ -46,6 +46,7 @@ CAPS=(
   "file|10|file --version|apt file"
   "jq|10|jq --version|apt jq"
   "curl|10|curl --version|apt curl"
+  "system CA bundle (tests/bundle.rs, bench)|10|grep -c 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt | awk '\$1 > 50 {ok=1} END {exit !ok}'|apt ca-certificates"
   "valgrind|20|valgrind --version|apt valgrind"
   "/usr/bin/time|10|/usr/bin/time -f %e true|apt time"
   "make|10|make --version|apt make"

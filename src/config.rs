@@ -255,7 +255,7 @@ fn check_host(section: &Section, hosts: &[Host], f: &mut Findings) -> Option<Hos
     if f.problems.len() > before {
         return None;
     }
-    let name = hostname::canonical(h.get("name")).ok()?;
+    let name = hostname::canonical_record(h.get("name")).ok()?;
     if let Some(prev) = hosts.iter().find(|x| x.name == name) {
         f.problems.push(problem(
             Some(section.line),

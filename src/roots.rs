@@ -22,6 +22,8 @@ use std::path::PathBuf;
 const MAX_BUNDLE: u64 = 4 << 20;
 /// Largest certificate decoded.
 const MAX_CERT: usize = 16 << 10;
+/// Base64 characters gathered before the subject is first looked for.
+const NAMES_FROM: usize = 512;
 
 #[derive(Debug)]
 pub struct LazyRoots {
@@ -127,8 +129,17 @@ impl LazyRoots {
         let mut keep = false;
         while read_line(input, line).map_err(|e| self.read_error(e))? {
             let text = line.trim_ascii();
+            if text == BEGIN {
+                // The block before was cut off (a damaged bundle): this one starts afresh.
+                (b64, prefix, keep) = (Vec::with_capacity(2048), Vec::with_capacity(512), false);
+                continue;
+            }
             if text == END {
-                return Ok(match keep.then(|| decode(&b64)).flatten() {
+                // Kept, or too short to have been looked at yet (a small EC root).
+                let wanted = |der: &Vec<u8>| {
+                    keep || names(der).is_ok_and(|(_, subject)| issuers.contains(&subject))
+                };
+                return Ok(match decode(&b64).filter(wanted) {
                     Some(der) => Block::Kept(der),
                     None => Block::Ended,
                 });
@@ -137,7 +148,9 @@ impl LazyRoots {
                 return Ok(Block::Rejected);
             }
             b64.extend_from_slice(text);
-            if keep {
+            // A root's subject ends within its first ~400 bytes: looking earlier than 512
+            // characters (384 bytes) of base64 would only find it truncated.
+            if keep || b64.len() < NAMES_FROM {
                 continue;
             }
             // Decode what whole quads arrived, then look for the subject.
@@ -202,9 +215,10 @@ fn decode(text: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let body = &text[..text.len() - pad];
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    // Sized once and filled by index: three bytes per quad, fewer for the padded one.
+    let mut out = vec![0u8; body.len() / 4 * 3 + (body.len() % 4).saturating_sub(1)];
     let mut quads = body.chunks_exact(4);
-    for q in &mut quads {
+    for (q, o) in (&mut quads).zip(out.chunks_exact_mut(3)) {
         let v = [
             BASE64[q[0] as usize],
             BASE64[q[1] as usize],
@@ -216,7 +230,7 @@ fn decode(text: &[u8]) -> Option<Vec<u8>> {
         }
         let n =
             u32::from(v[0]) << 18 | u32::from(v[1]) << 12 | u32::from(v[2]) << 6 | u32::from(v[3]);
-        out.extend_from_slice(&n.to_be_bytes()[1..]);
+        o.copy_from_slice(&n.to_be_bytes()[1..]);
     }
     // The last quad's characters before its padding (2 or 3 of them).
     let rest = quads.remainder();
@@ -230,7 +244,8 @@ fn decode(text: &[u8]) -> Option<Vec<u8>> {
             n = n << 6 | u32::from(v);
         }
         n <<= 6 * pad as u32;
-        out.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
+        let tail = out.len() - (rest.len() - 1);
+        out[tail..].copy_from_slice(&n.to_be_bytes()[1..rest.len()]);
     }
     Some(out)
 }
@@ -320,6 +335,38 @@ mod tests {
         assert_eq!(decode(b"aGVs=G8h"), None);
         assert_eq!(decode(b"aGVsbG8*"), None);
         assert_eq!(decode(b""), Some(Vec::new()));
+    }
+
+    #[test]
+    fn base64_decodes_every_length_and_byte() {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        fn encode(data: &[u8]) -> Vec<u8> {
+            let mut out = Vec::new();
+            for c in data.chunks(3) {
+                let n = (u32::from(c[0]) << 16)
+                    | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                    | u32::from(*c.get(2).unwrap_or(&0));
+                for i in 0..4 {
+                    out.push(if i <= c.len() {
+                        A[(n >> (18 - 6 * i) & 63) as usize]
+                    } else {
+                        b'='
+                    });
+                }
+            }
+            out
+        }
+        let data: Vec<u8> = (0..=255u8).rev().chain(0..=255).collect();
+        for len in 0..40 {
+            for start in [0, 1, 100, 250] {
+                let chunk = &data[start..start + len];
+                assert_eq!(
+                    decode(&encode(chunk)).as_deref(),
+                    Some(chunk),
+                    "{len} at {start}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub fn check_value(spec: &OptSpec, v: &str) -> Result<(), String> {
             .ok_or_else(|| format!("{name} must be 0 or 1, not '{v}'")),
         Kind::String => Ok(()),
         Kind::HttpsUrl => parse_endpoint(v, allow_http()).map(|_| ()),
-        Kind::Hostname => hostname::canonical(v)
+        Kind::Hostname => hostname::canonical_record(v)
             .map(|_| ())
             .map_err(|e| format!("{name} '{v}': {e}")),
         Kind::Interface => valid_interface(v)

@@ -213,7 +213,7 @@ fn check_says_what_is_wrong_and_exits_4() {
     let dir = TempDir::new("cfg");
     let path = dir.write(
         "c",
-        "config global 'global'\n\toption endpoint 'https://x.on.aws'\n\toption timeout '9999'\n\nconfig host\n\toption name '*.example.com'\n",
+        "config global 'global'\n\toption endpoint 'https://x.on.aws'\n\toption timeout '9999'\n\nconfig host\n\toption name 'a.*.example.com'\n",
     );
     let out = Command::new(BIN)
         .arg("--config")
@@ -228,9 +228,38 @@ fn check_says_what_is_wrong_and_exits_4() {
         "{text}"
     );
     assert!(
-        text.contains("line 6:") && text.contains("wildcard"),
+        text.contains("line 6:") && text.contains("only be the whole first label"),
         "{text}"
     );
+}
+
+#[test]
+fn a_wildcard_host_is_accepted_only_as_its_whole_first_label() {
+    let dir = TempDir::new("cfg");
+    let path = dir.write(
+        "c",
+        "config global 'global'\n\toption endpoint 'https://x.on.aws'\n\nconfig host\n\toption name '*.Home.Example.com.'\n",
+    );
+    let (c, _) = Config::load(&path).expect("a wildcard host is valid");
+    assert_eq!(c.hosts[0].name, "*.home.example.com", "canonical form");
+    for bad in [
+        "home.*.example.com",
+        "*home.example.com",
+        "*",
+        "*.*.example.com",
+    ] {
+        let path = dir.write(
+            "c",
+            &format!("config global 'global'\n\toption endpoint 'https://x.on.aws'\n\nconfig host\n\toption name '{bad}'\n"),
+        );
+        match Config::load(&path) {
+            Err(e) => assert!(
+                e.to_string().contains("only be the whole first label"),
+                "{bad}: {e}"
+            ),
+            Ok((c, _)) => panic!("{bad} was accepted as {:?}", c.hosts),
+        }
+    }
 }
 
 #[test]

@@ -43,7 +43,7 @@ fn failed(what: &crate::aws::AwsError) -> String {
 /// [`DEADLINE`] (nor past the invocation's budget less a reserve for the answer).
 pub fn follow_up(
     inv: &Invocation,
-    auth: &Authorised,
+    parts: &[Authorised],
     done: &Reconciled,
     req: &Request,
     observed: Option<IpAddr>,
@@ -59,7 +59,15 @@ pub fn follow_up(
         log.seen = Some("skipped: no time left".into());
         return;
     }
-    let names: Vec<String> = auth.targets().iter().map(|t| t.name.clone()).collect();
+    // One sender for every part (each zone's share of the request).
+    let Some(auth) = parts.first() else {
+        return;
+    };
+    let names: Vec<String> = parts
+        .iter()
+        .flat_map(|p| p.targets())
+        .map(|t| t.name.clone())
+        .collect();
     let result = if done.updated { "updated" } else { "unchanged" };
     let record = seen::Record::new(
         inv.now_ms,

@@ -1,11 +1,12 @@
-//! What the proven sender may do: each name canonical, inside the zone, granted by the
-//! sender's registry entry, each address publishable. Only this module makes an
-//! [`Authorised`], and reconciliation takes nothing else.
+//! What the proven sender may do: each name canonical, inside one of the zones, granted by
+//! the sender's registry entry, each address publishable. Only this module makes an
+//! [`Authorised`] (one per zone), and reconciliation takes nothing else.
 
 use crate::error::Error;
 use crate::invocation::Invocation;
 use crate::registry::{parse_key_entry, Grant};
 use crate::verify::{Order, Principal, Verified};
+use crate::zones::{self, Zone};
 use route53_ddns_protocol::ErrorCode;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -27,13 +28,16 @@ pub struct Target {
     pub ipv6: Option<Ipv6Addr>,
 }
 
-/// Names the sender may change to these addresses. Fields are private: only `authorise`
-/// makes one.
+/// Names of one zone the sender may change to these addresses. Fields are private: only
+/// `authorise` makes one.
 #[derive(Debug)]
 pub struct Authorised {
     principal: Principal,
     order: Order,
+    zone: Zone,
     targets: Vec<Target>,
+    /// Each target's index among the targets of all zones of the request.
+    slots: Vec<usize>,
 }
 
 impl Authorised {
@@ -43,16 +47,43 @@ impl Authorised {
     pub fn order(&self) -> Order {
         self.order
     }
+    /// The one hosted zone every target lies in (its longest-suffix zone).
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
     pub fn targets(&self) -> &[Target] {
         &self.targets
     }
+    /// Where each of `targets` stands in the request's targets over all zones.
+    pub fn slots(&self) -> &[usize] {
+        &self.slots
+    }
 }
 
-/// The outcome per wanted name: its index among the targets, or why not. The same name
-/// twice maps to one target (dyndns2 clients repeat names; the signed door refuses that).
+/// The outcome per wanted name: its index among the targets of all zones, or why not. The
+/// same name twice maps to one target (dyndns2 clients repeat names; the signed door
+/// refuses that). `authorised` has one entry per zone, in the order the zones first appear.
 pub struct Decision {
-    pub authorised: Option<Authorised>,
+    pub authorised: Vec<Authorised>,
     pub per_name: Vec<Result<usize, Error>>,
+}
+
+impl Decision {
+    /// The name of target `i` (an index of `per_name`).
+    pub fn name(&self, i: usize) -> Option<&str> {
+        self.authorised.iter().find_map(|a| {
+            let k = a.slots.iter().position(|s| *s == i)?;
+            Some(a.targets[k].name.as_str())
+        })
+    }
+
+    /// Every target's name, in request order.
+    pub fn names(&self) -> Vec<String> {
+        let total = self.authorised.iter().map(|a| a.targets.len()).sum();
+        (0..total)
+            .filter_map(|i| self.name(i).map(str::to_owned))
+            .collect()
+    }
 }
 
 /// The sender's grants: from the dyndns2 check, or the key's registry entry.
@@ -90,40 +121,54 @@ pub fn authorise(
 ) -> Result<Decision, Error> {
     let (principal, order, grants) = verified.into_parts();
     let grants = grants_of(inv, &principal, grants)?;
-    let mut targets: Vec<Target> = Vec::new();
+    let mut targets: Vec<(Target, &Zone)> = Vec::new();
     let mut per_name = Vec::new();
     let mut seen = HashSet::new();
     for w in wanted {
-        let outcome = one(inv, &grants, w).map(|t| {
+        let outcome = one(inv, &grants, w).map(|(t, zone)| {
             if seen.insert(t.name.clone()) {
-                targets.push(t);
+                targets.push((t, zone));
                 targets.len() - 1
             } else {
-                targets.iter().position(|x| x.name == t.name).unwrap_or(0)
+                targets.iter().position(|x| x.0.name == t.name).unwrap_or(0)
             }
         });
         per_name.push(outcome);
     }
-    let authorised = (!targets.is_empty()).then_some(Authorised {
-        principal,
-        order,
-        targets,
-    });
+    let mut authorised: Vec<Authorised> = Vec::new();
+    for (slot, (target, zone)) in targets.into_iter().enumerate() {
+        match authorised.iter_mut().find(|a| a.zone.id == zone.id) {
+            Some(a) => {
+                a.targets.push(target);
+                a.slots.push(slot);
+            }
+            None => authorised.push(Authorised {
+                principal: principal.clone(),
+                order,
+                zone: zone.clone(),
+                targets: vec![target],
+                slots: vec![slot],
+            }),
+        }
+    }
     Ok(Decision {
         authorised,
         per_name,
     })
 }
 
-fn one(inv: &Invocation, grants: &[Grant], w: &Wanted) -> Result<Target, Error> {
-    let name = crate::names::canonicalise(&w.name)
+fn one<'z>(inv: &'z Invocation, grants: &[Grant], w: &Wanted) -> Result<(Target, &'z Zone), Error> {
+    let name = crate::names::canonicalise_record(&w.name)
         .map_err(|e| Error::new(ErrorCode::Malformed, format!("{:?}: {e}", w.name)))?;
-    if !route53_ddns_protocol::hostname::is_within(&name, &inv.cfg.zone_name) {
-        return Err(Error::new(
+    let zone = zones::zone_of(&inv.cfg.zones, &name).ok_or_else(|| {
+        Error::new(
             ErrorCode::NameNotAllowed,
-            format!("{name} is not in the zone {}", inv.cfg.zone_name),
-        ));
-    }
+            format!(
+                "{name} is in none of the zones this endpoint serves ({})",
+                zones::names(&inv.cfg.zones)
+            ),
+        )
+    })?;
     let grant = grants.iter().find(|g| g.name == name).ok_or_else(|| {
         Error::new(
             ErrorCode::NameNotAllowed,
@@ -149,10 +194,13 @@ fn one(inv: &Invocation, grants: &[Grant], w: &Wanted) -> Result<Target, Error> 
             format!("{name}: neither ipv4 nor ipv6 is given"),
         ));
     }
-    Ok(Target {
-        name,
-        ttl: grant.ttl,
-        ipv4: w.ipv4,
-        ipv6: w.ipv6,
-    })
+    Ok((
+        Target {
+            name,
+            ttl: grant.ttl,
+            ipv4: w.ipv4,
+            ipv6: w.ipv6,
+        },
+        zone,
+    ))
 }

@@ -6,9 +6,8 @@ use std::net::IpAddr;
 /// read per call (see `aws.rs`) so that nothing secret sits in a long-lived struct.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub zone_id: String,
-    /// The hosted zone's apex, canonical (lower case, no trailing dot).
-    pub zone_name: String,
+    /// The hosted zones served (see `zones.rs`): at least one.
+    pub zones: Vec<crate::zones::Zone>,
     pub registry_prefix: String,
     pub default_ttl: u32,
     pub allow_documentation: bool,
@@ -31,14 +30,7 @@ impl Config {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let zone_id = get("R53DDNS_ZONE_ID").ok_or("R53DDNS_ZONE_ID is not set")?;
-        let zone_id = zone_id.trim_start_matches("/hostedzone/").to_owned();
-        if zone_id.is_empty() || !zone_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err("R53DDNS_ZONE_ID is not a hosted zone id".into());
-        }
-        let zone_name = get("R53DDNS_ZONE_NAME").ok_or("R53DDNS_ZONE_NAME is not set")?;
-        let zone_name = crate::names::canonicalise(&zone_name)
-            .map_err(|e| format!("R53DDNS_ZONE_NAME: {e}"))?;
+        let zones = crate::zones::from_lookup(&get)?;
         let registry_prefix = get("R53DDNS_REGISTRY_PREFIX")
             .unwrap_or_else(|| "/route53-ddns".into())
             .trim_end_matches('/')
@@ -91,8 +83,7 @@ impl Config {
         let topic = crate::notify::Topic::from_lookup(&get, &region)?;
         Ok(Config {
             topic,
-            zone_id,
-            zone_name,
+            zones,
             registry_prefix,
             default_ttl,
             allow_documentation,
@@ -136,8 +127,9 @@ mod tests {
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000/"),
         ])
         .expect("valid");
-        assert_eq!(c.zone_id, "Z123");
-        assert_eq!(c.zone_name, "example.com");
+        assert_eq!(c.zones.len(), 1);
+        assert_eq!(c.zones[0].id, "Z123");
+        assert_eq!(c.zones[0].name, "example.com");
         assert_eq!(c.registry_prefix, "/route53-ddns");
         assert_eq!(c.default_ttl, 60);
         assert!(!c.allow_documentation);

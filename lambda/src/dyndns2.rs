@@ -7,8 +7,8 @@ use crate::error::Error;
 use crate::event::{Request, Response};
 use crate::invocation::Invocation;
 use crate::log::LogLine;
-use crate::reconcile::reconcile;
 use crate::signed::{v4, v6};
+use crate::zones::reconcile_all;
 use route53_ddns_protocol::{ErrorCode, MAX_HOSTS};
 use std::net::IpAddr;
 
@@ -187,15 +187,15 @@ pub fn handle(
             return answer(log, 200, code, code.into());
         }
     };
-    let done = decision.authorised.as_ref().map(|a| {
-        log.names = a.targets().iter().map(|t| t.name.clone()).collect();
-        reconcile(inv, a)
+    let done = (!decision.authorised.is_empty()).then(|| {
+        log.names = decision.names();
+        reconcile_all(inv, &decision.authorised)
     });
-    if let (Some(Ok(d)), Some(a)) = (&done, &decision.authorised) {
+    if let Some(Ok(d)) = &done {
         log.change_id = d.change_id.clone();
         log.conflicts = d.conflicts;
         log.order_ms = Some(d.stamp_ms);
-        crate::accepted::follow_up(inv, a, d, req, observed, log);
+        crate::accepted::follow_up(inv, &decision.authorised, d, req, observed, log);
     }
     if let Some(Err(e)) = &done {
         log.fail(e.code, &e.message);

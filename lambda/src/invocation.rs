@@ -38,10 +38,11 @@ impl<'a> Invocation<'a> {
         }
     }
 
-    pub fn route53(&self) -> Route53<'_> {
+    /// The Route53 client for `zone` (one of `cfg.zones`).
+    pub fn route53<'z>(&'z self, zone: &'z crate::zones::Zone) -> Route53<'z> {
         Route53 {
             endpoint: &self.cfg.route53_endpoint,
-            zone_id: &self.cfg.zone_id,
+            zone_id: &zone.id,
             budget: self.budget,
             calls: &self.route53_calls,
         }

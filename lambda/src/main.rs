@@ -18,7 +18,8 @@
 //! | `plan`       | pure: records now vs wanted → changes; stamp format; Route53 order      |
 //! | `route53`    | the Route53 client: paged reads of names + stamps, ChangeBatch, XML     |
 //! | `registry`   | which key/user may update which names: SSM Parameter Store              |
-//! | `names`      | name canonicalisation (IDN → punycode, case, trailing dot)              |
+//! | `names`      | name canonicalisation (IDN → punycode, case, trailing dot, `*.` first) |
+//! | `zones`      | several hosted zones: the list, a name's longest-suffix zone, per-zone runs |
 //! | `aws`        | SigV4-signed calls over ureq + rustls, retry with backoff and jitter    |
 //! | `error`      | the one error type: wire code, safe message, log-only detail            |
 //! | `log`        | the structured JSON log line                                            |
@@ -47,6 +48,7 @@ mod route53;
 mod seen;
 mod signed;
 mod verify;
+mod zones;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use route53_ddns_protocol::ErrorCode;

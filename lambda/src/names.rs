@@ -1,4 +1,5 @@
-//! Name canonicalisation: IDN → punycode, then the protocol's syntax rules.
+//! Name canonicalisation: IDN → punycode, then the protocol's syntax rules. Record names
+//! (grants, requests) may be a wildcard `*.<name>`; zone names may not.
 
 use route53_ddns_protocol::hostname;
 
@@ -22,9 +23,53 @@ pub fn canonicalise(name: &str) -> Result<String, String> {
     hostname::canonical(&ascii).map_err(|e| e.to_string())
 }
 
+/// The canonical form of a record name: [`canonicalise`], or `*.` and the canonical form
+/// of the rest when the whole first label is `*` (`*.Bücher.example.com` →
+/// `*.xn--bcher-kva.example.com`). A `*` anywhere else is refused.
+pub fn canonicalise_record(name: &str) -> Result<String, String> {
+    // The syntax of the whole name first: it places the `*` (only the first label).
+    hostname::canonical_record(name).map_err(|e| e.to_string())?;
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    match trimmed.strip_prefix("*.") {
+        Some(base) => Ok(format!("*.{}", canonicalise(base)?)),
+        None => canonicalise(name),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wildcard_record_keeps_its_star_and_canonicalises_the_rest() {
+        assert_eq!(
+            canonicalise_record("*.Home.Example.COM.").as_deref(),
+            Ok("*.home.example.com")
+        );
+        assert_eq!(
+            canonicalise_record("*.Bücher.example.com").as_deref(),
+            Ok("*.xn--bcher-kva.example.com")
+        );
+        assert_eq!(
+            canonicalise_record("home.example.com").as_deref(),
+            Ok("home.example.com")
+        );
+        for bad in [
+            "a.*.example.com",
+            "*x.example.com",
+            "*.*.example.com",
+            "*",
+            "*.com",
+            "*._r53ddns.example.com",
+            "*.xn--zz.example.com",
+            "\\052.example.com",
+            "*.example.com..",
+        ] {
+            assert!(canonicalise_record(bad).is_err(), "{bad:?}");
+        }
+        // A zone (or any plain host name) is never a wildcard.
+        assert!(canonicalise("*.example.com").is_err());
+    }
 
     #[test]
     fn case_trailing_dot_and_idn() {

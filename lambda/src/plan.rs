@@ -43,8 +43,18 @@ impl Existing {
     }
 }
 
+/// What stands for the `*` of a wildcard in its stamp's name: `*.x` is stamped at
+/// `_r53ddns._wildcard.x`. Not `_r53ddns.*.x` (a `*` inside a name is a literal asterisk
+/// that DNS tools and IAM patterns trip over) and not `_r53ddns.x` (the stamp of `x`).
+/// No host name has a `_` label, so no other name's stamp can be this one.
+pub const WILDCARD_STAMP_LABEL: &str = "_wildcard";
+
+/// The stamp's name: `_r53ddns.<name>`, with a wildcard's `*` as `_wildcard`.
 pub fn stamp_name(name: &str) -> String {
-    format!("{STAMP_LABEL}.{name}")
+    match name.strip_prefix("*.") {
+        Some(base) => format!("{STAMP_LABEL}.{WILDCARD_STAMP_LABEL}.{base}"),
+        None => format!("{STAMP_LABEL}.{name}"),
+    }
 }
 
 /// The stamp's TXT value, quoted as Route53 wants it.
@@ -275,6 +285,30 @@ mod tests {
             })
         );
         assert_eq!(parse_stamp("\"garbage\""), None);
+    }
+
+    #[test]
+    fn a_wildcard_is_stamped_at_a_fixed_label_that_sorts_after_it() {
+        assert_eq!(stamp_name("home.example.com"), "_r53ddns.home.example.com");
+        assert_eq!(
+            stamp_name("*.home.example.com"),
+            "_r53ddns._wildcard.home.example.com"
+        );
+        // Legal, not a wildcard, never a host name's stamp, and after the name in Route53's
+        // order (so one read from the name reaches it).
+        let s = stamp_name("*.home.example.com");
+        assert!(!s.contains('*'));
+        assert_ne!(s, stamp_name("home.example.com"));
+        assert!(order_key("*.home.example.com") < order_key(&s));
+        let changes = stamp_changes(
+            &Existing::default(),
+            "*.home.example.com",
+            &Stamp {
+                time_ms: 1,
+                by: "k=K".into(),
+            },
+        );
+        assert_eq!(changes[0].set.name, "_r53ddns._wildcard.home.example.com");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub struct Reconciled {
 const MARGIN: Duration = Duration::from_millis(700);
 
 pub fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
-    let r53 = inv.route53();
+    let r53 = inv.route53(auth.zone());
     let names: Vec<String> = auth.targets().iter().map(|t| t.name.clone()).collect();
     let by = auth.principal().stamp_by();
     let mut conflicts = 0u32;

@@ -52,7 +52,8 @@ fn grants(entries: Vec<NameEntry>, default_ttl: u32) -> Result<Vec<Grant>, Strin
             if !TTL_RANGE.contains(&ttl) {
                 return Err(format!("ttl {ttl} of {name} is outside 1..=86400"));
             }
-            let name = crate::names::canonicalise(&name).map_err(|e| format!("{name}: {e}"))?;
+            let name =
+                crate::names::canonicalise_record(&name).map_err(|e| format!("{name}: {e}"))?;
             Ok(Grant { name, ttl })
         })
         .collect()
@@ -190,7 +191,15 @@ mod tests {
             ]
         );
         assert!(parse_key_entry(r#"{"names":[{"name":"a.example.com","ttl":0}]}"#, 60).is_err());
-        assert!(parse_key_entry(r#"{"names":["*.example.com"]}"#, 60).is_err());
+        assert_eq!(
+            parse_key_entry(r#"{"names":["*.Dyn.example.com."]}"#, 60),
+            Ok(vec![Grant {
+                name: "*.dyn.example.com".into(),
+                ttl: 60
+            }])
+        );
+        assert!(parse_key_entry(r#"{"names":["a.*.example.com"]}"#, 60).is_err());
+        assert!(parse_key_entry(r#"{"names":["*a.example.com"]}"#, 60).is_err());
         assert!(parse_key_entry("names", 60).is_err());
     }
 

@@ -84,6 +84,9 @@ impl Route53<'_> {
     }
 
     fn list(&self, from: &str) -> Result<Page, AwsError> {
+        // A wildcard's `*` is not a URI-unreserved character: percent-encoded, as SigV4
+        // signs it (canonical names hold nothing else that needs it).
+        let from = from.replace('*', "%2A");
         let url = format!(
             "{}/{API}/hostedzone/{}/rrset?name={from}.&maxitems={PAGE}",
             self.endpoint, self.zone_id
@@ -169,9 +172,33 @@ fn child_text<'a>(node: roxmltree::Node<'a, 'a>, tag: &str) -> Option<&'a str> {
         .and_then(|c| c.text())
 }
 
-/// Route53 writes names in lower case with a trailing dot.
+/// Route53 writes names in lower case with a trailing dot, and every character but a-z,
+/// 0-9, `-` and `_` as a `\ddd` octal escape: a wildcard `*.x` is listed as `\052.x.`.
+/// Returns the name as this function spells it (`*.x`).
 fn listed_name(text: &str) -> String {
-    text.strip_suffix('.').unwrap_or(text).to_ascii_lowercase()
+    let text = text.strip_suffix('.').unwrap_or(text);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 4)
+            .filter(|_| bytes[i] == b'\\')
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .filter(|d| d.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+            .and_then(|d| u8::from_str_radix(d, 8).ok());
+        match escaped {
+            Some(b) => {
+                out.push(b);
+                i += 4;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).to_ascii_lowercase()
 }
 
 fn parse_page(xml: &str) -> Result<Page, String> {
@@ -315,6 +342,35 @@ mod tests {
         assert!(parse_page("<nope").is_err());
         let cut = LIST.replace("<NextRecordName>home2.example.com.</NextRecordName>", "");
         assert!(parse_page(&cut).is_err(), "truncated without a next name");
+    }
+
+    #[test]
+    fn listed_names_are_unescaped_as_route53_escapes_them() {
+        assert_eq!(listed_name("\\052.home.example.com."), "*.home.example.com");
+        assert_eq!(listed_name("Home.Example.com."), "home.example.com");
+        assert_eq!(listed_name("a\\055b.example.com"), "a-b.example.com");
+        // Not an escape: kept as is (and then matches no name this function writes).
+        assert_eq!(listed_name("\\09.example.com."), "\\09.example.com");
+        assert_eq!(listed_name("x\\05"), "x\\05");
+        let xml = LIST.replace("www.home.example.com.", "\\052.home.example.com.");
+        let page = parse_page(&xml).expect("xml");
+        let wild = existing_of(&page.sets, "*.home.example.com");
+        assert_eq!(wild.foreign.as_deref(), Some("an alias A record"));
+        let stamped = LIST.replace(
+            "<Name>_r53ddns.home.example.com.</Name>",
+            "<Name>_r53ddns._wildcard.home.example.com.</Name>",
+        );
+        let stamped = stamped.replace(
+            "<Name>home.example.com.</Name><Type>A</Type>",
+            "<Name>\\052.home.example.com.</Name><Type>A</Type>",
+        );
+        let page = parse_page(&stamped).expect("xml");
+        let e = existing_of(&page.sets, "*.home.example.com");
+        assert_eq!(
+            e.a.as_ref().map(|a| a.values.clone()),
+            Some(vec!["192.0.2.1".to_string()])
+        );
+        assert_eq!(e.stamp().map(|s| s.time_ms), Some(5));
     }
 
     #[test]

@@ -6,8 +6,8 @@ use crate::error::Error;
 use crate::event::{Request, Response};
 use crate::invocation::Invocation;
 use crate::log::LogLine;
-use crate::reconcile::reconcile;
 use crate::verify::{self, SignedInput};
+use crate::zones::reconcile_all;
 use route53_ddns_protocol::{
     AddrSpec, ErrorCode, SignedHeaders, UpdateRequest, UpdateResponse, UpdateResult,
     MAX_BODY_BYTES, MAX_HOSTS, UPDATE_PATH,
@@ -66,28 +66,20 @@ pub fn handle(
 
     let decision = authorise(inv, verified, &wanted)?;
     let mut seen = std::collections::HashSet::new();
-    for outcome in decision.per_name {
-        let i = outcome?;
+    for outcome in &decision.per_name {
+        let i = *outcome.as_ref().map_err(Clone::clone)?;
         if !seen.insert(i) {
-            let name = decision
-                .authorised
-                .as_ref()
-                .map(|a| a.targets()[i].name.clone());
             return Err(Error::new(
                 ErrorCode::Malformed,
-                format!("{} appears twice", name.unwrap_or_default()),
+                format!("{} appears twice", decision.name(i).unwrap_or_default()),
             ));
         }
     }
-    let authorised = decision
-        .authorised
-        .ok_or_else(|| Error::new(ErrorCode::Malformed, "no host to update"))?;
-    log.names = authorised
-        .targets()
-        .iter()
-        .map(|t| t.name.clone())
-        .collect();
-    let done = reconcile(inv, &authorised)?;
+    if decision.authorised.is_empty() {
+        return Err(Error::new(ErrorCode::Malformed, "no host to update"));
+    }
+    log.names = decision.names();
+    let done = reconcile_all(inv, &decision.authorised)?;
     log.change_id = done.change_id.clone();
     log.conflicts = done.conflicts;
     log.order_ms = Some(done.stamp_ms);
@@ -97,7 +89,7 @@ pub fn handle(
         UpdateResult::Unchanged
     };
     log.result = Some(if done.updated { "updated" } else { "unchanged" });
-    crate::accepted::follow_up(inv, &authorised, &done, req, Some(observed), log);
+    crate::accepted::follow_up(inv, &decision.authorised, &done, req, Some(observed), log);
     Ok(Response::json(
         200,
         &UpdateResponse {

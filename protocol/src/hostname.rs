@@ -2,6 +2,9 @@
 //!
 //! The server additionally maps internationalised names to punycode before calling
 //! [`canonical`]; the router passes them through as UTF-8.
+//!
+//! A record name may also be a wildcard, `*.` followed by a host name ([`canonical_record`]):
+//! the `*` is the whole first label, never anywhere else. Route53 lists it as `\052`.
 
 use std::fmt;
 
@@ -27,7 +30,9 @@ impl fmt::Display for NameError {
             NameError::NotQualified => {
                 f.write_str("the name is not fully qualified (write it as host.example.com)")
             }
-            NameError::Wildcard => f.write_str("wildcard names (*) cannot be updated"),
+            NameError::Wildcard => f.write_str(
+                "a * may only be the whole first label of a name (*.example.com), nowhere else",
+            ),
             NameError::EmptyLabel => f.write_str("the name has an empty label (two dots in a row)"),
             NameError::LabelTooLong(l) => write!(f, "the label '{l}' is longer than 63 characters"),
             NameError::BadCharacter(c) => write!(
@@ -85,6 +90,30 @@ fn check_label(label: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// [`canonical`], or a wildcard: `*.` and a host name (`*.home.example.com`). A `*` anywhere
+/// else (`a.*.example.com`, `*x.example.com`, `*`) is [`NameError::Wildcard`].
+pub fn canonical_record(name: &str) -> Result<String, NameError> {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    match trimmed.strip_prefix("*.") {
+        None => canonical(name),
+        Some(base) => {
+            if trimmed.len() > 253 {
+                return Err(NameError::TooLong);
+            }
+            // The base must be a plain host name: one trailing dot was already dropped.
+            if base.ends_with('.') {
+                return Err(NameError::EmptyLabel);
+            }
+            Ok(format!("*.{}", canonical(base)?))
+        }
+    }
+}
+
+/// True when `name` (canonical) is a wildcard record name (`*.` + host name).
+pub fn is_wildcard(name: &str) -> bool {
+    name.starts_with("*.")
+}
+
 /// True when `name` (canonical) is `zone` itself or lies below it.
 pub fn is_within(name: &str, zone: &str) -> bool {
     let zone = zone.strip_suffix('.').unwrap_or(zone);
@@ -133,6 +162,45 @@ mod tests {
         assert!(matches!(canonical(&long), Err(NameError::LabelTooLong(_))));
         let huge = format!("{}com", "abcdefgh.".repeat(30));
         assert_eq!(canonical(&huge), Err(NameError::TooLong));
+    }
+
+    #[test]
+    fn a_wildcard_is_only_a_whole_first_label() {
+        assert_eq!(
+            canonical_record("*.Home.Example.COM.").as_deref(),
+            Ok("*.home.example.com")
+        );
+        assert_eq!(
+            canonical_record("home.example.com").as_deref(),
+            Ok("home.example.com")
+        );
+        assert!(is_wildcard("*.home.example.com"));
+        assert!(!is_wildcard("home.example.com"));
+        for bad in [
+            "a.*.example.com",
+            "*x.example.com",
+            "x*.example.com",
+            "*.*.example.com",
+            "*",
+            "*.",
+            "**.example.com",
+            "home.example.*",
+        ] {
+            assert_eq!(canonical_record(bad), Err(NameError::Wildcard), "{bad:?}");
+        }
+        assert_eq!(canonical_record("*.com"), Err(NameError::NotQualified));
+        assert_eq!(
+            canonical_record("*.example.com.."),
+            Err(NameError::EmptyLabel)
+        );
+        assert_eq!(
+            canonical_record("*..example.com"),
+            Err(NameError::EmptyLabel)
+        );
+        let base = ["a", "b", "c"].map(|c| c.repeat(63)).join(".") + "." + &"d".repeat(60);
+        let long = format!("*.{base}");
+        assert!(long.len() > 253 && canonical(&long[2..]).is_ok());
+        assert_eq!(canonical_record(&long), Err(NameError::TooLong));
     }
 
     #[test]

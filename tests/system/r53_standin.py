@@ -22,6 +22,11 @@ ListResourceRecordSets (GET .../rrset?name=&type=&maxitems=)
     reversed and a trailing dot ("com.example.www."), compared as ASCII, then by type;
     `name`/`type` start the listing at the first set >= (name, type); `maxitems` (<= 300)
     truncates with NextRecordName/NextRecordType.
+Names
+    As Route53 spells them: a name may be given with `\\ddd` octal escapes (`\\052.x` and
+    `*.x` are one name); it is stored decoded and lower case (so moto holds `*.x.`), sorted by
+    its raw characters (`*` is 42, before `-` and the digits), and listed with every character
+    but a-z, 0-9, `-` and `_` escaped: a wildcard `*.x` is listed as `\\052.x.`.
 Everything else is forwarded unchanged.
 
 Knobs: `fail_next`/`fail_code`/`fail_changes_only` (answer the next N calls with an error),
@@ -38,6 +43,7 @@ import dataclasses
 import http.client
 import http.server
 import ipaddress
+import re
 import threading
 import time
 import urllib.parse
@@ -62,9 +68,19 @@ class Refusal(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+
 def norm_name(name: str) -> str:
-    name = name.strip().lower()
+    """A name as Route53 stores it: escapes decoded, lower case, with the trailing dot."""
+    name = _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), name.strip()).lower()
     return name if name.endswith(".") else name + "."
+
+
+def listed_name(name: str) -> str:
+    """A stored name as ListResourceRecordSets writes it: `*.x.` -> `\052.x.`."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else
+                   "".join(f"\\{b:03o}" for b in c.encode()) for c in name)
 
 
 def sort_key(name: str) -> str:
@@ -247,10 +263,10 @@ def list_answer(sets: list[RRSet], query: dict) -> bytes:
         start = (sort_key(start_name), (start_type or "").upper())
         ordered = [s for s in ordered if (sort_key(s.name), s.rtype) >= start]
     page, rest = ordered[:maxitems], ordered[maxitems:]
-    body = "".join(ET.tostring(s.el, encoding="unicode") for s in page)
+    body = "".join(ET.tostring(_listed(s.el), encoding="unicode") for s in page)
     tail = f"<IsTruncated>{'true' if rest else 'false'}</IsTruncated>"
     if rest:
-        tail += (f"<NextRecordName>{escape(rest[0].name)}</NextRecordName>"
+        tail += (f"<NextRecordName>{escape(listed_name(rest[0].name))}</NextRecordName>"
                  f"<NextRecordType>{rest[0].rtype}</NextRecordType>")
         if rest[0].setid is not None:
             tail += f"<NextRecordIdentifier>{escape(rest[0].setid)}</NextRecordIdentifier>"
@@ -258,6 +274,13 @@ def list_answer(sets: list[RRSet], query: dict) -> bytes:
     return (f'<?xml version="1.0"?>\n<ListResourceRecordSetsResponse xmlns="{NS}">'
             f"<ResourceRecordSets>{body}</ResourceRecordSets>{tail}"
             "</ListResourceRecordSetsResponse>").encode()
+
+
+def _listed(el: ET.Element) -> ET.Element:
+    """A set's element with its name spelled as Route53 lists it."""
+    out = _copy(el)
+    child(out, "Name").text = listed_name(norm_name(text(el, "Name") or ""))
+    return out
 
 
 def error_xml(code: str, message: str) -> bytes:

@@ -286,7 +286,9 @@ class Stack:
 
     http_url, https_url   the endpoint (append /v2/update or /nic/update)
     ca_file               PEM of the CA that signed the HTTPS front's certificate
-    zone_id, zone         the hosted zone in moto
+    zone_id, zone         the hosted zone in moto (the first one, with `zones=`)
+    zone_ids              {zone name: zone id} of every zone (Stack(..., zones=[...]) serves several
+                          through R53DDNS_ZONES; records()/stamp() read a name's longest-suffix zone)
     register_key(key_id, names) / revoke_key(key_id)
     register_token(user, token, names) / revoke_token(user)
     records(name)         {"A": [...], "AAAA": [...], "TTL": int|None, "TXT": [...]} via boto3
@@ -307,9 +309,10 @@ class Stack:
     sns_gate.stall        True: SNS (behind a relay) accepts connections and never answers
     """
 
-    def __init__(self, workdir: Path, concurrency: int | None = None):
+    def __init__(self, workdir: Path, concurrency: int | None = None, zones: list[str] | None = None):
         self.workdir = workdir
         self.concurrency = concurrency
+        self.zone_names = zones
         self.procs: list[subprocess.Popen] = []
         self.tls = self.proxy = self.sns_gate = None
         try:
@@ -330,9 +333,12 @@ class Stack:
         kw = dict(endpoint_url=self.moto_url, region_name=REGION, **CREDS)
         self.r53 = boto3.client("route53", **kw)
         self.ssm = boto3.client("ssm", **kw)
-        self.zone = ZONE
-        zone = self.r53.create_hosted_zone(Name=ZONE, CallerReference=str(uuid.uuid4()))
-        self.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+        self.zone_ids = {}
+        for z in self.zone_names or [ZONE]:
+            made = self.r53.create_hosted_zone(Name=z, CallerReference=str(uuid.uuid4()))
+            self.zone_ids[z] = made["HostedZone"]["Id"].split("/")[-1]
+        self.zone = next(iter(self.zone_ids))
+        self.zone_id = self.zone_ids[self.zone]
         self.proxy = Route53StandIn(self.moto_port)
         # Change notifications: an SNS topic in moto with an SQS queue subscribed, behind a
         # relay that can stall (a hung endpoint).
@@ -374,14 +380,16 @@ class Stack:
             AWS_ENDPOINT_URL_SSM=self.moto_url,
             AWS_ENDPOINT_URL_SNS=f"http://127.0.0.1:{self.sns_gate.port}",
             R53DDNS_CHANGE_TOPIC_ARN=self.topic_arn,
-            R53DDNS_ZONE_ID=self.zone_id,
-            R53DDNS_ZONE_NAME=ZONE,
             R53DDNS_REGISTRY_PREFIX=PREFIX,
             R53DDNS_DEFAULT_TTL="60",
             R53DDNS_ALLOW_DOCUMENTATION_ADDRESSES="true",
             R53DDNS_OBSERVED_IP_OVERRIDE=OBSERVED,
             R53DDNS_ENDPOINT_HOSTS=",".join(hosts),
         )
+        if self.zone_names:
+            env["R53DDNS_ZONES"] = ",".join(f"{i}={z}" for z, i in self.zone_ids.items())
+        else:
+            env.update(R53DDNS_ZONE_ID=self.zone_id, R53DDNS_ZONE_NAME=ZONE)
         self.lambda_log_file = workdir / "lambda.log"
         self._start(
             [
@@ -483,10 +491,17 @@ class Stack:
             time.sleep(0.2)
 
     # --- Route53 state, read independently ------------------------------------------------
+    def zone_id_of(self, name: str) -> str:
+        """The id of the zone `name` lies in; of several, the longest (as the Lambda picks)."""
+        n = name.rstrip(".").lower()
+        inside = [z for z in self.zone_ids if n == z or n.endswith("." + z)]
+        return self.zone_ids[max(inside, key=len)] if inside else self.zone_id
+
     def _sets(self, name: str):
+        zone_id = self.zone_id_of(name)
         name = name.rstrip(".").lower() + "."
         out = self.r53.list_resource_record_sets(
-            HostedZoneId=self.zone_id, StartRecordName=name, MaxItems="100"
+            HostedZoneId=zone_id, StartRecordName=name, MaxItems="100"
         )["ResourceRecordSets"]
         return [s for s in out if s["Name"].lower() == name]
 
@@ -500,7 +515,11 @@ class Stack:
         return rec
 
     def stamp(self, name: str):
-        txt = self.records("_r53ddns." + name.rstrip("."))["TXT"]
+        """The stamp of `name` (docs/protocol.md §3: a wildcard's `*` is `_wildcard` there)."""
+        name = name.rstrip(".")
+        if name.startswith("*."):
+            name = "_wildcard." + name[2:]
+        txt = self.records("_r53ddns." + name)["TXT"]
         return txt[0] if txt else None
 
     def change_count(self) -> int:

@@ -95,9 +95,9 @@ def test_bad_credentials_change_nothing(stack, account):
 def test_per_host_answers(stack, account):
     user, token, name = account
     other = stack.new_name("notmine")
-    r = nic_update(stack, user, token, hostname=f"{name},{other},bad_name,*.example.com",
+    r = nic_update(stack, user, token, hostname=f"{name},{other},bad_name,a.*.example.com,*.example.com",
                    myip="192.0.2.74")
-    assert r.text.splitlines() == ["good 192.0.2.74", "nohost", "notfqdn", "notfqdn"]
+    assert r.text.splitlines() == ["good 192.0.2.74", "nohost", "notfqdn", "notfqdn", "nohost"]
     assert stack.records(name)["A"] == ["192.0.2.74"]
     assert stack.records(other) == EMPTY
     assert nic_update(stack, user, token, myip="192.0.2.74").text == "notfqdn"

@@ -1,8 +1,11 @@
 """The deployment template: cfn-lint and checkov clean, and the IAM role as narrow as claimed."""
 
 import json
+import re
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from cfnlint.decode import decode
 
@@ -27,26 +30,81 @@ def test_checkov_is_clean_and_every_suppression_is_justified():
         assert len(skipped["check_result"].get("suppress_comment", "")) > 40, skipped["check_id"]
 
 
-def test_the_role_may_change_only_a_aaaa_txt_of_the_allowed_names_in_one_zone():
+def role_statements(template, zones=1) -> list:
+    """The role's statements as deployed with `zones` zone slots filled: its own policy plus
+    each policy attached to it whose condition holds."""
+    res = template["Resources"]
+    statements = list(res["Role"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"])
+    filled = {"HasZone2": zones >= 2, "HasZone3": zones >= 3}
+    for name, r in res.items():
+        if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] == [{"Ref": "Role"}]:
+            assert r.get("Condition") in filled, f"{name} is attached whatever the zones"
+            if filled[r["Condition"]]:
+                statements += r["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+@pytest.mark.parametrize("zones", [1, 2, 3])
+def test_the_role_may_change_only_a_aaaa_txt_of_each_zones_names_in_that_zone(zones):
     template, errors = decode(str(TEMPLATE))
     assert not errors
-    statements = template["Resources"]["Role"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    statements = role_statements(template, zones)
     actions = sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
-    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "route53:ChangeResourceRecordSets",
-                       "route53:ListResourceRecordSets", "ssm:GetParameter", "ssm:PutParameter"]
+    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents"] + ["route53:ChangeResourceRecordSets"] * zones + [
+        "route53:ListResourceRecordSets"] * zones + ["ssm:GetParameter", "ssm:PutParameter"]
     assert all(s["Effect"] == "Allow" and "*" not in json.dumps(s["Resource"]).replace("/*", "") for s in statements)
-    change = next(s for s in statements if s["Action"] == "route53:ChangeResourceRecordSets")
-    cond = change["Condition"]
-    assert cond["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == {
-        "Ref": "RecordNamePatterns"}
-    assert cond["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsRecordTypes"] == ["A", "AAAA", "TXT"]
-    assert sorted(cond["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsActions"]) == [
-        "CREATE", "DELETE", "UPSERT"]
+    suffix = ["", "2", "3"][:zones]
+    arn = "arn:${{AWS::Partition}}:route53:::hostedzone/${{HostedZoneId{}}}"
+    reads = [s["Resource"] for s in statements if s["Action"] == "route53:ListResourceRecordSets"]
+    assert reads == [{"Fn::Sub": arn.format(n)} for n in suffix]
+    changes = [s for s in statements if s["Action"] == "route53:ChangeResourceRecordSets"]
+    assert len(changes) == zones
+    for n, change in zip(suffix, changes):
+        # Each zone's patterns are scoped to that zone's ARN alone.
+        assert change["Resource"] == {"Fn::Sub": arn.format(n)}
+        cond = change["Condition"]
+        assert cond["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == {
+            "Ref": f"RecordNamePatterns{n}"}
+        assert cond["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsRecordTypes"] == ["A", "AAAA", "TXT"]
+        assert sorted(cond["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsActions"]) == [
+            "CREATE", "DELETE", "UPSERT"]
+    env = template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    assert "R53DDNS_ZONE_ID" not in env and "R53DDNS_ZONES" in env
+    for n in ("2", "3"):
+        assert template["Rules"][f"Zone{n}IsComplete"]["Assertions"], "a zone id needs its name and patterns"
     fn = template["Resources"]["Function"]["Properties"]
     assert fn["Architectures"] == ["arm64"] and fn["Runtime"] == "provided.al2023"
     assert "R53DDNS_OBSERVED_IP_OVERRIDE" not in fn["Environment"]["Variables"]
     assert "R53DDNS_ALLOW_DOCUMENTATION_ADDRESSES" not in fn["Environment"]["Variables"]
     assert template["Resources"]["Url"]["Properties"]["AuthType"] == "NONE"
+
+
+def iam_like(pattern: str, value: str) -> bool:
+    """IAM StringLike: * matches any run of characters (dots too), ? one; nothing else is special."""
+    return re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
+                        value) is not None
+
+
+def normalised(name: str) -> str:
+    """A record name as route53:ChangeResourceRecordSetsNormalizedRecordNames sees it: lower
+    case, no trailing dot, every character but a-z 0-9 - _ . as \\ddd octal (* -> \\052)."""
+    name = name.rstrip(".").lower()
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else f"\\{ord(c):03o}" for c in name)
+
+
+def test_wildcard_patterns_cover_the_record_and_its_stamp_as_iam_sees_them():
+    """docs/protocol.md: *.home.example.com is written with its stamp
+    _r53ddns._wildcard.home.example.com; IAM sees \\052.home.example.com."""
+    wild, stamp = normalised("*.home.example.com."), normalised("_r53ddns._wildcard.home.example.com")
+    assert wild == "\\052.home.example.com"
+    exact = ["\\052.home.example.com", "_r53ddns._wildcard.home.example.com"]
+    assert all(any(iam_like(p, n) for p in exact) for n in (wild, stamp))
+    assert not any(iam_like(p, normalised("www.home.example.com")) for p in exact)
+    broad = ["*.home.example.com"]
+    assert all(iam_like(broad[0], n) for n in (wild, stamp))
+    template, _ = decode(str(TEMPLATE))
+    pattern = re.compile(template["Parameters"]["RecordNamePatterns"]["AllowedPattern"])
+    assert all(pattern.fullmatch(p) for p in exact + broad)
 
 
 def test_name_patterns_that_can_never_match_are_refused_at_deploy_time():
@@ -56,10 +114,18 @@ def test_name_patterns_that_can_never_match_are_refused_at_deploy_time():
     template, errors = decode(str(TEMPLATE))
     assert not errors
     pattern = re.compile(template["Parameters"]["RecordNamePatterns"]["AllowedPattern"])
-    for good in ["*.dyn.example.com", "home.example.com", "router-?.example.com", "_r53ddns.*.example.com"]:
+    for good in ["*.dyn.example.com", "home.example.com", "router-?.example.com", "_r53ddns.*.example.com",
+                 "\\052.dyn.example.com", "_r53ddns._wildcard.dyn.example.com"]:
         assert pattern.fullmatch(good), good
-    for bad in ["Home.example.com", "*.dyn.example.com.", "example", "", "a b.example.com", "*.EXAMPLE.com"]:
+    for bad in ["Home.example.com", "*.dyn.example.com.", "example", "", "a b.example.com", "*.EXAMPLE.com",
+                "a.\\052.example.com", "\\052", "\\053.example.com"]:
         assert not pattern.fullmatch(bad), bad
+    for n in ("2", "3"):
+        extra = re.compile(template["Parameters"][f"RecordNamePatterns{n}"]["AllowedPattern"])
+        assert extra.fullmatch("") and extra.fullmatch("*.dyn.example.net") and not extra.fullmatch("X.net")
+        zone_id = re.compile(template["Parameters"][f"HostedZoneId{n}"]["AllowedPattern"])
+        assert zone_id.fullmatch("") and zone_id.fullmatch("Z0123456789ABCDEFGHIJ")
+        assert not zone_id.fullmatch("/hostedzone/Z1") and not zone_id.fullmatch("z1")
     hosts = re.compile(template["Parameters"]["EndpointHosts"]["AllowedPattern"])
     for good in ["", "ddns.example.com", "ddns.example.com:8443"]:
         assert hosts.fullmatch(good), good

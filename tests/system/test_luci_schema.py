@@ -52,7 +52,8 @@ SAMPLES_BY_KIND = {
     ],
     "hostname": [
         "home.example.com", "Home.Example.COM.", "xn--bcher-kva.example", "bücher.example", "1.2.3.4",
-        "a-b.example.com", "router", "*.example.com", "a..example.com", "_dmarc.example.com",
+        "a-b.example.com", "router", "*.example.com", "*.Home.Example.com.", "a.*.example.com",
+        "*x.example.com", "*", "*.", "*.com", "*.*.example.com", "*..example.com", "a..example.com", "_dmarc.example.com",
         "-a.example.com", "a-.example.com", "a b.example.com", "a" * 64 + ".com", "a" * 63 + ".com",
         "abcdefgh." * 30 + "com", ".", "home.example.com..", "",
     ],

@@ -356,3 +356,26 @@ def test_one_call_reads_a_names_records_and_its_stamp(world, listed_zone):
                                             MaxItems="6")
     assert keys(r["ResourceRecordSets"])[-1] == ("_r53ddns.a.example.com.", "TXT")
     assert world.standin.counters()["lists"] >= 1
+
+
+def test_a_wildcard_is_stored_as_star_and_listed_as_052(world, zone):
+    """Route53: `*.x` and `\\052.x` are one name; it is listed as `\\052.x.` and sorts by the raw
+    `*` (42), before digits, `-` and `_`. moto, the store, holds `*.x.`."""
+    change(world, zone, rrs("CREATE", "*.Home.example.com", "A", ["192.0.2.1"]),
+           rrs("CREATE", "_r53ddns._wildcard.home.example.com", "TXT", ['"t=1 k=a"']),
+           rrs("CREATE", "1.home.example.com", "A", ["192.0.2.3"]))
+    msg = refused(world, zone, rrs("CREATE", "\\052.home.example.com.", "A", ["192.0.2.2"]))
+    assert msg == ("[Tried to create resource record set [name='*.home.example.com.', type='A'] "
+                   "but it already exists]")
+    assert stored(world, zone)[("*.home.example.com.", "A")] == (60, ["192.0.2.1"])
+    r = world.r53.list_resource_record_sets(HostedZoneId=zone, StartRecordName="*.home.example.com")
+    assert keys(r["ResourceRecordSets"])[:3] == [
+        ("\\052.home.example.com.", "A"), ("1.home.example.com.", "A"),
+        ("_r53ddns._wildcard.home.example.com.", "TXT")]
+    r2 = world.r53.list_resource_record_sets(HostedZoneId=zone, StartRecordName="\\052.home.example.com.",
+                                             MaxItems="1")
+    assert keys(r2["ResourceRecordSets"]) == [("\\052.home.example.com.", "A")]
+    assert r2["NextRecordName"] == "1.home.example.com."
+    # Deleted under its escaped spelling: the same set.
+    change(world, zone, rrs("DELETE", "\\052.home.example.com", "A", ["192.0.2.1"]))
+    assert ("*.home.example.com.", "A") not in stored(world, zone)

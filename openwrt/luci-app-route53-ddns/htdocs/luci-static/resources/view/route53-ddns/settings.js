@@ -33,7 +33,10 @@ function byteLength(s) {
 	return new TextEncoder().encode(s).length;
 }
 
-/* Same rules as the protocol crate's hostname::canonical(). */
+/*
+ * Same rules as the protocol crate's hostname::canonical_record(): a host
+ * name, or a wildcard whose whole first label is '*' (*.home.example.com).
+ */
 function checkHostname(value) {
 	let name = value;
 
@@ -47,8 +50,9 @@ function checkHostname(value) {
 		return _('The name is longer than 253 characters');
 
 	const labels = name.split('.');
+	const first = (labels[0] == '*' && labels.length > 1) ? 1 : 0;
 
-	for (let i = 0; i < labels.length; i++) {
+	for (let i = first; i < labels.length; i++) {
 		const label = labels[i];
 
 		if (label.length == 0)
@@ -61,14 +65,14 @@ function checkHostname(value) {
 
 		if (bad)
 			return (bad[0] == '*')
-				? _('Wildcard names (*) cannot be updated')
+				? _('A * may only be the whole first label of a name (*.example.com)')
 				: _('The character "%s" is not allowed (letters, digits and "-" only)').format(bad[0]);
 
 		if (label.startsWith('-') || label.endsWith('-'))
 			return _('The label "%s" starts or ends with "-"').format(label);
 	}
 
-	if (labels.length < 2)
+	if (labels.length - first < 2)
 		return _('The name is not fully qualified (write it as host.example.com)');
 
 	return true;
