@@ -7,41 +7,15 @@ mod common;
 
 use common::*;
 use route53_ddns::addresses::{HostPlan, Nat};
-use route53_ddns::config::Config;
-use route53_ddns::state::Store;
 use route53_ddns::updater::{Exit, Pass};
 use route53_ddns_protocol::{AddrSpec, SignedHeaders, UpdateRequest};
 use std::time::Duration;
 
-struct Setup {
-    dir: TempDir,
-    config: Config,
-    key: route53_ddns_protocol::SigningKey,
-    store: Store,
-}
+type Setup = common::router::Router;
 
 fn setup(port: u16, ca_pem: &str, extra: &str) -> Setup {
-    let dir = TempDir::new("fail");
-    let ca = dir.write("ca.pem", ca_pem);
-    let key_path = dir.join("key");
-    let key = route53_ddns::key::generate(&key_path, false).expect("keygen");
-    let cfg = dir.write(
-        "config",
-        &format!(
-            "config global 'global'\n\toption enabled '1'\n\toption endpoint 'https://localhost:{port}'\n\toption key_file '{}'\n\toption ca_file '{}'\n\toption connect_timeout '2'\n\toption timeout '2'\n{extra}\nconfig host\n\toption name 'home.example.com'\n",
-            key_path.display(),
-            ca.display()
-        ),
-    );
-    let (config, _) = Config::load(&cfg).expect("valid config");
-    let store = Store::new(dir.join("state"));
-    store.ensure_dir().expect("state dir");
-    Setup {
-        dir,
-        config,
-        key,
-        store,
-    }
+    let options = format!("\toption connect_timeout '2'\n\toption timeout '2'\n{extra}");
+    common::router::router("fail", &format!("localhost:{port}"), ca_pem, &options)
 }
 
 /// A TLS server whose first answer comes from `first`; every later one is a success.

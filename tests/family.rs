@@ -10,8 +10,6 @@ mod raw;
 use common::*;
 use raw::*;
 use route53_ddns::addresses::{HostPlan, Nat};
-use route53_ddns::config::Config;
-use route53_ddns::state::Store;
 use route53_ddns::updater::{Exit, Pass};
 use route53_ddns_protocol::AddrSpec;
 use std::net::IpAddr;
@@ -21,36 +19,12 @@ use std::time::{Duration, Instant};
 /// name with IPv4 first.
 const NAMES: &str = "dual.test=::1,127.0.0.1;dual4.test=127.0.0.1,::1";
 
-struct Setup {
-    _dir: TempDir,
-    config: Config,
-    key: route53_ddns_protocol::SigningKey,
-    store: Store,
-}
+type Setup = common::router::Router;
 
 fn setup(name: &str, port: u16, pki: &Pki) -> Setup {
     std::env::set_var(route53_ddns::transport::ENV_TEST_RESOLVE, NAMES);
-    let dir = TempDir::new("family");
-    let ca = dir.write("ca.pem", &pki.ca_pem);
-    let key_path = dir.join("key");
-    let key = route53_ddns::key::generate(&key_path, false).expect("keygen");
-    let cfg = dir.write(
-        "config",
-        &format!(
-            "config global 'global'\n\toption enabled '1'\n\toption endpoint 'https://{name}:{port}'\n\toption key_file '{}'\n\toption ca_file '{}'\n\toption connect_timeout '2'\n\toption timeout '4'\nconfig host\n\toption name 'home.example.com'\n",
-            key_path.display(),
-            ca.display()
-        ),
-    );
-    let (config, _) = Config::load(&cfg).expect("valid config");
-    let store = Store::new(dir.join("state"));
-    store.ensure_dir().expect("state dir");
-    Setup {
-        _dir: dir,
-        config,
-        key,
-        store,
-    }
+    let options = "\toption connect_timeout '2'\n\toption timeout '4'";
+    common::router::router("family", &format!("{name}:{port}"), &pki.ca_pem, options)
 }
 
 fn run(s: &Setup, clock: &mut FakeClock, plans: &[HostPlan]) -> Exit {

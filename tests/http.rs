@@ -8,7 +8,6 @@ mod raw;
 
 use common::{pki, Pki, TempDir};
 use raw::*;
-use route53_ddns::config::Config;
 use route53_ddns::transport::{parse_retry_after, Answer, Failure, Family, Transport};
 use std::time::{Duration, Instant};
 
@@ -19,24 +18,13 @@ struct Client {
 }
 
 fn client(port: u16, pki: &Pki) -> Client {
-    let dir = TempDir::new("http");
-    let ca = dir.write("ca.pem", &pki.ca_pem);
-    let key_path = dir.join("key");
-    let key = route53_ddns::key::generate(&key_path, false).expect("keygen");
-    let cfg = dir.write(
-        "config",
-        &format!(
-            "config global 'global'\n\toption enabled '1'\n\toption endpoint 'https://localhost:{port}'\n\toption key_file '{}'\n\toption ca_file '{}'\n\toption connect_timeout '2'\n\toption timeout '3'\nconfig host\n\toption name 'home.example.com'\n",
-            key_path.display(),
-            ca.display()
-        ),
-    );
-    let (config, _) = Config::load(&cfg).expect("valid config");
-    let transport = Transport::new(&config, Family::Any).expect("transport");
+    let options = "\toption connect_timeout '2'\n\toption timeout '3'";
+    let r = common::router::router("http", &format!("localhost:{port}"), &pki.ca_pem, options);
+    let transport = Transport::new(&r.config, Family::Any).expect("transport");
     Client {
-        _dir: dir,
+        _dir: r.dir,
         transport,
-        key,
+        key: r.key,
     }
 }
 

@@ -6,42 +6,16 @@ mod common;
 
 use common::*;
 use route53_ddns::addresses::{HostPlan, Nat};
-use route53_ddns::config::Config;
 use route53_ddns::retry;
-use route53_ddns::state::Store;
 use route53_ddns::updater::{Clock, Exit, Pass};
 use route53_ddns_protocol::AddrSpec;
 use std::time::Duration;
 
-struct Setup {
-    _dir: TempDir,
-    config: Config,
-    key: route53_ddns_protocol::SigningKey,
-    store: Store,
-}
+type Setup = common::router::Router;
 
 fn setup(port: u16, ca_pem: &str) -> Setup {
-    let dir = TempDir::new("retry");
-    let ca = dir.write("ca.pem", ca_pem);
-    let key_path = dir.join("key");
-    let key = route53_ddns::key::generate(&key_path, false).expect("keygen");
-    let cfg = dir.write(
-        "config",
-        &format!(
-            "config global 'global'\n\toption enabled '1'\n\toption endpoint 'https://localhost:{port}'\n\toption key_file '{}'\n\toption ca_file '{}'\n\toption timeout '2'\n\nconfig host\n\toption name 'home.example.com'\n",
-            key_path.display(),
-            ca.display()
-        ),
-    );
-    let (config, _) = Config::load(&cfg).expect("valid config");
-    let store = Store::new(dir.join("state"));
-    store.ensure_dir().expect("state dir");
-    Setup {
-        _dir: dir,
-        config,
-        key,
-        store,
-    }
+    let options = "\toption timeout '2'";
+    common::router::router("retry", &format!("localhost:{port}"), ca_pem, options)
 }
 
 fn plan(ip: &str) -> Vec<HostPlan> {

@@ -3,6 +3,8 @@
 //! test scripts (answer, hang, reset) and which records what reached it.
 #![allow(dead_code)]
 
+pub mod router;
+
 use route53_ddns::updater::Clock;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

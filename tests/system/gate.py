@@ -9,6 +9,34 @@ import threading
 import time
 
 
+def splice(a: socket.socket, b: socket.socket, join_s: float = 60):
+    """Copies bytes both ways between two connected sockets until either side closes, then
+    closes both. (ssl.SSLError is an OSError: TLS sockets work too.)"""
+
+    def pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    t = threading.Thread(target=pump, args=(b, a), daemon=True)
+    t.start()
+    pump(a, b)
+    t.join(timeout=join_s)
+    a.close()
+    b.close()
+
+
 class Gate:
     def __init__(self, upstream_port: int):
         self.upstream = upstream_port
@@ -54,28 +82,7 @@ class Gate:
             conn.close()
             return
 
-        def pump(src, dst):
-            try:
-                while True:
-                    data = src.recv(65536)
-                    if not data:
-                        break
-                    dst.sendall(data)
-            except OSError:
-                pass
-            finally:
-                for s in (src, dst):
-                    try:
-                        s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-
-        t = threading.Thread(target=pump, args=(up, conn), daemon=True)
-        t.start()
-        pump(conn, up)
-        t.join(timeout=30)
-        conn.close()
-        up.close()
+        splice(conn, up)
 
     def stop(self):
         self.stopped = True

@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
-from gate import Gate
+from gate import Gate, splice
 from r53_standin import Route53StandIn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -253,28 +253,7 @@ class TlsFront:
             tls.close()
             return
 
-        def pump(src, dst):
-            try:
-                while True:
-                    data = src.recv(65536)
-                    if not data:
-                        break
-                    dst.sendall(data)
-            except (OSError, ssl.SSLError):
-                pass
-            finally:
-                for s in (src, dst):
-                    try:
-                        s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-
-        t = threading.Thread(target=pump, args=(up, tls), daemon=True)
-        t.start()
-        pump(tls, up)
-        t.join(timeout=60)
-        tls.close()
-        up.close()
+        splice(tls, up)
 
     def stop(self):
         self.stopped = True
