@@ -37,11 +37,12 @@ def splice(a: socket.socket, b: socket.socket, join_s: float = 60):
     b.close()
 
 
-class Gate:
+class Relay:
+    """A listener on 127.0.0.1 (an ephemeral port) that serves each connection in its own
+    thread with `self._serve(conn)`, relaying to `upstream_port`."""
+
     def __init__(self, upstream_port: int):
         self.upstream = upstream_port
-        self.stall = False
-        self.stalled = 0  # connections held without an answer
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -56,8 +57,24 @@ class Gate:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            target = self._hold if self.stall else self._relay
-            threading.Thread(target=target, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket):
+        raise NotImplementedError
+
+    def stop(self):
+        self.stopped = True
+        self.sock.close()
+
+
+class Gate(Relay):
+    def __init__(self, upstream_port: int):
+        self.stall = False
+        self.stalled = 0  # connections held without an answer
+        super().__init__(upstream_port)
+
+    def _serve(self, conn: socket.socket):
+        (self._hold if self.stall else self._relay)(conn)
 
     def _hold(self, conn: socket.socket):
         self.stalled += 1
@@ -83,7 +100,3 @@ class Gate:
             return
 
         splice(conn, up)
-
-    def stop(self):
-        self.stopped = True
-        self.sock.close()

@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
-from gate import Gate, splice
+from gate import Gate, Relay, splice
 from r53_standin import Route53StandIn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -216,29 +216,14 @@ def make_ca(directory: Path) -> tuple[Path, Path, Path]:
     return ca_file, cert_file, key_file
 
 
-class TlsFront:
+class TlsFront(Relay):
     """TLS termination in front of the Lambda: a byte relay, like the Function URL's TLS."""
 
     def __init__(self, cert: Path, key: Path, upstream_port: int):
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         self.ctx.load_cert_chain(cert, key)
-        self.upstream = upstream_port
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        super().__init__(upstream_port)
 
     def _serve(self, conn: socket.socket):
         try:
@@ -254,10 +239,6 @@ class TlsFront:
             return
 
         splice(tls, up)
-
-    def stop(self):
-        self.stopped = True
-        self.sock.close()
 
 
 class Stack:
