@@ -101,7 +101,7 @@ impl LazyRoots {
             if line.trim_ascii() != BEGIN {
                 continue;
             }
-            match self.block(&mut input, &mut line, issuers)? {
+            match self.block(&mut input, issuers)? {
                 Block::Kept(der) => {
                     let _ = roots.add(CertificateDer::from(der));
                 }
@@ -118,23 +118,36 @@ impl LazyRoots {
 
     /// One PEM block after its BEGIN line: its DER when its subject is one of `issuers`;
     /// `Rejected` as soon as it is known not to be (the rest of the block left unread).
-    fn block(
-        &self,
-        input: &mut impl BufRead,
-        line: &mut Vec<u8>,
-        issuers: &[&[u8]],
-    ) -> Result<Block, Error> {
+    fn block(&self, input: &mut impl BufRead, issuers: &[&[u8]]) -> Result<Block, Error> {
         let mut b64 = Vec::with_capacity(2048);
         let mut prefix = Vec::with_capacity(512);
         let mut keep = false;
-        while read_line(input, line).map_err(|e| self.read_error(e))? {
-            let text = line.trim_ascii();
+        loop {
+            // Each line is read straight onto the end of `b64` and trimmed there.
+            let start = b64.len();
+            // At most one byte past the cap: a longer line is cut and the block refused.
+            let room = (MAX_CERT * 4 / 3 + 1).saturating_sub(start) as u64;
+            let n = std::io::Read::take(&mut *input, room.max(1))
+                .read_until(b'\n', &mut b64)
+                .map_err(|e| self.read_error(e))?;
+            if n == 0 {
+                return Ok(Block::Ended);
+            }
+            let lead = b64[start..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            let len = b64[start..].trim_ascii().len();
+            b64.copy_within(start + lead..start + lead + len, start);
+            b64.truncate(start + len);
+            let text = &b64[start..];
             if text == BEGIN {
                 // The block before was cut off (a damaged bundle): this one starts afresh.
                 (b64, prefix, keep) = (Vec::with_capacity(2048), Vec::with_capacity(512), false);
                 continue;
             }
             if text == END {
+                b64.truncate(start);
                 // Kept, or too short to have been looked at yet (a small EC root).
                 let wanted = |der: &Vec<u8>| {
                     keep || names(der).is_ok_and(|(_, subject)| issuers.contains(&subject))
@@ -144,10 +157,9 @@ impl LazyRoots {
                     None => Block::Ended,
                 });
             }
-            if b64.len() + text.len() > MAX_CERT * 4 / 3 {
+            if b64.len() > MAX_CERT * 4 / 3 {
                 return Ok(Block::Rejected);
             }
-            b64.extend_from_slice(text);
             // A root's subject ends within its first ~400 bytes: looking earlier than 512
             // characters (384 bytes) of base64 would only find it truncated.
             if keep || b64.len() < NAMES_FROM {
@@ -168,7 +180,6 @@ impl LazyRoots {
                 Err(Short::Truncated) => {}
             }
         }
-        Ok(Block::Ended)
     }
 }
 
