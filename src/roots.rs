@@ -109,7 +109,7 @@ impl LazyRoots {
                 // Base64 has no '-': the next one starts the END line (or, in a damaged
                 // bundle, whatever line the outer loop then reads). Skipped without copying.
                 Block::Rejected => {
-                    input.skip_until(b'-').map_err(|e| self.read_error(e))?;
+                    skip_past(&mut input, b'-').map_err(|e| self.read_error(e))?;
                 }
             }
         }
@@ -126,10 +126,8 @@ impl LazyRoots {
             // Each line is read straight onto the end of `b64` and trimmed there.
             let start = b64.len();
             // At most one byte past the cap: a longer line is cut and the block refused.
-            let room = (MAX_CERT * 4 / 3 + 1).saturating_sub(start) as u64;
-            let n = std::io::Read::take(&mut *input, room.max(1))
-                .read_until(b'\n', &mut b64)
-                .map_err(|e| self.read_error(e))?;
+            let room = (MAX_CERT * 4 / 3 + 1).saturating_sub(start).max(1);
+            let n = read_until(input, b'\n', &mut b64, room).map_err(|e| self.read_error(e))?;
             if n == 0 {
                 return Ok(Block::Ended);
             }
@@ -193,10 +191,84 @@ enum Block {
     Ended,
 }
 
-/// Reads one line into `line` (cleared first); false at the end of the input.
+/// Reads one line into `line` (cleared first, at most 4 KiB kept); false at the end.
 fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<bool> {
     line.clear();
-    Ok(input.read_until(b'\n', line)? > 0)
+    Ok(read_until(input, b'\n', line, 4096)? > 0)
+}
+
+/// `BufRead::read_until` with a limit on the bytes appended (a longer line is cut there and
+/// its rest read as the next), searching with [`find`].
+fn read_until(
+    input: &mut impl BufRead,
+    byte: u8,
+    out: &mut Vec<u8>,
+    limit: usize,
+) -> std::io::Result<usize> {
+    let mut read = 0;
+    while read < limit {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let buf = &buf[..buf.len().min(limit - read)];
+        let (n, done) = match find(buf, byte) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        out.extend_from_slice(&buf[..n]);
+        input.consume(n);
+        read += n;
+        if done {
+            break;
+        }
+    }
+    Ok(read)
+}
+
+/// Consumes the input up to and including the next `byte` (or to its end).
+fn skip_past(input: &mut impl BufRead, byte: u8) -> std::io::Result<()> {
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match find(buf, byte) {
+            Some(i) => {
+                input.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
+        }
+    }
+}
+
+/// The index of the first `byte` in `hay`, eight bytes at a time. (std's own search is a
+/// byte-by-byte loop in the size build, whose std is built with `optimize_for_size`: most
+/// of the bundle's cost was that loop.)
+fn find(hay: &[u8], byte: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(byte);
+    let mut words = hay.chunks_exact(8);
+    for (n, w) in (&mut words).enumerate() {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(w);
+        let x = u64::from_le_bytes(le) ^ pattern;
+        // Some byte of `x` is zero exactly when some byte of the word is `byte`.
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            return w.iter().position(|&b| b == byte).map(|i| n * 8 + i);
+        }
+    }
+    let tail = hay.len() - words.remainder().len();
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == byte)
+        .map(|i| tail + i)
 }
 
 /// The value of each base64 character (standard alphabet), 0xff for anything else.
@@ -378,6 +450,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn find_agrees_with_a_plain_search() {
+        let hay: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
+        for len in [0, 1, 7, 8, 9, 16, 17, 63, 64, 65, 300] {
+            for byte in [0u8, 1, 45, 10, 128, 250, 255] {
+                let h = &hay[..len];
+                assert_eq!(
+                    find(h, byte),
+                    h.iter().position(|&b| b == byte),
+                    "{len} {byte}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lines_are_cut_at_the_limit_and_read_on() {
+        let mut input = std::io::BufReader::with_capacity(4, &b"abcdefgh\nij\n-x"[..]);
+        let mut out = Vec::new();
+        assert_eq!(read_until(&mut input, b'\n', &mut out, 5).ok(), Some(5));
+        assert_eq!(out, b"abcde");
+        assert_eq!(read_until(&mut input, b'\n', &mut out, 50).ok(), Some(4));
+        assert_eq!(out, b"abcdefgh\n");
+        assert!(skip_past(&mut input, b'-').is_ok());
+        out.clear();
+        assert_eq!(read_until(&mut input, b'\n', &mut out, 50).ok(), Some(1));
+        assert_eq!(out, b"x");
+        assert_eq!(read_until(&mut input, b'\n', &mut out, 50).ok(), Some(0));
     }
 
     #[test]
