@@ -253,22 +253,17 @@ fn find(hay: &[u8], byte: u8) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let pattern = LO * u64::from(byte);
-    let mut words = hay.chunks_exact(8);
-    for (n, w) in (&mut words).enumerate() {
-        let mut le = [0u8; 8];
-        le.copy_from_slice(w);
-        let x = u64::from_le_bytes(le) ^ pattern;
+    let mut at = 0;
+    while let Some(word) = hay.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        let x = u64::from_le_bytes(*word) ^ pattern;
         // Some byte of `x` is zero exactly when some byte of the word is `byte`.
         if x.wrapping_sub(LO) & !x & HI != 0 {
-            return w.iter().position(|&b| b == byte).map(|i| n * 8 + i);
+            break;
         }
+        at += 8;
     }
-    let tail = hay.len() - words.remainder().len();
-    words
-        .remainder()
-        .iter()
-        .position(|&b| b == byte)
-        .map(|i| tail + i)
+    let rest = hay.get(at..)?;
+    rest.iter().position(|&b| b == byte).map(|i| at + i)
 }
 
 /// The value of each base64 character (standard alphabet), 0xff for anything else.
