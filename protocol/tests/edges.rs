@@ -1,0 +1,91 @@
+//! Edges of the public API that the router and the Lambda rely on: the per-family address
+//! checks, which families a request asks the server to observe, the longest time text, a
+//! signature header of the right length that is not base64url, and the words of key errors.
+
+use route53_ddns_protocol::address::{classify_v4, classify_v6, NotGlobal};
+use route53_ddns_protocol::signature::*;
+use route53_ddns_protocol::{AddrSpec, HostUpdate, UpdateRequest};
+
+#[test]
+fn each_family_check_refuses_its_own_special_addresses() {
+    assert_eq!(
+        classify_v4("10.1.2.3".parse().expect("v4")),
+        Err(NotGlobal::Private)
+    );
+    assert_eq!(classify_v4("8.8.8.8".parse().expect("v4")), Ok(()));
+    assert_eq!(
+        classify_v6("fe80::1".parse().expect("v6")),
+        Err(NotGlobal::LinkLocal)
+    );
+    assert_eq!(classify_v6("2a00:1450::1".parse().expect("v6")), Ok(()));
+}
+
+fn host(ipv4: AddrSpec<std::net::Ipv4Addr>, ipv6: AddrSpec<std::net::Ipv6Addr>) -> HostUpdate {
+    HostUpdate {
+        name: "home.example.com".into(),
+        ipv4,
+        ipv6,
+    }
+}
+
+#[test]
+fn a_request_wants_the_observed_address_only_of_the_families_it_marks_auto() {
+    let v4 = UpdateRequest {
+        hosts: vec![
+            host(AddrSpec::Keep, AddrSpec::Keep),
+            host(AddrSpec::Auto, AddrSpec::Keep),
+        ],
+    };
+    assert!(v4.wants_auto_ipv4());
+    assert!(!v4.wants_auto_ipv6());
+    let v6 = UpdateRequest {
+        hosts: vec![host(AddrSpec::Keep, AddrSpec::Auto)],
+    };
+    assert!(!v6.wants_auto_ipv4());
+    assert!(v6.wants_auto_ipv6());
+}
+
+fn parse_with(time: &str, signature: &str) -> Result<SignedHeaders, VerifyError> {
+    let key = SigningKey::from_pkcs8(&SigningKey::generate_pkcs8().expect("rng")).expect("key");
+    let key_id = key.key_id().to_string();
+    let (time, signature) = (time.to_owned(), signature.to_owned());
+    SignedHeaders::parse(|name| match name {
+        KEY_HEADER => Some(Box::leak(key_id.clone().into_boxed_str())),
+        HOST_HEADER => Some("example.com"),
+        TIME_HEADER => Some(Box::leak(time.clone().into_boxed_str())),
+        SIGNATURE_HEADER => Some(Box::leak(signature.clone().into_boxed_str())),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_time_of_16_digits_is_read_and_17_is_refused() {
+    let sig = "A".repeat(86);
+    let sixteen = "1".repeat(16);
+    assert!(parse_with(&sixteen, &sig).is_ok());
+    assert_eq!(
+        parse_with(&"1".repeat(17), &sig).err(),
+        Some(VerifyError::Malformed(
+            TIME_HEADER,
+            "has more than 16 digits"
+        ))
+    );
+}
+
+#[test]
+fn a_signature_of_86_characters_that_is_not_base64url_is_malformed() {
+    let mut sig = "A".repeat(85);
+    sig.push('!');
+    assert!(matches!(
+        parse_with("1700000000000", &sig),
+        Err(VerifyError::Malformed(SIGNATURE_HEADER, _))
+    ));
+}
+
+#[test]
+fn key_errors_say_what_is_wrong_in_words() {
+    let e = KeyId::parse("short").expect_err("not a key");
+    assert!(e.describe().contains("43 characters"), "{}", e.describe());
+    let e = SigningKey::from_pkcs8(b"not a key").err().expect("refused");
+    assert!(e.to_string().contains("Ed25519 PKCS#8"), "{e}");
+}
