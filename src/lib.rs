@@ -21,6 +21,7 @@
 //! | [`wan6`]      | which interface the router's IPv6 comes from (wan6, or PPPoE's wan_6)       |
 //! | [`host_id`]   | a LAN host's `ipv6_suffix`: fixed suffix or MAC (EUI-64) under a prefix     |
 //! | [`tls`]       | rustls setup: algorithms offered, trusted roots, handshake errors in words  |
+//! | [`pem`]       | PEM bundle reading: capped lines, skipping, word-at-a-time search, base64  |
 //! | [`roots`]     | certificate verification against the CA bundle, decoded on demand          |
 //! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
@@ -44,6 +45,7 @@ pub mod leftovers;
 pub mod lock;
 pub mod log;
 pub mod netifd;
+pub mod pem;
 pub mod record;
 pub mod retry;
 pub mod roots;
