@@ -33,13 +33,17 @@ pub struct Entry {
     pub modified_ms: Option<u64>,
 }
 
-/// The parameters under `path` (recursively or not), at most [`MAX_ENTRIES`].
-/// `Ok((entries, truncated))`.
+/// The parameters under `path` (recursively or not), at most [`MAX_ENTRIES`] and within
+/// the invocation's budget. `Ok((entries, truncated))`.
 pub fn list(inv: &Invocation, path: &str, recursive: bool) -> Result<(Vec<Entry>, bool), AwsError> {
     let (endpoint, region, budget) = (&inv.cfg.ssm_endpoint, &inv.cfg.region, inv.budget);
     let mut entries = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
+        // Out of time (a very large registry): count what was read, and say so.
+        if budget.remaining().is_zero() {
+            return Ok((entries, true));
+        }
         let mut body = serde_json::json!({
             "Path": path,
             "Recursive": recursive,
