@@ -22,6 +22,9 @@ pub struct Config {
     pub region: String,
     /// Change notifications (`R53DDNS_CHANGE_TOPIC_ARN`), off when `None`.
     pub topic: Option<crate::notify::Topic>,
+    /// Hours after which a registered key/user without an accepted request counts as
+    /// silent (`R53DDNS_SILENCE_HOURS`, 2..=168, default 26; see `silence.rs`).
+    pub silence_hours: u32,
 }
 
 impl Config {
@@ -81,8 +84,17 @@ impl Config {
             .or(fallback)
             .unwrap_or_else(|| format!("https://ssm.{region}.amazonaws.com"));
         let topic = crate::notify::Topic::from_lookup(&get, &region)?;
+        let silence_hours = match get("R53DDNS_SILENCE_HOURS") {
+            None => 26,
+            Some(h) => h
+                .parse()
+                .ok()
+                .filter(|h| (2..=168).contains(h))
+                .ok_or("R53DDNS_SILENCE_HOURS must be a number of hours from 2 to 168")?,
+        };
         Ok(Config {
             topic,
+            silence_hours,
             zones,
             registry_prefix,
             default_ttl,
@@ -132,6 +144,7 @@ mod tests {
         assert_eq!(c.zones[0].name, "example.com");
         assert_eq!(c.registry_prefix, "/route53-ddns");
         assert_eq!(c.default_ttl, 60);
+        assert_eq!(c.silence_hours, 26);
         assert!(!c.allow_documentation);
         assert_eq!(c.route53_endpoint, "http://127.0.0.1:5000");
         assert_eq!(c.ssm_endpoint, "http://127.0.0.1:5000");
@@ -149,6 +162,14 @@ mod tests {
             ("R53DDNS_DEFAULT_TTL", "0")
         ])
         .is_err());
+        for bad in ["1", "169", "x"] {
+            assert!(cfg(&[
+                ("R53DDNS_ZONE_ID", "Z1"),
+                ("R53DDNS_ZONE_NAME", "example.com"),
+                ("R53DDNS_SILENCE_HOURS", bad)
+            ])
+            .is_err());
+        }
     }
 
     #[test]

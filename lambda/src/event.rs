@@ -18,10 +18,15 @@ pub struct RawEvent {
     #[serde(deserialize_with = "or_default")]
     headers: HashMap<String, String>,
     #[serde(deserialize_with = "or_default")]
-    request_context: RequestContext,
+    request_context: Option<RequestContext>,
     body: Option<String>,
     #[serde(deserialize_with = "or_default")]
     is_base64_encoded: bool,
+    /// EventBridge members (a scheduled event); absent from Function URL events.
+    #[serde(deserialize_with = "or_default")]
+    source: String,
+    #[serde(rename = "detail-type", deserialize_with = "or_default")]
+    detail_type: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,6 +89,16 @@ impl Request {
 }
 
 impl RawEvent {
+    /// An EventBridge schedule (`source` `aws.events`, `detail-type` `Scheduled Event`) and
+    /// no `requestContext`. A Function URL event always carries `requestContext.http`, and its
+    /// top-level members are built by AWS: a caller of the URL sets only the method, path,
+    /// query, headers and body, so no request through the URL is taken for a schedule.
+    pub fn is_schedule(&self) -> bool {
+        self.request_context.is_none()
+            && self.source == "aws.events"
+            && self.detail_type == "Scheduled Event"
+    }
+
     /// Turns the event into a request; `Err` when the body is not valid base64.
     pub fn into_request(self) -> Result<Request, &'static str> {
         let body = match self.body {
@@ -93,13 +108,14 @@ impl RawEvent {
             }
             Some(b) => b.into_bytes(),
         };
+        let ctx = self.request_context.unwrap_or_default();
         let path = if self.raw_path.is_empty() {
-            self.request_context.http.path
+            ctx.http.path
         } else {
             self.raw_path
         };
         Ok(Request {
-            method: self.request_context.http.method.to_ascii_uppercase(),
+            method: ctx.http.method.to_ascii_uppercase(),
             path,
             query: self.raw_query_string,
             headers: self
@@ -108,8 +124,8 @@ impl RawEvent {
                 .map(|(k, v)| (k.to_ascii_lowercase(), v))
                 .collect(),
             body,
-            source_ip: self.request_context.http.source_ip.parse().ok(),
-            domain_name: self.request_context.domain_name,
+            source_ip: ctx.http.source_ip.parse().ok(),
+            domain_name: ctx.domain_name,
         })
     }
 }
@@ -200,6 +216,36 @@ mod tests {
         assert_eq!(req.query, "");
         assert!(req.body.is_empty());
         assert_eq!(req.source_ip, None);
+    }
+
+    const SCHEDULE: &str = r#"{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type":"Scheduled Event","source":"aws.events","account":"123456789012",
+        "time":"2026-12-02T02:00:00Z","region":"us-east-1",
+        "resources":["arn:aws:events:us-east-1:123456789012:rule/route53-ddns-silence"],"detail":{}}"#;
+
+    #[test]
+    fn a_schedule_event_is_recognised_and_no_url_request_is() {
+        let ev: RawEvent = serde_json::from_str(SCHEDULE).expect("event");
+        assert!(ev.is_schedule());
+        // A Function URL request, whatever it carries in headers, query or body.
+        let url = r#"{"version":"2.0","rawPath":"/v2/update","rawQueryString":"source=aws.events",
+            "headers":{"source":"aws.events","detail-type":"Scheduled Event"},
+            "requestContext":{"http":{"method":"POST","path":"/v2/update","sourceIp":"192.0.2.1"}},
+            "body":"{\"source\":\"aws.events\",\"detail-type\":\"Scheduled Event\"}"}"#;
+        let ev: RawEvent = serde_json::from_str(url).expect("event");
+        assert!(!ev.is_schedule());
+        // Even the schedule's members beside a requestContext are a URL event.
+        let mixed = SCHEDULE.replacen('{', r#"{"requestContext":{"http":{"method":"GET"}},"#, 1);
+        let ev: RawEvent = serde_json::from_str(&mixed).expect("event");
+        assert!(!ev.is_schedule());
+        for other in [
+            SCHEDULE.replace("aws.events", "custom.app"),
+            SCHEDULE.replace("Scheduled Event", "Object Created"),
+            "{}".to_owned(),
+        ] {
+            let ev: RawEvent = serde_json::from_str(&other).expect("event");
+            assert!(!ev.is_schedule(), "{other}");
+        }
     }
 
     #[test]

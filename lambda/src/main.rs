@@ -2,6 +2,7 @@
 //!
 //! Data flows one way, top to bottom: event → route → door (signed | dyndns2) → verify →
 //! authorise → reconcile → Route53. Each step takes the value only the step before can make.
+//! An EventBridge schedule event (never a Function URL request) runs the silence check.
 //!
 //! | module     | concern                                                                  |
 //! |------------|--------------------------------------------------------------------------|
@@ -27,6 +28,7 @@
 //! | `accepted`   | after an accepted request: last seen + change notification, bounded    |
 //! | `seen`       | last-seen record per key/user: SSM `<prefix>/seen/…`, best-effort       |
 //! | `notify`     | change notifications: SNS Publish of old → new, best-effort             |
+//! | `silence`    | hourly schedule: registered keys/users silent too long → `SilentRouters` |
 
 mod accepted;
 mod authorise;
@@ -47,6 +49,7 @@ mod route;
 mod route53;
 mod seen;
 mod signed;
+mod silence;
 mod verify;
 mod zones;
 
@@ -70,6 +73,16 @@ fn invoke(
         request_id: event.context.request_id.clone(),
         ..Default::default()
     };
+    if let (Ok(cfg), true) = (cfg, event.payload.is_schedule()) {
+        let inv = invocation::Invocation::new(
+            cfg,
+            event.context.request_id.clone(),
+            now,
+            event.context.deadline,
+        );
+        return silence::run(&inv, &metrics::function_name())
+            .with_header("x-request-id", &event.context.request_id);
+    }
     let request = match cfg {
         Err(e) => Err((
             ErrorCode::Internal,

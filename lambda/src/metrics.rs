@@ -11,6 +11,8 @@ pub const ACCEPTED: &str = "Accepted";
 /// 1 when the answer was a 401/403-class code: a fault only the owner can fix.
 pub const PERMANENT_ERROR: &str = "PermanentError";
 pub const DIMENSION: &str = "Function";
+/// The hourly silence check's count of registered keys/users silent too long (`silence.rs`).
+pub const SILENT_ROUTERS: &str = "SilentRouters";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Emf {
@@ -82,6 +84,20 @@ impl Emf {
     }
 }
 
+/// Adds the `SilentRouters` metric members (same namespace and dimension) to `line`.
+pub fn silent_routers(line: &mut serde_json::Value, now_ms: u64, function: &str, count: usize) {
+    line["_aws"] = serde_json::json!({
+        "Timestamp": now_ms,
+        "CloudWatchMetrics": [{
+            "Namespace": NAMESPACE,
+            "Dimensions": [[DIMENSION]],
+            "Metrics": [{"Name": SILENT_ROUTERS, "Unit": "Count"}],
+        }],
+    });
+    line[DIMENSION] = function.into();
+    line[SILENT_ROUTERS] = count.into();
+}
+
 /// The function's name as Lambda sets it, else the crate's.
 pub fn function_name() -> String {
     std::env::var("AWS_LAMBDA_FUNCTION_NAME")
@@ -132,6 +148,24 @@ mod tests {
         // The ordinary fields are still there.
         assert_eq!(v["result"], "updated");
         assert_eq!(v["request_id"], "r");
+    }
+
+    #[test]
+    fn the_silence_line_carries_silent_routers_as_a_metric() {
+        let mut v = serde_json::json!({"route": "silence"});
+        silent_routers(&mut v, 7, "ddns-fn", 3);
+        let d = &v["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(v["_aws"]["Timestamp"], 7);
+        assert_eq!(d["Namespace"], "route53-ddns");
+        assert_eq!(d["Dimensions"], serde_json::json!([["Function"]]));
+        assert_eq!(
+            d["Metrics"],
+            serde_json::json!([{"Name": "SilentRouters", "Unit": "Count"}])
+        );
+        assert_eq!(
+            (&v["Function"], &v["SilentRouters"]),
+            (&"ddns-fn".into(), &3.into())
+        );
     }
 
     #[test]

@@ -51,7 +51,7 @@ def test_the_role_may_change_only_a_aaaa_txt_of_each_zones_names_in_that_zone(zo
     statements = role_statements(template, zones)
     actions = sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
     assert actions == ["logs:CreateLogStream", "logs:PutLogEvents"] + ["route53:ChangeResourceRecordSets"] * zones + [
-        "route53:ListResourceRecordSets"] * zones + ["ssm:GetParameter", "ssm:PutParameter"]
+        "route53:ListResourceRecordSets"] * zones + ["ssm:GetParameter", "ssm:GetParametersByPath", "ssm:PutParameter"]
     assert all(s["Effect"] == "Allow" and "*" not in json.dumps(s["Resource"]).replace("/*", "") for s in statements)
     suffix = ["", "2", "3"][:zones]
     arn = "arn:${{AWS::Partition}}:route53:::hostedzone/${{HostedZoneId{}}}"
@@ -177,3 +177,23 @@ def test_the_e_mail_subscription_is_optional():
         assert not pattern.fullmatch(bad), bad
     for alarm in ("SilenceAlarm", "PermanentErrorAlarm"):
         assert res[alarm]["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_the_silence_check_runs_hourly_and_may_only_list_the_registry_and_last_seen():
+    """The schedule invokes the function every hour; GetParametersByPath is authorised
+    against the path asked for, so the role names exactly keys, tokens and seen."""
+    template, errors = decode(str(TEMPLATE))
+    assert not errors
+    fn = template["Resources"]["Function"]["Properties"]
+    assert fn["Events"] == {"SilenceCheck": {"Type": "Schedule", "Properties": {
+        "Schedule": "rate(1 hour)",
+        "Description": "route53-ddns per-router silence check (SilentRouters metric)"}}}
+    assert fn["Environment"]["Variables"]["R53DDNS_SILENCE_HOURS"] == {"Ref": "SilenceHours"}
+    statements = template["Resources"]["Role"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    lists = [s for s in statements if s["Action"] == "ssm:GetParametersByPath"]
+    arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${RegistryPrefix}/"
+    assert lists == [{"Sid": "ListForSilenceCheck", "Effect": "Allow", "Action": "ssm:GetParametersByPath",
+                      "Resource": [{"Fn::Sub": arn + p} for p in ("keys", "tokens", "seen")]}]
+    alarm = template["Resources"]["SilenceAlarm"]["Properties"]
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["TreatMissingData"]) == (
+        "SilentRouters", "Maximum", "breaching")
