@@ -38,7 +38,7 @@ fn read(path: &Path) -> (PathBuf, Vec<String>) {
             }
             "host" => {
                 let name = single("name")
-                    .and_then(|n| route53_ddns_protocol::hostname::canonical(&n).ok());
+                    .and_then(|n| route53_ddns_protocol::hostname::canonical_record(&n).ok());
                 if let Some(n) = name.filter(|n| !names.contains(n)) {
                     names.push(n);
                 }
@@ -52,9 +52,11 @@ fn read(path: &Path) -> (PathBuf, Vec<String>) {
 /// The shell loop that deletes one name's A and AAAA sets and its stamp, each only if it
 /// exists, with the exact values Route53 holds (a DELETE must match them). `$ZONE` is the
 /// deployment's hosted zone id.
+/// The name is written once and globbing is off in a subshell (a wildcard name `*.x` must
+/// not expand), so even a 253-character name keeps the line under one syslog message.
 pub fn delete_records_command(name: &str) -> String {
     format!(
-        "for s in '{name}. A' '{name}. AAAA' '_r53ddns.{name}. TXT'; do set -- $s; r=$(aws route53 list-resource-record-sets --hosted-zone-id \"$ZONE\" --start-record-name $1 --start-record-type $2 --max-items 1 --query \"ResourceRecordSets[?Name=='$1'&&Type=='$2']|[0]\" --output json); [ \"$r\" = null ] || aws route53 change-resource-record-sets --hosted-zone-id \"$ZONE\" --change-batch \"{{\\\"Changes\\\":[{{\\\"Action\\\":\\\"DELETE\\\",\\\"ResourceRecordSet\\\":$r}}]}}\"; done"
+        "(set -f; N='{name}'; for s in \"$N. A\" \"$N. AAAA\" \"_r53ddns.$N. TXT\"; do set -- $s; r=$(aws route53 list-resource-record-sets --hosted-zone-id \"$ZONE\" --start-record-name $1 --start-record-type $2 --max-items 1 --query \"ResourceRecordSets[?Name=='$1'&&Type=='$2']|[0]\" --output json); [ \"$r\" = null ] || aws route53 change-resource-record-sets --hosted-zone-id \"$ZONE\" --change-batch \"{{\\\"Changes\\\":[{{\\\"Action\\\":\\\"DELETE\\\",\\\"ResourceRecordSet\\\":$r}}]}}\"; done)"
     )
 }
 
@@ -62,7 +64,12 @@ pub fn delete_records_command(name: &str) -> String {
 pub fn lines(path: &Path) -> Vec<String> {
     let (key, names) = read(path);
     let in_dir = key.starts_with(KEY_DIR);
-    let mut files = vec![KEY_DIR.to_owned(), path.display().to_string()];
+    // With the config: what an upgrade over an edited one left (opkg's -opkg, apk's .apk-new).
+    let config = path.display();
+    let mut files = vec![
+        KEY_DIR.to_owned(),
+        format!("{config} {config}-opkg {config}.apk-new"),
+    ];
     if !in_dir {
         let k = key.display();
         files.push(format!("{k} {k}.next {k}.old-id"));
@@ -94,12 +101,34 @@ pub fn lines(path: &Path) -> Vec<String> {
     }
     out.push(format!(
         "to delete the Route53 records and stamps of {}: set ZONE to the deployment's hosted zone id, e.g. {ZONE_FROM_STACK}, then run the line for each name below",
-        names.join(", ")
+        listed(&names)
     ));
     for n in &names {
-        out.push(format!("records of {n}: {}", delete_records_command(n)));
+        out.push(match n.strip_prefix("*.") {
+            // Route53 lists `*` as \052 and stamps `*.x` at `_r53ddns._wildcard.x`.
+            Some(rest) => format!(
+                "records of {n}: delete the A and AAAA sets named \\052.{rest} and the TXT set _r53ddns._wildcard.{rest} (Route53 console, or change-resource-record-sets with their current values)"
+            ),
+            None => format!("records of one name: {}", delete_records_command(n)),
+        });
     }
     out
+}
+
+/// The names, as many as fit in ~400 characters, then how many more (one syslog message
+/// holds about 1,000).
+fn listed(names: &[String]) -> String {
+    let mut text = String::new();
+    for (i, n) in names.iter().enumerate() {
+        if !text.is_empty() && text.len() + n.len() > 400 {
+            return format!("{text} and {} more", names.len() - i);
+        }
+        if !text.is_empty() {
+            text.push_str(", ");
+        }
+        text.push_str(n);
+    }
+    text
 }
 
 pub fn leftovers(path: &Path) -> Exit {

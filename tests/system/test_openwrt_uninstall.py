@@ -160,9 +160,13 @@ def test_removal_logs_what_stays_and_its_commands_remove_it(stack, tmp_path, pac
         # On the router: the rm command removes config and key files.
         rm = first.split("remove them with: ", 1)[1]
         assert rm.startswith(f"rm -rf /etc/{PKG} /etc/config/{PKG}")
+        # What an upgrade over an edited config leaves (opkg's -opkg, apk's .apk-new) goes too.
+        for left in (f"/etc/config/{PKG}-opkg", f"/etc/config/{PKG}.apk-new"):
+            root.file(left).write_text("config global 'global'\n")
         r = root.run(["/bin/sh", "-c", rm], ENV)
         assert r.returncode == 0, r.stderr
-        assert not root.file(f"/etc/{PKG}").exists() and not root.file(f"/etc/config/{PKG}").exists()
+        for gone in (f"/etc/{PKG}", f"/etc/config/{PKG}", f"/etc/config/{PKG}-opkg", f"/etc/config/{PKG}.apk-new"):
+            assert not root.file(gone).exists(), gone
 
         # Where the AWS credentials are: revoke the key, delete records and stamps.
         (revoke,) = [m for m in log if "delete-parameter" in m]
@@ -207,6 +211,7 @@ def test_without_a_working_binary_a_fixed_line_still_says_what_stays(stack, tmp_
         r = opkg_remove(root, ipk)
         assert r.returncode == 0, r.stderr
         (line,) = messages(root)
-        assert line.endswith(f"remove them with: rm -rf /etc/{PKG} /etc/config/{PKG}")
+        assert line.endswith(
+            f"remove them with: rm -rf /etc/{PKG} /etc/config/{PKG} /etc/config/{PKG}-opkg /etc/config/{PKG}.apk-new")
     finally:
         root.cleanup()
