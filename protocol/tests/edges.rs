@@ -91,3 +91,27 @@ fn key_errors_say_what_is_wrong_in_words() {
     };
     assert!(e.to_string().contains("Ed25519 PKCS#8"), "{e}");
 }
+
+#[test]
+fn base64url_refuses_lengths_no_encoder_makes() {
+    use route53_ddns_protocol::base64url::{decode, encode};
+    assert_eq!(decode("AAAAA"), None);
+    assert_eq!(decode("AAAAB"), None);
+    assert_eq!(decode("AAAAAA").as_deref(), Some(&[0u8; 4][..]));
+    assert_eq!(decode(&encode(b"hello")).as_deref(), Some(&b"hello"[..]));
+}
+
+#[test]
+fn a_name_of_253_characters_is_a_name_and_254_is_not() {
+    use route53_ddns_protocol::hostname::{canonical, NameError};
+    let label = "a".repeat(63);
+    let n253 = format!("{label}.{label}.{label}.{}.example.com", "b".repeat(49));
+    assert_eq!(n253.len(), 253);
+    assert_eq!(canonical(&n253).as_deref(), Ok(n253.as_str()));
+    let n254 = format!("c{n253}");
+    assert_eq!(canonical(&n254), Err(NameError::TooLong));
+    assert_eq!(
+        canonical("").map_err(|e| e.to_string()),
+        Err("the name is empty".to_owned())
+    );
+}
