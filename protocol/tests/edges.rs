@@ -115,3 +115,15 @@ fn a_name_of_253_characters_is_a_name_and_254_is_not() {
         Err("the name is empty".to_owned())
     );
 }
+
+#[test]
+fn a_wildcard_of_253_characters_is_a_record_name_and_254_is_not() {
+    use route53_ddns_protocol::hostname::{canonical_record, NameError};
+    let label = "a".repeat(63);
+    let base = format!("{label}.{label}.{label}.{}.example.com", "b".repeat(47));
+    let w253 = format!("*.{base}");
+    assert_eq!(w253.len(), 253);
+    assert_eq!(canonical_record(&w253).as_deref(), Ok(w253.as_str()));
+    let w254 = format!("*.c{base}");
+    assert_eq!(canonical_record(&w254), Err(NameError::TooLong));
+}
