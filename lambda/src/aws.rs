@@ -135,6 +135,27 @@ pub fn send_within(
     Ok(Reply { status, body })
 }
 
+/// A JSON-protocol reply (SSM): its body on 2xx, else the AWS error its `__type` and
+/// `message` name.
+pub fn json_answer(reply: &Reply) -> Result<serde_json::Value, AwsError> {
+    let json: serde_json::Value =
+        serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
+    if (200..300).contains(&reply.status) {
+        return Ok(json);
+    }
+    let code = json["__type"]
+        .as_str()
+        .unwrap_or_default()
+        .rsplit('#')
+        .next()
+        .unwrap_or_default();
+    let message = json["message"]
+        .as_str()
+        .or(json["Message"].as_str())
+        .unwrap_or_default();
+    Err(classify(reply.status, code, message))
+}
+
 /// Classifies a non-2xx reply given the service's error code and message.
 pub fn classify(status: u16, code: &str, message: &str) -> AwsError {
     match code {

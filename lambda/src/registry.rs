@@ -136,23 +136,7 @@ impl Registry<'_> {
                 self.region,
                 "ssm",
             )?;
-            let json: serde_json::Value =
-                serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
-            if (200..300).contains(&reply.status) {
-                return Ok(json);
-            }
-            let code = json["__type"]
-                .as_str()
-                .unwrap_or_default()
-                .rsplit('#')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            let message = json["message"]
-                .as_str()
-                .or(json["Message"].as_str())
-                .unwrap_or_default();
-            Err(aws::classify(reply.status, &code, message))
+            aws::json_answer(&reply)
         });
         match result {
             Ok(json) => Ok(json["Parameter"]["Value"].as_str().map(str::to_owned)),

@@ -123,22 +123,7 @@ pub fn write(
         "ssm",
         Some(limit),
     )?;
-    if (200..300).contains(&reply.status) {
-        return Ok(());
-    }
-    let json: serde_json::Value =
-        serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
-    let code = json["__type"]
-        .as_str()
-        .unwrap_or_default()
-        .rsplit('#')
-        .next()
-        .unwrap_or_default();
-    let message = json["message"]
-        .as_str()
-        .or(json["Message"].as_str())
-        .unwrap_or_default();
-    Err(aws::classify(reply.status, code, message))
+    aws::json_answer(&reply).map(|_| ())
 }
 
 #[cfg(test)]

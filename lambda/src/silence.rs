@@ -96,22 +96,7 @@ fn call(endpoint: &str, region: &str, budget: Budget, body: &str) -> Result<Valu
             region,
             "ssm",
         )?;
-        let json: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-        if (200..300).contains(&reply.status) {
-            return Ok(json);
-        }
-        let code = json["__type"]
-            .as_str()
-            .unwrap_or_default()
-            .rsplit('#')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let message = json["message"]
-            .as_str()
-            .or(json["Message"].as_str())
-            .unwrap_or_default();
-        Err(aws::classify(reply.status, &code, message))
+        aws::json_answer(&reply)
     })
 }
 
