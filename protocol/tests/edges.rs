@@ -127,3 +127,33 @@ fn a_wildcard_of_253_characters_is_a_record_name_and_254_is_not() {
     let w254 = format!("*.c{base}");
     assert_eq!(canonical_record(&w254), Err(NameError::TooLong));
 }
+
+#[test]
+fn a_name_is_within_its_zone_only_at_a_label_boundary() {
+    use route53_ddns_protocol::hostname::is_within;
+    assert!(is_within("home.example.com", "example.com"));
+    assert!(is_within("example.com", "example.com."));
+    assert!(!is_within("example.net", "example.com"));
+    assert!(!is_within("homeexample.com", "example.com"));
+    assert!(!is_within("com", "example.com"));
+}
+
+#[test]
+fn json_values_are_read_only_as_their_own_type() {
+    use route53_ddns_protocol::json::Json;
+    let doc = Json::parse(br#"{"up": false, "n": 42, "neg": -1, "f": 1.5, "o": {"k": "v"}}"#)
+        .expect("valid JSON");
+    assert_eq!(doc.get("up").and_then(Json::as_bool), Some(false));
+    assert_eq!(doc.get("n").and_then(Json::as_bool), None);
+    assert_eq!(doc.get("n").and_then(Json::as_u64), Some(42));
+    assert_eq!(doc.get("neg").and_then(Json::as_u64), None);
+    assert_eq!(doc.get("f").and_then(Json::as_u64), None);
+    let members = doc
+        .get("o")
+        .cloned()
+        .and_then(Json::into_object)
+        .expect("object");
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].0, "k");
+    assert_eq!(Json::parse(b"[1]").expect("array").into_object(), None);
+}
