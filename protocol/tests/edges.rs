@@ -157,3 +157,11 @@ fn json_values_are_read_only_as_their_own_type() {
     assert_eq!(members[0].0, "k");
     assert_eq!(Json::parse(b"[1]").expect("array").into_object(), None);
 }
+
+#[test]
+fn objects_nest_no_deeper_than_the_limit() {
+    use route53_ddns_protocol::json::{Json, MAX_DEPTH};
+    let nested = |n: usize| format!("{}1{}", r#"{"a":"#.repeat(n), "}".repeat(n));
+    assert!(Json::parse(nested(MAX_DEPTH - 1).as_bytes()).is_ok());
+    assert!(Json::parse(nested(MAX_DEPTH + 1).as_bytes()).is_err());
+}
