@@ -165,3 +165,47 @@ fn objects_nest_no_deeper_than_the_limit() {
     assert!(Json::parse(nested(MAX_DEPTH - 1).as_bytes()).is_ok());
     assert!(Json::parse(nested(MAX_DEPTH + 1).as_bytes()).is_err());
 }
+
+#[test]
+fn only_races_and_server_trouble_are_retried_and_every_code_says_what_to_do() {
+    use route53_ddns_protocol::response::Disposition;
+    use route53_ddns_protocol::ErrorCode as C;
+    for c in [
+        C::Replayed,
+        C::Superseded,
+        C::Throttled,
+        C::Unavailable,
+        C::Internal,
+    ] {
+        assert!(matches!(c.disposition(), Disposition::Transient), "{c:?}");
+    }
+    for c in [
+        C::Malformed,
+        C::BadSignature,
+        C::NameNotAllowed,
+        C::WrongEndpoint,
+        C::NotPermitted,
+    ] {
+        assert!(matches!(c.disposition(), Disposition::Permanent), "{c:?}");
+    }
+    assert!(matches!(
+        C::ClockSkew.disposition(),
+        Disposition::CorrectClock
+    ));
+    assert!(C::ClockSkew.advice().contains("NTP"));
+    assert!(C::BadSignature.advice().contains("route53-ddns pubkey"));
+}
+
+#[test]
+fn json_with_spaces_numbers_and_escapes_reads_as_written() {
+    use route53_ddns_protocol::json::Json;
+    let doc =
+        Json::parse(" { \"n\" : [ 7 , 1234 ] ,\n\t\"s\" : \"a\\u00e9\\n\\\"b\\\\\" } ".as_bytes())
+            .expect("valid JSON");
+    let n = doc.get("n").and_then(Json::as_array).expect("array");
+    assert_eq!(
+        n.iter().filter_map(Json::as_u64).collect::<Vec<_>>(),
+        [7, 1234]
+    );
+    assert_eq!(doc.get("s").and_then(Json::as_str), Some("a\u{e9}\n\"b\\"));
+}
