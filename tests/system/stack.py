@@ -89,6 +89,11 @@ def url_authority(url: str) -> str:
     return authority(u.hostname or "", u.port or (443 if u.scheme == "https" else 80))
 
 
+
+def now_ms() -> int:
+    """The wall clock in milliseconds, as signed requests carry it."""
+    return int(time.time() * 1000)
+
 class Signer:
     """A router's Ed25519 key, in Python, so Lambda tests need no router binary."""
 

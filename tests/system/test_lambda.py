@@ -7,13 +7,10 @@ import time
 
 import pytest
 
-from stack import OBSERVED, Signer, http_request
+from stack import OBSERVED, Signer, http_request, now_ms
 
 EMPTY = {"A": [], "AAAA": [], "TTL": None, "TXT": []}
 
-
-def now_ms():
-    return int(time.time() * 1000)
 
 
 def test_signed_update_publishes_a_and_aaaa_in_one_change(stack, registered, name):

@@ -34,7 +34,7 @@ import uuid
 
 import pytest
 
-from stack import Signer, Stack, http_request
+from stack import Signer, Stack, http_request, now_ms
 
 ROUNDS = int(os.environ.get("R53_RACE_ROUNDS", "200"))
 SEED = int(os.environ.get("R53_RACE_SEED", "11"))
@@ -54,9 +54,6 @@ def race_stack(tmp_path_factory):
     finally:
         s.close()
 
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class Req:

@@ -12,7 +12,7 @@ import re
 import subprocess
 
 import pytest
-from test_router import Router, calls, lan_status, router_bin, wan6_status, wan_status  # noqa: F401
+from test_router import Router, calls, lan_status, router, router_bin, wan6_status, wan_status  # noqa: F401
 
 PREFIX = "/route53-ddns"
 
@@ -46,16 +46,6 @@ def command_line(text: str, *must: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith("aws ")]
     (line,) = [line for line in lines if all(m in line for m in must)]
     return line
-
-
-@pytest.fixture
-def router(router_bin, stack, tmp_path, name):  # noqa: F811
-    r = Router(router_bin, stack, tmp_path, f"\nconfig host\n\toption name '{name}'\n")
-    r.set_iface("wan", wan_status("192.0.2.10"))
-    r.set_iface("wan6", wan6_status("2001:db8:1::10", "2001:db8:aa"))
-    r.set_iface("lan", lan_status("2001:db8:aa"))
-    yield r
-    r.log.close()
 
 
 def test_rotation_without_a_failed_update(stack, router, name):

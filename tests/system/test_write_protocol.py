@@ -4,18 +4,14 @@ Route53 stand-in. Each test reads the whole zone before and after with boto3 str
 moto, so a refused request provably wrote nothing anywhere."""
 
 import json
-import time
 
 import boto3
 import pytest
 
-from stack import Signer, b64url, http_request
+from stack import Signer, b64url, http_request, now_ms
 
 PATH = "/v2/update"
 
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def zone(stack) -> list:

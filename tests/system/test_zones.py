@@ -5,29 +5,27 @@ boto3 straight from moto, so a name written to the wrong zone, or a refusal that
 something, shows."""
 
 import base64
-import time
 import urllib.parse
 import uuid
 
 import boto3
 import pytest
 
-from stack import CREDS, OBSERVED, REGION, Signer, Stack, http_request
+from stack import CREDS, OBSERVED, REGION, Signer, Stack, http_request, now_ms
 
 ZONES = ["example.com", "sub.example.com"]
 
 
 @pytest.fixture(scope="module")
 def zstack(tmp_path_factory):
+    host = Signer.host  # a Stack sets the default signed host: give the session stack's back
     s = Stack(tmp_path_factory.mktemp("zones"), zones=ZONES)
     try:
         yield s
     finally:
         s.close()
+        Signer.host = host
 
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def label(prefix="h") -> str:
