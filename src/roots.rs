@@ -10,13 +10,23 @@
 //! roots: a root that was skipped could not have been used, so the outcome is the same.
 //!
 //! Memory: the file is streamed through an 8 KiB buffer, never held whole.
+//!
+//! Where the anchoring root was found is kept as a hint on tmpfs ([`hint`]): the next run
+//! reads that block first and scans the bundle only when the chain does not verify
+//! against it. The outcome is that of a full scan either way.
+
+mod hint;
+
+pub use hint::FILE as HINT_FILE;
 
 use crate::pem::{decode, read_line, read_until, skip_past};
+use hint::{Counted, Identity};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
-use std::io::{BufRead, BufReader};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 /// Largest PEM bundle read (OpenWrt's is ~220 KB).
@@ -30,6 +40,8 @@ const NAMES_FROM: usize = 512;
 pub struct LazyRoots {
     pub path: PathBuf,
     pub algorithms: WebPkiSupportedAlgorithms,
+    /// Where the root's offsets are kept between runs (none: always scan).
+    pub hint: Option<PathBuf>,
 }
 
 impl ServerCertVerifier for LazyRoots {
@@ -46,18 +58,35 @@ impl ServerCertVerifier for LazyRoots {
             .chain(intermediates)
             .filter_map(|c| names(c).ok().map(|(issuer, _)| issuer))
             .collect();
-        let roots = self.roots_for(&issuers)?;
+        let verify = |roots: &RootCertStore| {
+            rustls::client::verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
+            rustls::client::verify_server_name(&cert, server_name)
+        };
+        let file = File::open(&self.path).map_err(|e| self.read_error(e))?;
+        let id = Identity::of(&file.metadata().map_err(|e| self.read_error(e))?);
+        let hinted = self.hint.as_deref().and_then(|h| hint::read(h, &id, MAX_BUNDLE));
+        if let Some(offsets) = &hinted {
+            let roots = self.roots_at(&file, offsets, &issuers)?;
+            if !roots.is_empty() && verify(&roots).is_ok() {
+                return Ok(ServerCertVerified::assertion());
+            }
+        }
+        let (roots, offsets) = self.roots_for(&file, &issuers)?;
         if roots.is_empty() {
             return Err(Error::InvalidCertificate(CertificateError::UnknownIssuer));
         }
-        rustls::client::verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &roots,
-            intermediates,
-            now,
-            self.algorithms.all,
-        )?;
-        rustls::client::verify_server_name(&cert, server_name)?;
+        verify(&roots)?;
+        if let Some(path) = &self.hint {
+            if hinted.as_ref() != Some(&offsets) {
+                hint::write(path, &id, &offsets);
+            }
+        }
         Ok(ServerCertVerified::assertion())
     }
 
@@ -92,19 +121,35 @@ impl LazyRoots {
         Error::General(format!("cannot read {}: {e}", self.path.display()))
     }
 
-    /// The bundle's certificates whose subject is one of `issuers`.
-    fn roots_for(&self, issuers: &[&[u8]]) -> Result<RootCertStore, Error> {
-        let file = std::fs::File::open(&self.path).map_err(|e| self.read_error(e))?;
-        let mut input = BufReader::with_capacity(8192, std::io::Read::take(file, MAX_BUNDLE));
+    /// The bundle's certificates whose subject is one of `issuers`, and the offsets of
+    /// their BEGIN lines.
+    fn roots_for(
+        &self,
+        mut file: &File,
+        issuers: &[&[u8]],
+    ) -> Result<(RootCertStore, Vec<u64>), Error> {
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| self.read_error(e))?;
+        let mut input = Counted {
+            inner: BufReader::with_capacity(8192, file.take(MAX_BUNDLE)),
+            pos: 0,
+        };
         let mut roots = RootCertStore::empty();
+        let mut offsets = Vec::new();
         let mut line = Vec::with_capacity(128);
-        while read_line(&mut input, &mut line).map_err(|e| self.read_error(e))? {
+        loop {
+            let at = input.pos;
+            if !read_line(&mut input, &mut line).map_err(|e| self.read_error(e))? {
+                break;
+            }
             if line.trim_ascii() != BEGIN {
                 continue;
             }
             match self.block(&mut input, issuers)? {
                 Block::Kept(der) => {
-                    let _ = roots.add(CertificateDer::from(der));
+                    if roots.add(CertificateDer::from(der)).is_ok() {
+                        offsets.push(at);
+                    }
                 }
                 Block::Ended => {}
                 // Base64 has no '-': the next one starts the END line (or, in a damaged
@@ -112,6 +157,33 @@ impl LazyRoots {
                 Block::Rejected => {
                     skip_past(&mut input, b'-').map_err(|e| self.read_error(e))?;
                 }
+            }
+        }
+        Ok((roots, offsets))
+    }
+
+    /// The certificates of the blocks whose BEGIN lines start at `offsets`, when their
+    /// subject is one of `issuers` (anything else there is passed over).
+    fn roots_at(
+        &self,
+        mut file: &File,
+        offsets: &[u64],
+        issuers: &[&[u8]],
+    ) -> Result<RootCertStore, Error> {
+        let mut roots = RootCertStore::empty();
+        let mut line = Vec::with_capacity(128);
+        for &at in offsets {
+            file.seek(SeekFrom::Start(at))
+                .map_err(|e| self.read_error(e))?;
+            let block_max = (MAX_CERT * 4 / 3 + 8192) as u64;
+            let mut input = BufReader::with_capacity(4096, file.take(block_max));
+            let begins = read_line(&mut input, &mut line).map_err(|e| self.read_error(e))?
+                && line.trim_ascii() == BEGIN;
+            if !begins {
+                continue;
+            }
+            if let Block::Kept(der) = self.block(&mut input, issuers)? {
+                let _ = roots.add(CertificateDer::from(der));
             }
         }
         Ok(roots)

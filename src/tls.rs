@@ -18,14 +18,20 @@ use std::sync::Arc;
 
 /// The client configuration: TLS 1.3 and 1.2, certificate verification always on, against
 /// the system bundle or `ca_file`, read during the handshake (see [`crate::roots`]). A
-/// missing or unreadable file is an error here, before anything is sent.
-pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+/// missing or unreadable file is an error here, before anything is sent. `hint`: where
+/// the bundle offset of the root that verified is kept for the next run (see
+/// [`crate::roots`]; it never decides trust).
+pub fn client_config(
+    ca_file: Option<&Path>,
+    hint: Option<&Path>,
+) -> Result<Arc<rustls::ClientConfig>, String> {
     let path = ca_file.unwrap_or(Path::new(SYSTEM_CA_BUNDLE));
     std::fs::File::open(path).map_err(|e| read_error(path, &e))?;
     let provider = crypto_provider();
     let verifier = crate::roots::LazyRoots {
         path: path.to_owned(),
         algorithms: provider.signature_verification_algorithms,
+        hint: hint.map(Path::to_owned),
     };
     let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])

@@ -105,7 +105,8 @@ impl Transport {
     pub fn new(config: &Config, family: Family) -> Result<Transport, String> {
         let ep = &config.endpoint;
         let tls = if ep.https {
-            Some(tls::client_config(config.ca_file.as_deref())?)
+            let hint = crate::state::state_dir().join(crate::roots::HINT_FILE);
+            Some(tls::client_config(config.ca_file.as_deref(), Some(&hint))?)
         } else {
             None
         };
