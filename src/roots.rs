@@ -70,7 +70,10 @@ impl ServerCertVerifier for LazyRoots {
         };
         let file = File::open(&self.path).map_err(|e| self.read_error(e))?;
         let id = Identity::of(&file.metadata().map_err(|e| self.read_error(e))?);
-        let hinted = self.hint.as_deref().and_then(|h| hint::read(h, &id, MAX_BUNDLE));
+        let hinted = self
+            .hint
+            .as_deref()
+            .and_then(|h| hint::read(h, &id, MAX_BUNDLE));
         if let Some(offsets) = &hinted {
             let roots = self.roots_at(&file, offsets, &issuers)?;
             if !roots.is_empty() && verify(&roots).is_ok() {

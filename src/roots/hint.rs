@@ -147,7 +147,10 @@ mod tests {
             Identity { dev: 1, ..ID },
             Identity { len: 220_001, ..ID },
             Identity { mtime: 1, ..ID },
-            Identity { mtime_nsec: 6, ..ID },
+            Identity {
+                mtime_nsec: 6,
+                ..ID
+            },
         ] {
             assert_eq!(parse(&line, &other, u64::MAX), None, "{other:?}");
         }
@@ -164,7 +167,10 @@ mod tests {
         assert_eq!(parse(&good.replace(" 10\n", " -1\n"), &ID, u64::MAX), None);
         assert_eq!(parse(&good.replace(" 10\n", " \n"), &ID, u64::MAX), None);
         assert_eq!(parse(&good.replace('\n', " 9\n"), &ID, u64::MAX), None);
-        assert_eq!(parse(&good.replace(" 2049 ", " 2049x "), &ID, u64::MAX), None);
+        assert_eq!(
+            parse(&good.replace(" 2049 ", " 2049x "), &ID, u64::MAX),
+            None
+        );
         assert_eq!(parse("", &ID, u64::MAX), None);
     }
 
