@@ -39,14 +39,27 @@ pub fn read_until(
     Ok(read)
 }
 
-/// Consumes the input up to and including the next `byte` (or to its end).
-pub fn skip_past(input: &mut impl BufRead, byte: u8) -> std::io::Result<()> {
+/// Consumes the input up to and including the next `-` (or to its end): the rest of a PEM
+/// block whose base64 has no `-`, up to its END line. Lines of exactly 64 characters that
+/// do not start with `-` (a bundle's base64 lines) are passed over whole, without looking
+/// at each byte; anything else is searched.
+pub fn skip_to_dash(input: &mut impl BufRead) -> std::io::Result<()> {
+    const LINE: usize = 64;
     loop {
         let buf = input.fill_buf()?;
         if buf.is_empty() {
             return Ok(());
         }
-        match find(buf, byte) {
+        let mut at = 0;
+        while buf.get(at + LINE) == Some(&b'\n') && buf[at] != b'-' && buf[at] != b'\n' {
+            at += LINE + 1;
+        }
+        if at > 0 {
+            input.consume(at);
+            continue;
+        }
+        // Not at a whole line here: search the rest of the buffer.
+        match find(buf, b'-') {
             Some(i) => {
                 input.consume(i + 1);
                 return Ok(());
@@ -93,8 +106,14 @@ const BASE64: [u8; 256] = {
 
 /// Base64 (standard alphabet, `=` padding only at the end) to bytes.
 pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    decode_onto(text, &mut out).then_some(out)
+}
+
+/// [`decode`] onto the end of `out`; false (and `out` as it was) when `text` is not base64.
+pub fn decode_onto(text: &[u8], out: &mut Vec<u8>) -> bool {
     if text.len() % 4 != 0 {
-        return None;
+        return false;
     }
     let pad = text
         .iter()
@@ -103,11 +122,23 @@ pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
         .take_while(|&&c| c == b'=')
         .count();
     if text.len() >= 4 && text[text.len() - 4..text.len() - pad].contains(&b'=') {
-        return None;
+        return false;
     }
     let body = &text[..text.len() - pad];
     // Sized once and filled by index: three bytes per quad, fewer for the padded one.
-    let mut out = vec![0u8; body.len() / 4 * 3 + (body.len() % 4).saturating_sub(1)];
+    let from = out.len();
+    out.resize(
+        from + body.len() / 4 * 3 + (body.len() % 4).saturating_sub(1),
+        0,
+    );
+    if !fill(body, pad, &mut out[from..]) {
+        out.truncate(from);
+        return false;
+    }
+    true
+}
+
+fn fill(body: &[u8], pad: usize, out: &mut [u8]) -> bool {
     let mut quads = body.chunks_exact(4);
     for (q, o) in (&mut quads).zip(out.chunks_exact_mut(3)) {
         let v = [
@@ -117,7 +148,7 @@ pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
             BASE64[q[3] as usize],
         ];
         if (v[0] | v[1] | v[2] | v[3]) & 0x80 != 0 {
-            return None;
+            return false;
         }
         let n =
             u32::from(v[0]) << 18 | u32::from(v[1]) << 12 | u32::from(v[2]) << 6 | u32::from(v[3]);
@@ -130,7 +161,7 @@ pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
         for &c in rest {
             let v = BASE64[c as usize];
             if v & 0x80 != 0 {
-                return None;
+                return false;
             }
             n = n << 6 | u32::from(v);
         }
@@ -138,7 +169,7 @@ pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
         let tail = out.len() - (rest.len() - 1);
         out[tail..].copy_from_slice(&n.to_be_bytes()[1..rest.len()]);
     }
-    Some(out)
+    true
 }
 
 #[cfg(test)]
@@ -213,10 +244,30 @@ mod tests {
         assert_eq!(out, b"abcde");
         assert_eq!(read_until(&mut input, b'\n', &mut out, 50).ok(), Some(4));
         assert_eq!(out, b"abcdefgh\n");
-        assert!(skip_past(&mut input, b'-').is_ok());
+        assert!(skip_to_dash(&mut input).is_ok());
         out.clear();
         assert_eq!(read_until(&mut input, b'\n', &mut out, 50).ok(), Some(1));
         assert_eq!(out, b"x");
         assert_eq!(read_until(&mut input, b'\n', &mut out, 50).ok(), Some(0));
+    }
+
+    #[test]
+    fn skipping_passes_whole_lines_and_stops_after_the_first_dash() {
+        let line = format!("{}\n", "A".repeat(64));
+        let text = format!("{line}{line}{line}AB\n-----END X-----\nnext\n");
+        for cap in [1, 10, 64, 65, 66, 130, 200, 4096] {
+            let mut input = std::io::BufReader::with_capacity(cap, text.as_bytes());
+            assert!(skip_to_dash(&mut input).is_ok());
+            let mut out = Vec::new();
+            assert!(read_until(&mut input, b'\n', &mut out, 50).is_ok());
+            assert_eq!(out, b"----END X-----\n", "buffer of {cap}");
+        }
+        // A dash that starts a 64-character line is found, not passed over.
+        let dashed = format!("{line}-{}\nrest", "B".repeat(63));
+        let mut input = std::io::BufReader::with_capacity(4096, dashed.as_bytes());
+        assert!(skip_to_dash(&mut input).is_ok());
+        let mut out = Vec::new();
+        assert!(read_until(&mut input, b'\n', &mut out, 80).is_ok());
+        assert_eq!(out, format!("{}\n", "B".repeat(63)).as_bytes());
     }
 }

@@ -19,7 +19,7 @@ mod hint;
 
 pub use hint::FILE as HINT_FILE;
 
-use crate::pem::{decode, read_line, read_until, skip_past};
+use crate::pem::{decode, decode_onto, read_line, read_until, skip_to_dash};
 use hint::{Counted, Identity};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
@@ -33,8 +33,6 @@ use std::path::PathBuf;
 const MAX_BUNDLE: u64 = 4 << 20;
 /// Largest certificate decoded.
 const MAX_CERT: usize = 16 << 10;
-/// Base64 characters gathered before the subject is first looked for.
-const NAMES_FROM: usize = 512;
 
 #[derive(Debug)]
 pub struct LazyRoots {
@@ -158,7 +156,7 @@ impl LazyRoots {
                 // Base64 has no '-': the next one starts the END line (or, in a damaged
                 // bundle, whatever line the outer loop then reads). Skipped without copying.
                 Block::Rejected => {
-                    skip_past(&mut input, b'-').map_err(|e| self.read_error(e))?;
+                    skip_to_dash(&mut input).map_err(|e| self.read_error(e))?;
                 }
             }
         }
@@ -234,27 +232,35 @@ impl LazyRoots {
             if b64.len() > MAX_CERT * 4 / 3 {
                 return Ok(Block::Rejected);
             }
-            // A root's subject ends within its first ~400 bytes: looking earlier than 512
-            // characters (384 bytes) of base64 would only find it truncated.
-            if keep || b64.len() < NAMES_FROM {
+            if keep {
                 continue;
             }
-            // Decode what whole quads arrived, then look for the subject.
+            // Decode what whole quads arrived, then look at the subject: a root is passed
+            // over as soon as its subject's length is known to be no wanted issuer's.
             let done = prefix.len() / 3 * 4;
             let whole = b64.len() / 4 * 4;
-            if whole > done {
-                match decode(&b64[done..whole]) {
-                    Some(more) => prefix.extend_from_slice(&more),
-                    None => return Ok(Block::Rejected),
-                }
+            if whole > done && !decode_onto(&b64[done..whole], &mut prefix) {
+                return Ok(Block::Rejected);
             }
-            match names(&prefix) {
-                Ok((_, subject)) if issuers.contains(&subject) => keep = true,
-                Ok(_) | Err(Short::Malformed) => return Ok(Block::Rejected),
+            match wanted(&prefix, issuers) {
                 Err(Short::Truncated) => {}
+                Ok(true) => keep = true,
+                Ok(false) | Err(Short::Malformed) => return Ok(Block::Rejected),
             }
         }
     }
+}
+
+/// Whether the certificate whose DER starts with `prefix` has one of `issuers` as its
+/// subject: known to be not as soon as the subject's length is (no issuer has it).
+fn wanted(prefix: &[u8], issuers: &[&[u8]]) -> Result<bool, Short> {
+    let (_, rest) = up_to_subject(prefix)?;
+    let n = subject_len(rest)?;
+    if !issuers.iter().any(|i| i.len() == n) {
+        return Ok(false);
+    }
+    let subject = rest.get(..n).ok_or(Short::Truncated)?;
+    Ok(issuers.contains(&subject))
 }
 
 /// What reading one PEM block gave.
@@ -277,6 +283,26 @@ pub enum Short {
 /// The issuer and subject `Name`s (whole DER elements) of a certificate, from a prefix of
 /// its DER encoding.
 pub fn names(der: &[u8]) -> Result<(&[u8], &[u8]), Short> {
+    let (issuer, rest) = up_to_subject(der)?;
+    let (subject, _) = element_tagged(rest, 0x30)?;
+    Ok((issuer, subject))
+}
+
+/// The length of the `Name` (header included) at the start of `der`, once its header has
+/// arrived.
+fn subject_len(der: &[u8]) -> Result<usize, Short> {
+    match der.first() {
+        None => Err(Short::Truncated),
+        Some(&t) if t != 0x30 => Err(Short::Malformed),
+        Some(_) => {
+            let (h, len) = header(der)?;
+            h.checked_add(len).ok_or(Short::Malformed)
+        }
+    }
+}
+
+/// The issuer `Name`, and what follows the validity (where the subject starts).
+fn up_to_subject(der: &[u8]) -> Result<(&[u8], &[u8]), Short> {
     // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL,
     //   serialNumber, signature AlgorithmIdentifier, issuer Name, validity, subject Name, ...
     let (_, rest) = enter(der, 0x30)?;
@@ -288,8 +314,7 @@ pub fn names(der: &[u8]) -> Result<(&[u8], &[u8]), Short> {
     let (_, tbs) = element_tagged(tbs, 0x30)?;
     let (issuer, tbs) = element_tagged(tbs, 0x30)?;
     let (_, tbs) = element_tagged(tbs, 0x30)?;
-    let (subject, _) = element_tagged(tbs, 0x30)?;
-    Ok((issuer, subject))
+    Ok((issuer, tbs))
 }
 
 /// Tag and length of the element at the start of `der`: (header length, content length).
