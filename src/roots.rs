@@ -177,7 +177,11 @@ impl LazyRoots {
             file.seek(SeekFrom::Start(at))
                 .map_err(|e| self.read_error(e))?;
             let block_max = (MAX_CERT * 4 / 3 + 8192) as u64;
-            let mut input = BufReader::with_capacity(4096, file.take(block_max));
+            // The same reader type as the full scan's: one copy of the block reader in the binary.
+            let mut input = Counted {
+                inner: BufReader::with_capacity(4096, file.take(block_max)),
+                pos: at,
+            };
             let begins = read_line(&mut input, &mut line).map_err(|e| self.read_error(e))?
                 && line.trim_ascii() == BEGIN;
             if !begins {
