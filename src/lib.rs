@@ -22,7 +22,7 @@
 //! | [`host_id`]   | a LAN host's `ipv6_suffix`: fixed suffix or MAC (EUI-64) under a prefix     |
 //! | [`tls`]       | rustls setup: algorithms offered, trusted roots, handshake errors in words  |
 //! | [`pem`]       | PEM bundle reading: capped lines, skipping, word-at-a-time search, base64  |
-//! | [`roots`]     | certificate verification against the CA bundle, decoded on demand          |
+//! | [`roots`]     | certificate verification against the CA bundle, decoded on demand; hint   |
 //! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
 //! | [`leftovers`] | what removing the package leaves, and the commands that remove it        |
