@@ -5,9 +5,10 @@
 //! is the issuer of a certificate the server sent can ever anchor the chain (path building
 //! matches names byte for byte), so this verifier reads the bundle line by line during the
 //! handshake, decodes each certificate only until its subject (or the subject's length)
-//! rules it out, and fully decodes only the ones whose subject is such an issuer. The
-//! chain is then verified by webpki exactly as rustls' `WebPkiServerVerifier` does (same
-//! calls, same algorithms, no CRLs), against those roots: a root that was skipped could not have been used, so the outcome is the same.
+//! rules it out, and fully decodes only the ones whose subject is such an issuer. The chain
+//! is then verified by webpki exactly as rustls' `WebPkiServerVerifier` does (same calls,
+//! same algorithms, no CRLs), against those roots: a root that was skipped could not have
+//! been used, so the outcome is the same.
 //!
 //! Memory: the file is streamed through an 8 KiB buffer, never held whole.
 //!
