@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs each cargo-fuzz target of fuzz/ for N minutes (default 3) and prints, per target,
 # the executions libFuzzer reports and whether it found a crash.
-#   bench/fuzz.sh [minutes] [target ...]     targets: uci netifd state answer
+#   bench/fuzz.sh [minutes] [target ...]     targets: uci netifd state answer bundle
 # Needs cargo-fuzz (`cargo install cargo-fuzz --locked`). On a stable toolchain
 # RUSTC_BOOTSTRAP=1 allows the nightly flags cargo-fuzz passes (sanitizer, coverage).
 # Corpora stay in fuzz/corpus/<target> (not committed); crashes in fuzz/artifacts/<target>.
@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/../fuzz"
 minutes="${1:-3}"
 [ $# -gt 0 ] && shift
-targets="${*:-uci netifd state answer}"
+targets="${*:-uci netifd state answer bundle}"
 export RUSTC_BOOTSTRAP=1
 for t in $targets; do
 	mkdir -p "corpus/$t"

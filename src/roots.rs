@@ -119,6 +119,17 @@ const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
 const END: &[u8] = b"-----END CERTIFICATE-----";
 
 impl LazyRoots {
+    /// The bundle fuzz target's entry: how many roots for `issuers` the hinted blocks give
+    /// and how many the full scan gives, whatever the bundle and hint files hold.
+    pub fn scan(&self, issuers: &[&[u8]]) -> Result<(usize, usize), Error> {
+        let file = File::open(&self.path).map_err(|e| self.read_error(e))?;
+        let id = Identity::of(&file.metadata().map_err(|e| self.read_error(e))?);
+        let hint = self.hint.as_deref();
+        let offsets = hint.and_then(|h| hint::read(h, &id, MAX_BUNDLE));
+        let hinted = self.roots_at(&file, &offsets.unwrap_or_default(), issuers)?;
+        Ok((hinted.len(), self.roots_for(&file, issuers)?.0.len()))
+    }
+
     fn read_error(&self, e: std::io::Error) -> Error {
         Error::General(format!("cannot read {}: {e}", self.path.display()))
     }
