@@ -124,8 +124,7 @@ impl LazyRoots {
     pub fn scan(&self, issuers: &[&[u8]]) -> Result<(usize, usize), Error> {
         let file = File::open(&self.path).map_err(|e| self.read_error(e))?;
         let id = Identity::of(&file.metadata().map_err(|e| self.read_error(e))?);
-        let hint = self.hint.as_deref();
-        let offsets = hint.and_then(|h| hint::read(h, &id, MAX_BUNDLE));
+        let offsets = (self.hint.as_deref()).and_then(|h| hint::read(h, &id, MAX_BUNDLE));
         let hinted = self.roots_at(&file, &offsets.unwrap_or_default(), issuers)?;
         Ok((hinted.len(), self.roots_for(&file, issuers)?.0.len()))
     }
