@@ -17,7 +17,8 @@
 //! | `authorise`  | `Verified` + names → `Authorised` (zone, grants, addresses)             |
 //! | `reconcile`  | `Authorised` → Route53: ordering stamps, one atomic batch, race retries |
 //! | `plan`       | pure: records now vs wanted → changes; stamp format; Route53 order      |
-//! | `route53`    | the Route53 client: paged reads of names + stamps, ChangeBatch, XML     |
+//! | `route53`    | the Route53 client: paged reads of names + stamps, one ChangeBatch, retries |
+//! | `route53_xml` | pure: Route53's XML, list pages → records per name, ChangeBatch, replies |
 //! | `registry`   | which key/user may update which names: SSM Parameter Store              |
 //! | `names`      | name canonicalisation (IDN → punycode, case, trailing dot, `*.` first) |
 //! | `zones`      | several hosted zones: the list, a name's longest-suffix zone, per-zone runs |
@@ -47,6 +48,7 @@ mod reconcile;
 mod registry;
 mod route;
 mod route53;
+mod route53_xml;
 mod seen;
 mod signed;
 mod silence;

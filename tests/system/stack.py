@@ -11,37 +11,32 @@ lists in Route53's order and can throttle (moto does none of that).
                                                   https_url -- TlsFront ------+
 
 Everything listens on 127.0.0.1 only. Used through the session fixture `stack` in
-conftest.py; see the `Stack` docstring for what tests can call.
+conftest.py; see the `Stack` docstring for what tests can call. The pieces: the signing
+client (v2_client.py: Signer, http_request), the HTTPS front (tls_front.py), the Route53
+stand-in (r53_standin.py) and the relays (gate.py); the names tests import from here
+stay importable from here.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime
 import hashlib
-import ipaddress
 import json
 import os
 import signal
 import socket
 import ssl
 import subprocess
-import threading
 import time
-import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
 import boto3
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.x509.oid import NameOID
 
-from gate import Gate, Relay, splice
+from gate import Gate
 from r53_standin import Route53StandIn
+from tls_front import TlsFront, make_ca
+# b64url and now_ms are not used here: tests import them from stack.
+from v2_client import Reply, Signer, b64url, http_request, now_ms, url_authority  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 ZONE = "example.com"
@@ -69,181 +64,6 @@ def wait_port(port: int, proc: subprocess.Popen | None, timeout: float, log: Pat
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def authority(host: str, port: int) -> str:
-    """The v2 <host>: lower case, an IPv6 literal in brackets, ":port" unless it is 443
-    (what the router sends in Host: and X-R53DDNS-Host)."""
-    host = host.strip("[]").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    return host if port == 443 else f"{host}:{port}"
-
-
-def url_authority(url: str) -> str:
-    u = urllib.parse.urlsplit(url)
-    return authority(u.hostname or "", u.port or (443 if u.scheme == "https" else 80))
-
-
-
-def now_ms() -> int:
-    """The wall clock in milliseconds, as signed requests carry it."""
-    return int(time.time() * 1000)
-
-class Signer:
-    """A router's Ed25519 key, in Python, so Lambda tests need no router binary."""
-
-    def __init__(self):
-        self.key = Ed25519PrivateKey.generate()
-        raw = self.key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        self.key_id = b64url(raw)
-
-    def message(self, body: bytes, time_ms, host: str, method="POST", path="/v2/update",
-                key_text: str | None = None) -> bytes:
-        """Protocol v2's signed bytes (docs/protocol.md §1); `time_ms` as the header text."""
-        key = self.key_id if key_text is None else key_text
-        head = f"route53-ddns-v2\n{method}\n{path}\n{host}\n{time_ms}\n{key}\n".encode()
-        return head + body
-
-    def headers(self, body: bytes, time_ms: int | None = None, host: str | None = None, *,
-                time_text: str | None = None, key_text: str | None = None) -> dict:
-        """The four signature headers for `body`, signed for `host` (default: the local
-        endpoint's host, set by the Stack). `time_text` / `key_text` send other header texts
-        (non-canonical ones, for attacks); what is signed is always the text sent."""
-        t = int(time.time() * 1000) if time_ms is None else time_ms
-        tt = str(t) if time_text is None else time_text
-        kt = self.key_id if key_text is None else key_text
-        h = host or self.host
-        sig = self.key.sign(self.message(body, tt, h, key_text=kt))
-        return {
-            "content-type": "application/json",
-            "x-r53ddns-key": kt,
-            "x-r53ddns-host": h,
-            "x-r53ddns-time": tt,
-            "x-r53ddns-signature": b64url(sig),
-        }
-
-    # The host a Signer signs for when none is given: the Stack sets it to its HTTP front.
-    host = "127.0.0.1"
-
-
-class Reply:
-    def __init__(self, status: int, headers: dict, body: bytes):
-        self.status = status
-        self.headers = {k.lower(): v for k, v in headers.items()}
-        self.body = body
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return f"Reply({self.status}, {self.text[:300]!r})"
-
-
-def http_request(url: str, method="GET", body: bytes | None = None, headers=None, context=None,
-                 timeout=60) -> Reply:
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
-            return Reply(r.status, dict(r.headers), r.read())
-    except urllib.error.HTTPError as e:
-        return Reply(e.code, dict(e.headers), e.read())
-
-
-def make_ca(directory: Path) -> tuple[Path, Path, Path]:
-    """A throwaway CA and a server certificate for 127.0.0.1 / localhost."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "route53-ddns test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_file = directory / "ca.pem"
-    cert_file = directory / "server.pem"
-    key_file = directory / "server.key"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-    return ca_file, cert_file, key_file
-
-
-class TlsFront(Relay):
-    """TLS termination in front of the Lambda: a byte relay, like the Function URL's TLS."""
-
-    def __init__(self, cert: Path, key: Path, upstream_port: int):
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        self.ctx.load_cert_chain(cert, key)
-        super().__init__(upstream_port)
-
-    def _serve(self, conn: socket.socket):
-        try:
-            conn.settimeout(30)
-            tls = self.ctx.wrap_socket(conn, server_side=True)
-        except (OSError, ssl.SSLError):
-            conn.close()
-            return
-        try:
-            up = socket.create_connection(("127.0.0.1", self.upstream), timeout=60)
-        except OSError:
-            tls.close()
-            return
-
-        splice(tls, up)
 
 
 class Stack:

@@ -1,0 +1,275 @@
+//! Route53's REST/XML documents: a `ListResourceRecordSets` page parsed into record sets
+//! (names unescaped as Route53 escapes them) and read per name, the `ChangeBatch` request
+//! written, the change id and `ErrorResponse` of a reply read. Pure: no calls (see
+//! `route53.rs`).
+
+use crate::plan::{stamp_name, Change, Existing, RecordSet};
+
+const XMLNS: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
+
+/// One listed record set, with the name as Route53 wrote it (lower case, no trailing dot).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Listed {
+    Simple(RecordSet),
+    /// (name, type, description) of an alias or routing-policy set.
+    Other(String, String, &'static str),
+}
+
+pub struct Page {
+    pub sets: Vec<Listed>,
+    /// Where the next page starts, when the listing was truncated.
+    pub next: Option<String>,
+}
+
+/// What a page says about `name` and its stamp.
+pub fn existing_of(sets: &[Listed], name: &str) -> Existing {
+    let stamp = stamp_name(name);
+    let mut out = Existing::default();
+    for set in sets {
+        match set {
+            Listed::Simple(s) if s.name == name => match s.rtype.as_str() {
+                "A" => out.a = Some(s.clone()),
+                "AAAA" => out.aaaa = Some(s.clone()),
+                "CNAME" => out.foreign = Some("a CNAME record".into()),
+                _ => {}
+            },
+            Listed::Simple(s) if s.name == stamp && s.rtype == "TXT" => out.stamp = Some(s.clone()),
+            Listed::Other(n, rtype, what)
+                if n == name && matches!(rtype.as_str(), "A" | "AAAA" | "CNAME") =>
+            {
+                out.foreign = Some(format!("{what} {rtype} record"))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn child_text<'a>(node: roxmltree::Node<'a, 'a>, tag: &str) -> Option<&'a str> {
+    node.children()
+        .find(|c| c.has_tag_name(tag))
+        .and_then(|c| c.text())
+}
+
+/// Route53 writes names in lower case with a trailing dot, and every character but a-z,
+/// 0-9, `-` and `_` as a `\ddd` octal escape: a wildcard `*.x` is listed as `\052.x.`.
+/// Returns the name as this function spells it (`*.x`).
+fn listed_name(text: &str) -> String {
+    let text = text.strip_suffix('.').unwrap_or(text);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 4)
+            .filter(|_| bytes[i] == b'\\')
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .filter(|d| d.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+            .and_then(|d| u8::from_str_radix(d, 8).ok());
+        match escaped {
+            Some(b) => {
+                out.push(b);
+                i += 4;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).to_ascii_lowercase()
+}
+
+pub fn parse_page(xml: &str) -> Result<Page, String> {
+    let doc = roxmltree::Document::parse(xml).map_err(|e| format!("Route53 list reply: {e}"))?;
+    let mut sets = Vec::new();
+    for set in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("ResourceRecordSet"))
+    {
+        let name = listed_name(child_text(set, "Name").unwrap_or_default());
+        let rtype = child_text(set, "Type").unwrap_or_default().to_owned();
+        let has = |tag: &str| set.children().any(|c| c.has_tag_name(tag));
+        if has("AliasTarget") {
+            sets.push(Listed::Other(name, rtype, "an alias"));
+            continue;
+        }
+        if has("SetIdentifier") {
+            sets.push(Listed::Other(
+                name,
+                rtype,
+                "a weighted/latency/failover/geo",
+            ));
+            continue;
+        }
+        let ttl = child_text(set, "TTL")
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        let values = set
+            .descendants()
+            .filter(|n| n.has_tag_name("Value"))
+            .filter_map(|n| n.text())
+            .map(str::to_owned)
+            .collect();
+        sets.push(Listed::Simple(RecordSet {
+            name,
+            rtype,
+            ttl,
+            values,
+        }));
+    }
+    let root = doc.root_element();
+    let truncated = child_text(root, "IsTruncated").is_some_and(|t| t.trim() == "true");
+    let next = match (truncated, child_text(root, "NextRecordName")) {
+        (false, _) => None,
+        (true, Some(n)) => Some(listed_name(n)),
+        (true, None) => return Err("Route53 list reply is truncated without NextRecordName".into()),
+    };
+    Ok(Page { sets, next })
+}
+
+pub fn parse_change_id(xml: &str) -> Result<String, String> {
+    let doc = roxmltree::Document::parse(xml).map_err(|e| format!("Route53 change reply: {e}"))?;
+    let id = doc
+        .descendants()
+        .find(|n| n.has_tag_name("ChangeInfo"))
+        .and_then(|n| child_text(n, "Id"))
+        .ok_or("Route53 change reply has no ChangeInfo/Id")?;
+    Ok(id.trim().trim_start_matches("/change/").to_owned())
+}
+
+/// (Code, Message) of a Route53 `ErrorResponse`; empty strings when absent.
+pub fn parse_error(xml: &str) -> (String, String) {
+    let Ok(doc) = roxmltree::Document::parse(xml) else {
+        return (String::new(), String::new());
+    };
+    let find = |tag: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name(tag))
+            .and_then(|n| n.text())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (find("Code"), find("Message"))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+pub fn change_batch_xml(changes: &[Change], comment: &str) -> String {
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ChangeResourceRecordSetsRequest xmlns=\"{XMLNS}\"><ChangeBatch><Comment>{}</Comment><Changes>",
+        escape(comment)
+    );
+    for c in changes {
+        x.push_str(&format!(
+            "<Change><Action>{}</Action><ResourceRecordSet><Name>{}.</Name><Type>{}</Type><TTL>{}</TTL><ResourceRecords>",
+            c.action.as_str(),
+            escape(&c.set.name),
+            escape(&c.set.rtype),
+            c.set.ttl
+        ));
+        for v in &c.set.values {
+            x.push_str(&format!(
+                "<ResourceRecord><Value>{}</Value></ResourceRecord>",
+                escape(v)
+            ));
+        }
+        x.push_str("</ResourceRecords></ResourceRecordSet></Change>");
+    }
+    x.push_str("</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>");
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{plan, Desired};
+
+    const LIST: &str = r#"<?xml version="1.0"?>
+<ListResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
+<ResourceRecordSets>
+<ResourceRecordSet><Name>home.example.com.</Name><Type>A</Type><TTL>60</TTL>
+<ResourceRecords><ResourceRecord><Value>192.0.2.1</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
+<ResourceRecordSet><Name>home.example.com.</Name><Type>AAAA</Type><TTL>300</TTL>
+<ResourceRecords><ResourceRecord><Value>2001:db8::1</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
+<ResourceRecordSet><Name>home.example.com.</Name><Type>MX</Type><TTL>300</TTL>
+<ResourceRecords><ResourceRecord><Value>10 mx.example.com</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
+<ResourceRecordSet><Name>_r53ddns.home.example.com.</Name><Type>TXT</Type><TTL>60</TTL>
+<ResourceRecords><ResourceRecord><Value>"t=5 k=K"</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
+<ResourceRecordSet><Name>www.home.example.com.</Name><Type>A</Type>
+<AliasTarget><HostedZoneId>Z1</HostedZoneId><DNSName>x.</DNSName><EvaluateTargetHealth>false</EvaluateTargetHealth></AliasTarget></ResourceRecordSet>
+</ResourceRecordSets><IsTruncated>true</IsTruncated><NextRecordName>home2.example.com.</NextRecordName><NextRecordType>A</NextRecordType><MaxItems>100</MaxItems></ListResourceRecordSetsResponse>"#;
+
+    #[test]
+    fn a_page_gives_each_name_its_records_and_stamp() {
+        let page = parse_page(LIST).expect("xml");
+        assert_eq!(page.next.as_deref(), Some("home2.example.com"));
+        let e = existing_of(&page.sets, "home.example.com");
+        assert_eq!(
+            e.a.as_ref().map(|s| s.values.clone()),
+            Some(vec!["192.0.2.1".to_string()])
+        );
+        assert_eq!(e.aaaa.as_ref().map(|s| s.ttl), Some(300));
+        assert_eq!(e.stamp().map(|s| s.time_ms), Some(5));
+        assert_eq!(e.foreign, None);
+        let alias = existing_of(&page.sets, "www.home.example.com");
+        assert_eq!(alias.foreign.as_deref(), Some("an alias A record"));
+        assert!(parse_page("<nope").is_err());
+        let cut = LIST.replace("<NextRecordName>home2.example.com.</NextRecordName>", "");
+        assert!(parse_page(&cut).is_err(), "truncated without a next name");
+    }
+
+    #[test]
+    fn listed_names_are_unescaped_as_route53_escapes_them() {
+        assert_eq!(listed_name("\\052.home.example.com."), "*.home.example.com");
+        assert_eq!(listed_name("Home.Example.com."), "home.example.com");
+        assert_eq!(listed_name("a\\055b.example.com"), "a-b.example.com");
+        // Not an escape: kept as is (and then matches no name this function writes).
+        assert_eq!(listed_name("\\09.example.com."), "\\09.example.com");
+        assert_eq!(listed_name("x\\05"), "x\\05");
+        let xml = LIST.replace("www.home.example.com.", "\\052.home.example.com.");
+        let page = parse_page(&xml).expect("xml");
+        let wild = existing_of(&page.sets, "*.home.example.com");
+        assert_eq!(wild.foreign.as_deref(), Some("an alias A record"));
+        let stamped = LIST.replace(
+            "<Name>_r53ddns.home.example.com.</Name>",
+            "<Name>_r53ddns._wildcard.home.example.com.</Name>",
+        );
+        let stamped = stamped.replace(
+            "<Name>home.example.com.</Name><Type>A</Type>",
+            "<Name>\\052.home.example.com.</Name><Type>A</Type>",
+        );
+        let page = parse_page(&stamped).expect("xml");
+        let e = existing_of(&page.sets, "*.home.example.com");
+        assert_eq!(
+            e.a.as_ref().map(|a| a.values.clone()),
+            Some(vec!["192.0.2.1".to_string()])
+        );
+        assert_eq!(e.stamp().map(|s| s.time_ms), Some(5));
+    }
+
+    #[test]
+    fn change_batch_and_replies() {
+        let d = Desired {
+            name: "home.example.com".into(),
+            ipv4: "192.0.2.1".parse().ok(),
+            ipv6: None,
+            ttl: 60,
+        };
+        let xml = change_batch_xml(&plan(&Existing::default(), &d), "a & b");
+        assert!(xml.contains("<Action>UPSERT</Action><ResourceRecordSet><Name>home.example.com.</Name><Type>A</Type><TTL>60</TTL>"));
+        assert!(xml.contains("<Comment>a &amp; b</Comment>"));
+        assert!(roxmltree::Document::parse(&xml).is_ok());
+        let reply = r#"<ChangeResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeInfo><Id>/change/C2682N5HXP0BZ4</Id><Status>PENDING</Status></ChangeInfo></ChangeResourceRecordSetsResponse>"#;
+        assert_eq!(parse_change_id(reply).as_deref(), Ok("C2682N5HXP0BZ4"));
+        let err = r#"<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
+        assert_eq!(
+            parse_error(err),
+            ("Throttling".to_string(), "Rate exceeded".to_string())
+        );
+    }
+}
