@@ -1,7 +1,8 @@
 //! What counts as a change after a success (docs/config.md, "What `update` does", 3):
 //! one family alone changing is sent, a family that disappears is not (its record is left
 //! as it is), and an "auto" address behind NAT is sent again when the WAN address moves
-//! and at least hourly otherwise. Requests are real; time is a fake clock.
+//! and at least hourly otherwise; an NTP sync alone is no change. Requests are real; time
+//! is a fake clock.
 
 mod common;
 
@@ -163,5 +164,26 @@ fn a_public_address_is_not_rechecked_hourly() {
     assert_eq!(run(&s, &mut clock, plan()), Exit::Ok);
     clock.slept += Duration::from_secs(3 * 3600);
     assert_eq!(run(&s, &mut clock, plan()), Exit::Nothing);
+    assert_eq!(server.count(), 1);
+}
+
+#[test]
+fn an_ntp_sync_after_a_success_is_not_a_change() {
+    // NTP syncing resends at once only after a failure that may have been the clock.
+    let (server, s) = setup();
+    let mut clock = FakeClock::new();
+    let plan = || public(Some("198.51.100.1"), None);
+    assert_eq!(run(&s, &mut clock, plan()), Exit::Ok);
+    let synced = Pass {
+        config: &s.config,
+        store: &s.store,
+        key: &s.key,
+        next: None,
+        force: false,
+        clock_synced: true,
+        clock: &mut clock,
+    }
+    .deliver(&[plan()]);
+    assert_eq!(synced, Exit::Nothing);
     assert_eq!(server.count(), 1);
 }
