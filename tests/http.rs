@@ -32,8 +32,12 @@ const BODY: &[u8] = br#"{"hosts":[{"name":"home.example.com","ipv4":"192.0.2.1"}
 
 /// Serves `steps` on 127.0.0.1 and posts one update to it.
 fn exchange(steps: Vec<Step>) -> (Result<Answer, Failure>, Duration, Raw) {
+    exchange_with(Mode::Script(steps))
+}
+
+fn exchange_with(mode: Mode) -> (Result<Answer, Failure>, Duration, Raw) {
     let pki = pki(&["localhost"]);
-    let server = raw_server(Some(pki.server.clone()), &[(v4(), Mode::Script(steps))]);
+    let server = raw_server(Some(pki.server.clone()), &[(v4(), mode)]);
     let c = client(server.port, &pki);
     let signed = c.key.sign(
         "POST",
@@ -121,6 +125,26 @@ fn an_answer_that_never_ends_is_cut_at_the_limit_or_the_deadline() {
     a.extend(b"x-pad: aaaaaaaaaaaaaaaaaaaa\r\n".repeat(2000));
     let (r, _, _) = exchange(vec![Step::Send(a), Step::Hang]);
     assert!(matches!(r, Err(Failure::Network(_))), "{r:?}");
+}
+
+#[test]
+fn a_server_that_closes_during_the_tls_handshake_is_a_network_error_at_once() {
+    // TCP closed after the ClientHello.
+    let (r, took, _) = exchange_with(Mode::BeforeTls(Vec::new()));
+    assert!(
+        matches!(r, Err(Failure::Network(ref m)) if m == "connection closed early"),
+        "{r:?}"
+    );
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    // A TLS close_notify alert instead of a ServerHello (unauthenticated, so not an end of
+    // the stream to rustls), then TCP closed: the same, and no spinning until the deadline.
+    let close_notify = vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00];
+    let (r, took, _) = exchange_with(Mode::BeforeTls(close_notify));
+    assert!(
+        matches!(r, Err(Failure::Network(ref m)) if m == "connection closed early"),
+        "{r:?}"
+    );
+    assert!(took < Duration::from_secs(1), "{took:?}");
 }
 
 #[test]
