@@ -148,6 +148,21 @@ fn a_server_that_closes_during_the_tls_handshake_is_a_network_error_at_once() {
 }
 
 #[test]
+fn a_close_ends_an_answer_without_a_length_and_cuts_a_head_short_at_once() {
+    // No Content-Length, no chunks: the body is what comes before the close (here without
+    // a TLS close_notify, as many servers do).
+    let mut a = head("200 OK", &["content-type: application/json"]);
+    a.extend_from_slice(OK.as_bytes());
+    let (r, took, _) = exchange(vec![Step::Send(a)]);
+    assert!(matches!(r, Ok(Answer::Updated(_))), "{r:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    // Closed in the middle of the head: an error at once, not a wait for the deadline.
+    let (r, took, _) = exchange(vec![Step::Send(b"HTTP/1.1 200 OK\r\ncontent-ty".to_vec())]);
+    assert!(matches!(r, Err(Failure::Network(_))), "{r:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
 fn an_answer_with_kilobytes_of_headers_is_read() {
     // A CDN or gateway in front of the endpoint adds its own headers: 8 KiB of them is
     // an answer, not "headers too long" (the limit is 16 KiB).
