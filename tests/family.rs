@@ -138,6 +138,26 @@ fn a_broken_ipv6_path_falls_back_to_ipv4_within_connect_timeout() {
 }
 
 #[test]
+fn the_last_address_gets_all_that_is_left_of_connect_timeout() {
+    let pki = pki(&["dual.test"]);
+    // Nothing on ::1 (refused at once); 127.0.0.1 starts its handshake after 1.4 s of the
+    // 2 s connect_timeout, more than half of it.
+    let late = Mode::Late(
+        Duration::from_millis(1400),
+        vec![Step::Send(answer("192.0.2.1"))],
+    );
+    let server = raw_server(Some(pki.server.clone()), &[(v4(), late)]);
+    let s = setup("dual.test", server.port, &pki);
+    let set = plan(
+        AddrSpec::Set("192.0.2.1".parse().expect("ip")),
+        AddrSpec::Keep,
+    );
+    let mut clock = FakeClock::new();
+    assert_eq!(run(&s, &mut clock, &set), Exit::Ok);
+    assert_eq!(server.hits().len(), 1);
+}
+
+#[test]
 fn a_pinned_family_that_is_broken_is_not_swapped_for_the_other() {
     let pki = pki(&["dual.test"]);
     let ok = Mode::Script(vec![Step::Send(answer("203.0.113.50"))]);

@@ -32,8 +32,12 @@ const BODY: &[u8] = br#"{"hosts":[{"name":"home.example.com","ipv4":"192.0.2.1"}
 
 /// Serves `steps` on 127.0.0.1 and posts one update to it.
 fn exchange(steps: Vec<Step>) -> (Result<Answer, Failure>, Duration, Raw) {
+    exchange_with(Mode::Script(steps))
+}
+
+fn exchange_with(mode: Mode) -> (Result<Answer, Failure>, Duration, Raw) {
     let pki = pki(&["localhost"]);
-    let server = raw_server(Some(pki.server.clone()), &[(v4(), Mode::Script(steps))]);
+    let server = raw_server(Some(pki.server.clone()), &[(v4(), mode)]);
     let c = client(server.port, &pki);
     let signed = c.key.sign(
         "POST",
@@ -124,6 +128,59 @@ fn an_answer_that_never_ends_is_cut_at_the_limit_or_the_deadline() {
 }
 
 #[test]
+fn a_server_that_closes_during_the_tls_handshake_is_a_network_error_at_once() {
+    // TCP closed after the ClientHello.
+    let (r, took, _) = exchange_with(Mode::BeforeTls(Vec::new()));
+    assert!(
+        matches!(r, Err(Failure::Network(ref m)) if m == "connection closed early"),
+        "{r:?}"
+    );
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    // A TLS close_notify alert instead of a ServerHello (unauthenticated, so not an end of
+    // the stream to rustls), then TCP closed: the same, and no spinning until the deadline.
+    let close_notify = vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00];
+    let (r, took, _) = exchange_with(Mode::BeforeTls(close_notify));
+    assert!(
+        matches!(r, Err(Failure::Network(ref m)) if m == "connection closed early"),
+        "{r:?}"
+    );
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
+#[test]
+fn a_close_ends_an_answer_without_a_length_and_cuts_a_head_short_at_once() {
+    // No Content-Length, no chunks: the body is what comes before the close (here without
+    // a TLS close_notify, as many servers do).
+    let mut a = head("200 OK", &["content-type: application/json"]);
+    a.extend_from_slice(OK.as_bytes());
+    let (r, took, _) = exchange(vec![Step::Send(a)]);
+    assert!(matches!(r, Ok(Answer::Updated(_))), "{r:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    // Closed in the middle of the head: an error at once, not a wait for the deadline.
+    let (r, took, _) = exchange(vec![Step::Send(b"HTTP/1.1 200 OK\r\ncontent-ty".to_vec())]);
+    assert!(matches!(r, Err(Failure::Network(_))), "{r:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
+fn an_answer_with_kilobytes_of_headers_is_read() {
+    // A CDN or gateway in front of the endpoint adds its own headers: 8 KiB of them is
+    // an answer, not "headers too long" (the limit is 16 KiB).
+    let pad: Vec<String> = (0..80)
+        .map(|i| format!("x-cdn-{i:02}: {}", "c".repeat(90)))
+        .collect();
+    let body = OK.as_bytes();
+    let mut lines: Vec<&str> = pad.iter().map(String::as_str).collect();
+    let len = format!("content-length: {}", body.len());
+    lines.push(&len);
+    let mut a = head("200 OK", &lines);
+    assert!(a.len() > 8 * 1024 && a.len() < 12 * 1024, "{}", a.len());
+    a.extend_from_slice(body);
+    let (r, _, _) = exchange(vec![Step::Send(a)]);
+    assert!(matches!(r, Ok(Answer::Updated(_))), "{r:?}");
+}
+
+#[test]
 fn an_answer_larger_than_64_kib_is_refused() {
     let big = vec![b' '; 70 * 1024];
     let mut a = head("200 OK", &[&format!("content-length: {}", big.len())]);
@@ -138,7 +195,11 @@ fn an_answer_larger_than_64_kib_is_refused() {
 #[test]
 fn a_server_that_reads_the_request_and_never_answers_times_out() {
     let (r, took, server) = exchange(vec![Step::Hang]);
-    assert!(matches!(r, Err(Failure::Timeout(_))), "{r:?}");
+    // `status` says "timed out: waiting for the answer" (the request was sent).
+    assert!(
+        matches!(r, Err(Failure::Timeout(ref m)) if m == "waiting for the answer"),
+        "{r:?}"
+    );
     assert!(took < Duration::from_secs(10), "{took:?}");
     assert_eq!(server.hits().len(), 1);
 }

@@ -353,3 +353,44 @@ impl Transport for Conn {
         matches!(self.stream, Stream::Tls(_))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `status` and the log say for a socket error: words, not the C library's.
+    #[test]
+    fn socket_errors_are_told_in_words() {
+        use io::ErrorKind as K;
+        let said = |k: K| classify_io(&io::Error::from(k));
+        let net = |m: &str| Failure::Network(m.into());
+        for k in [K::TimedOut, K::WouldBlock] {
+            assert_eq!(
+                said(k),
+                Failure::Timeout("no data from the endpoint in time".into())
+            );
+        }
+        let cases = [
+            (
+                K::ConnectionRefused,
+                "connection refused (nothing listens there)",
+            ),
+            (K::ConnectionReset, "connection reset"),
+            (K::ConnectionAborted, "connection reset"),
+            (K::UnexpectedEof, "connection closed early"),
+            (K::BrokenPipe, "connection closed early"),
+            (
+                K::NetworkUnreachable,
+                "no route to the endpoint (network unreachable)",
+            ),
+            (
+                K::HostUnreachable,
+                "no route to the endpoint (network unreachable)",
+            ),
+        ];
+        for (k, m) in cases {
+            assert_eq!(said(k), net(m), "{k:?}");
+        }
+        assert_eq!(classify_io(&io::Error::other("odd")), net("odd"));
+    }
+}

@@ -28,6 +28,10 @@ pub enum Mode {
     Silent,
     /// Handshake (TLS when configured), read the request, play the steps.
     Script(Vec<Step>),
+    /// Like `Script`, after this long without a byte: a slow TLS terminator.
+    Late(Duration, Vec<Step>),
+    /// No TLS: read what the client sends first (its ClientHello), write these bytes, close.
+    BeforeTls(Vec<u8>),
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +149,17 @@ fn serve_one(
     let steps = match mode {
         Mode::Silent => return hang(stop),
         Mode::Script(s) => s,
+        Mode::Late(d, s) => {
+            std::thread::sleep(d);
+            s
+        }
+        Mode::BeforeTls(bytes) => {
+            let mut tcp = tcp;
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = tcp.read(&mut [0u8; 4096]);
+            let _ = tcp.write_all(&bytes);
+            return;
+        }
     };
     let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
     let mut stream: Box<dyn ReadWrite> = match tls {
