@@ -235,15 +235,9 @@ pub fn interpret(status: u16, retry_after: Option<u64>, body: &[u8]) -> Answer {
 fn classify(e: ureq::Error) -> Failure {
     use ureq::Error as E;
     match e {
-        E::Timeout(t) => Failure::Timeout(
-            match t {
-                ureq::Timeout::Resolve => "looking up the endpoint's name",
-                ureq::Timeout::Connect => "connecting (TCP and TLS handshake)",
-                ureq::Timeout::SendRequest | ureq::Timeout::SendBody => "sending the request",
-                _ => "waiting for the answer",
-            }
-            .into(),
-        ),
+        // The connector words its own deadlines (name lookup, connect, TLS handshake) and
+        // only ureq's global timeout is set: what runs out there is the wait for the answer.
+        E::Timeout(_) => Failure::Timeout("waiting for the answer".into()),
         E::HostNotFound => Failure::Dns("no address for the endpoint's name".into()),
         E::BodyExceedsLimit(_) => Failure::Network(format!(
             "the answer is larger than {} KiB",

@@ -393,4 +393,11 @@ mod tests {
         }
         assert_eq!(classify_io(&io::Error::other("odd")), net("odd"));
     }
+
+    /// A failure carried through ureq reads as the router words it, wherever it is shown.
+    #[test]
+    fn a_carried_failure_reads_in_the_routers_words() {
+        let f = Failed(Failure::Dns("example.com: no address".into()));
+        assert_eq!(f.to_string(), "name lookup failed: example.com: no address");
+    }
 }
