@@ -3,6 +3,7 @@
 //! test scripts (answer, hang, reset) and which records what reached it.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod handshake;
 pub mod router;
 
