@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod handshake;
+pub mod ifstatus;
 pub mod router;
 
 use route53_ddns::updater::Clock;
