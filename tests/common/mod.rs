@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod handshake;
 pub mod ifstatus;
+pub mod pass;
 pub mod router;
 
 use route53_ddns::updater::Clock;
