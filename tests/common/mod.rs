@@ -3,7 +3,10 @@
 //! test scripts (answer, hang, reset) and which records what reached it.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod handshake;
+pub mod ifstatus;
+pub mod pass;
 pub mod router;
 
 use route53_ddns::updater::Clock;
