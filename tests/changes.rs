@@ -35,16 +35,7 @@ fn setup() -> (Server, Setup) {
 }
 
 fn run(s: &Setup, clock: &mut FakeClock, plan: HostPlan) -> Exit {
-    Pass {
-        config: &s.config,
-        store: &s.store,
-        key: &s.key,
-        next: None,
-        force: false,
-        clock_synced: false,
-        clock,
-    }
-    .deliver(&[plan])
+    common::pass::run(s, clock, false, &[plan])
 }
 
 /// A host on a public WAN address `v4` (or none) and IPv6 `v6` (or none).

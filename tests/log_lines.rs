@@ -6,13 +6,11 @@
 mod common;
 
 use common::*;
-use route53_ddns::addresses::{HostPlan, Nat};
-use route53_ddns::updater::{Exit, Pass};
-use route53_ddns_protocol::AddrSpec;
+use route53_ddns::updater::Exit;
 use std::sync::{Mutex, Once};
 use std::thread::ThreadId;
 
-type Setup = common::router::Router;
+use common::pass::Setup;
 
 /// Every record logged in this test binary, with the thread that logged it (tests run in
 /// parallel; a pass logs on its caller's thread).
@@ -61,28 +59,11 @@ fn at(lines: &[(log::Level, String)], level: log::Level) -> Vec<&str> {
 }
 
 fn setup(port: u16, ca_pem: &str) -> Setup {
-    let options = "\toption connect_timeout '2'\n\toption timeout '2'";
-    common::router::router("loglines", &format!("localhost:{port}"), ca_pem, options)
+    common::pass::setup(port, ca_pem, "")
 }
 
 fn run(s: &Setup, clock: &mut FakeClock) -> Exit {
-    let plan = HostPlan {
-        name: "home.example.com".into(),
-        ipv4: AddrSpec::Set("192.0.2.1".parse().expect("ip")),
-        ipv6: AddrSpec::Keep,
-        wan_ipv4: "192.0.2.1".parse().ok(),
-        nat: Some(Nat::None),
-    };
-    Pass {
-        config: &s.config,
-        store: &s.store,
-        key: &s.key,
-        next: None,
-        force: false,
-        clock_synced: false,
-        clock,
-    }
-    .deliver(&[plan])
+    common::pass::run(s, clock, false, &common::pass::plan_v4("192.0.2.1"))
 }
 
 #[test]

@@ -4,37 +4,17 @@
 
 mod common;
 
+use common::pass::Setup;
 use common::*;
-use route53_ddns::addresses::{HostPlan, Nat};
-use route53_ddns::updater::{Clock, Exit, Pass};
-use route53_ddns_protocol::AddrSpec;
+use route53_ddns::updater::{Clock, Exit};
 use std::time::Duration;
 
-type Setup = common::router::Router;
-
 fn setup(port: u16, ca_pem: &str) -> Setup {
-    let options = "\toption connect_timeout '2'\n\toption timeout '2'";
-    common::router::router("records", &format!("localhost:{port}"), ca_pem, options)
+    common::pass::setup(port, ca_pem, "")
 }
 
 fn run(s: &Setup, clock: &mut FakeClock) -> Exit {
-    let plan = HostPlan {
-        name: "home.example.com".into(),
-        ipv4: AddrSpec::Set("192.0.2.1".parse().expect("ip")),
-        ipv6: AddrSpec::Keep,
-        wan_ipv4: "192.0.2.1".parse().ok(),
-        nat: Some(Nat::None),
-    };
-    Pass {
-        config: &s.config,
-        store: &s.store,
-        key: &s.key,
-        next: None,
-        force: false,
-        clock_synced: false,
-        clock,
-    }
-    .deliver(&[plan])
+    common::pass::run(s, clock, false, &common::pass::plan_v4("192.0.2.1"))
 }
 
 #[test]
