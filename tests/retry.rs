@@ -4,41 +4,15 @@
 
 mod common;
 
+use common::pass::{plan_v4 as plan, run as pass, Setup};
 use common::*;
-use route53_ddns::addresses::{HostPlan, Nat};
 use route53_ddns::retry;
-use route53_ddns::updater::{Clock, Exit, Pass};
-use route53_ddns_protocol::AddrSpec;
+use route53_ddns::updater::{Clock, Exit};
 use std::time::Duration;
-
-type Setup = common::router::Router;
 
 fn setup(port: u16, ca_pem: &str) -> Setup {
     let options = "\toption timeout '2'";
     common::router::router("retry", &format!("localhost:{port}"), ca_pem, options)
-}
-
-fn plan(ip: &str) -> Vec<HostPlan> {
-    vec![HostPlan {
-        name: "home.example.com".into(),
-        ipv4: AddrSpec::Set(ip.parse().expect("ip")),
-        ipv6: AddrSpec::Keep,
-        wan_ipv4: ip.parse().ok(),
-        nat: Some(Nat::None),
-    }]
-}
-
-fn pass(s: &Setup, clock: &mut FakeClock, force: bool, plans: &[HostPlan]) -> Exit {
-    Pass {
-        config: &s.config,
-        store: &s.store,
-        key: &s.key,
-        next: None,
-        force,
-        clock_synced: false,
-        clock,
-    }
-    .deliver(plans)
 }
 
 /// Runs a router for `span` of fake time: a pass at every due retry and every 10-minute
