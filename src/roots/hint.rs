@@ -162,6 +162,10 @@ mod tests {
         assert!(parse(&good, &ID, u64::MAX).is_some());
         assert_eq!(parse(&ID.line(&[220_000]), &ID, u64::MAX), None);
         assert_eq!(parse(&ID.line(&[10]), &ID, 10), None);
+        assert_eq!(
+            parse(&ID.line(&[1, 2, 3, 4]), &ID, u64::MAX),
+            Some(vec![1, 2, 3, 4])
+        );
         assert_eq!(parse(&ID.line(&[1, 2, 3, 4, 5]), &ID, u64::MAX), None);
         assert_eq!(parse(&good.replace(MAGIC, "x"), &ID, u64::MAX), None);
         assert_eq!(parse(&good.replace(" 10\n", " -1\n"), &ID, u64::MAX), None);
