@@ -34,6 +34,8 @@ use std::path::PathBuf;
 const MAX_BUNDLE: u64 = 4 << 20;
 /// Largest certificate decoded.
 const MAX_CERT: usize = 16 << 10;
+/// Bytes read from a hinted offset: a BEGIN line and the largest block after it.
+const MAX_BLOCK: u64 = (MAX_CERT * 4 / 3 + 8192) as u64;
 
 #[derive(Debug)]
 pub struct LazyRoots {
@@ -67,12 +69,7 @@ impl ServerCertVerifier for LazyRoots {
             )?;
             rustls::client::verify_server_name(&cert, server_name)
         };
-        let file = File::open(&self.path).map_err(|e| self.read_error(e))?;
-        let id = Identity::of(&file.metadata().map_err(|e| self.read_error(e))?);
-        let hinted = self
-            .hint
-            .as_deref()
-            .and_then(|h| hint::read(h, &id, MAX_BUNDLE));
+        let (file, id, hinted) = self.open()?;
         if let Some(offsets) = &hinted {
             let roots = self.roots_at(&file, offsets, &issuers)?;
             if !roots.is_empty() && verify(&roots).is_ok() {
@@ -122,11 +119,18 @@ impl LazyRoots {
     /// The bundle fuzz target's entry: how many roots for `issuers` the hinted blocks give
     /// and how many the full scan gives, whatever the bundle and hint files hold.
     pub fn scan(&self, issuers: &[&[u8]]) -> Result<(usize, usize), Error> {
+        let (file, _, offsets) = self.open()?;
+        let hinted = self.roots_at(&file, &offsets.unwrap_or_default(), issuers)?;
+        Ok((hinted.len(), self.roots_for(&file, issuers)?.0.len()))
+    }
+
+    /// The bundle, opened once for the run, its identity, and the hint's offsets when the
+    /// hint names this very file.
+    fn open(&self) -> Result<(File, Identity, Option<Vec<u64>>), Error> {
         let file = File::open(&self.path).map_err(|e| self.read_error(e))?;
         let id = Identity::of(&file.metadata().map_err(|e| self.read_error(e))?);
         let offsets = (self.hint.as_deref()).and_then(|h| hint::read(h, &id, MAX_BUNDLE));
-        let hinted = self.roots_at(&file, &offsets.unwrap_or_default(), issuers)?;
-        Ok((hinted.len(), self.roots_for(&file, issuers)?.0.len()))
+        Ok((file, id, offsets))
     }
 
     fn read_error(&self, e: std::io::Error) -> Error {
@@ -187,10 +191,9 @@ impl LazyRoots {
         for &at in offsets {
             file.seek(SeekFrom::Start(at))
                 .map_err(|e| self.read_error(e))?;
-            let block_max = (MAX_CERT * 4 / 3 + 8192) as u64;
             // The same reader type as the full scan's: one copy of the block reader in the binary.
             let mut input = Counted {
-                inner: BufReader::with_capacity(4096, file.take(block_max)),
+                inner: BufReader::with_capacity(4096, file.take(MAX_BLOCK)),
                 pos: at,
             };
             let begins = read_line(&mut input, &mut line).map_err(|e| self.read_error(e))?
@@ -306,14 +309,8 @@ pub fn names(der: &[u8]) -> Result<(&[u8], &[u8]), Short> {
 /// The length of the `Name` (header included) at the start of `der`, once its header has
 /// arrived.
 fn subject_len(der: &[u8]) -> Result<usize, Short> {
-    match der.first() {
-        None => Err(Short::Truncated),
-        Some(&t) if t != 0x30 => Err(Short::Malformed),
-        Some(_) => {
-            let (h, len) = header(der)?;
-            h.checked_add(len).ok_or(Short::Malformed)
-        }
-    }
+    let (h, len) = tagged(der, 0x30)?;
+    h.checked_add(len).ok_or(Short::Malformed)
 }
 
 /// The issuer `Name`, and what follows the validity (where the subject starts).
@@ -349,19 +346,26 @@ fn header(der: &[u8]) -> Result<(usize, usize), Short> {
 
 /// Steps into a constructed element: its header is skipped, its content need not be whole.
 fn enter(der: &[u8], tag: u8) -> Result<((), &[u8]), Short> {
+    let (h, _) = tagged(der, tag)?;
+    Ok(((), &der[h..]))
+}
+
+/// [`header`] of the element at the start of `der`, which must carry `tag`.
+fn tagged(der: &[u8], tag: u8) -> Result<(usize, usize), Short> {
     match der.first() {
         None => Err(Short::Truncated),
         Some(&t) if t != tag => Err(Short::Malformed),
-        Some(_) => {
-            let (h, _) = header(der)?;
-            Ok(((), &der[h..]))
-        }
+        Some(_) => header(der),
     }
 }
 
 /// The whole element at the start of `der`, and what follows it.
 fn element(der: &[u8]) -> Result<(&[u8], &[u8]), Short> {
-    let (h, len) = header(der)?;
+    split(der, header(der)?)
+}
+
+/// The element whose header is `(h, len)` at the start of `der`, and what follows it.
+fn split(der: &[u8], (h, len): (usize, usize)) -> Result<(&[u8], &[u8]), Short> {
     let end = h.checked_add(len).ok_or(Short::Malformed)?;
     if der.len() < end {
         return Err(Short::Truncated);
@@ -370,11 +374,7 @@ fn element(der: &[u8]) -> Result<(&[u8], &[u8]), Short> {
 }
 
 fn element_tagged(der: &[u8], tag: u8) -> Result<(&[u8], &[u8]), Short> {
-    match der.first() {
-        None => Err(Short::Truncated),
-        Some(&t) if t != tag => Err(Short::Malformed),
-        Some(_) => element(der),
-    }
+    split(der, tagged(der, tag)?)
 }
 
 #[cfg(test)]
