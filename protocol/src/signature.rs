@@ -109,8 +109,8 @@ pub enum VerifyError {
     BadSignature,
 }
 
-/// A time header in its one canonical form: decimal digits, no leading zero, no sign or
-/// spaces, at most 16 digits.
+/// A time header in its one canonical form: decimal digits, no leading zero (`0` itself is
+/// canonical: it is what `0u64.to_string()` writes), no sign or spaces, at most 16 digits.
 fn parse_time(text: &str) -> Result<u64, &'static str> {
     if text.is_empty() {
         return Err("is empty");
@@ -121,7 +121,7 @@ fn parse_time(text: &str) -> Result<u64, &'static str> {
     if !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err("must be decimal digits only (no sign, spaces or fraction)");
     }
-    if text.starts_with('0') {
+    if text.len() > 1 && text.starts_with('0') {
         return Err("must not have leading zeros");
     }
     if text.len() > MAX_TIME_DIGITS {

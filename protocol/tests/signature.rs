@@ -113,7 +113,8 @@ fn only_canonical_time_texts_are_accepted() {
         format!("{t}.0"),
         "-5".into(),
         String::new(),
-        "0".into(),
+        "00".into(),
+        "012".into(),
         "12345678901234567".into(),
     ] {
         match with(&h, TIME_HEADER, &bad) {
@@ -122,6 +123,15 @@ fn only_canonical_time_texts_are_accepted() {
         }
     }
     assert!(with(&h, TIME_HEADER, &t).is_ok());
+}
+
+#[test]
+fn time_zero_is_canonical_and_reaches_the_clock_check() {
+    // `0u64.to_string()` is "0": a router whose clock reads the epoch signs exactly that, and
+    // must be told its clock is wrong (clock_skew), not that its header is malformed.
+    let h = key().sign("POST", "/v2/update", HOST, 0, b"{}");
+    let parsed = with(&h, TIME_HEADER, "0").expect("0 is canonical");
+    assert_eq!(parsed.time_ms, 0);
 }
 
 #[test]
