@@ -15,6 +15,9 @@ pub enum AwsError {
     Throttled,
     /// `PriorRequestNotComplete`, 5xx, or the service could not be reached: retry later.
     Busy(String),
+    /// A reply in no shape the service documents (e.g. a proxy's HTML page): the outcome is
+    /// unknown, so retry later. Holds the reply's status and first bytes, for the log.
+    Unrecognised(String),
     /// A 4xx the caller may handle (e.g. `InvalidChangeBatch`, `ParameterNotFound`).
     Rejected { code: String, message: String },
     /// No usable credentials or a request we could not build: a deployment fault.
@@ -23,7 +26,10 @@ pub enum AwsError {
 
 impl AwsError {
     fn retryable(&self) -> bool {
-        matches!(self, AwsError::Throttled | AwsError::Busy(_))
+        matches!(
+            self,
+            AwsError::Throttled | AwsError::Busy(_) | AwsError::Unrecognised(_)
+        )
     }
 }
 
@@ -149,11 +155,38 @@ pub fn json_answer(reply: &Reply) -> Result<serde_json::Value, AwsError> {
         .rsplit('#')
         .next()
         .unwrap_or_default();
+    if code.is_empty() && reply.status != 429 && reply.status < 500 {
+        return Err(AwsError::Unrecognised(format!(
+            "HTTP {}: {}",
+            reply.status,
+            first_bytes(&reply.body)
+        )));
+    }
     let message = json["message"]
         .as_str()
         .or(json["Message"].as_str())
         .unwrap_or_default();
     Err(classify(reply.status, code, message))
+}
+
+/// How much of an unrecognised reply the log keeps.
+pub const UNRECOGNISED_PREFIX: usize = 200;
+
+/// The first bytes of a reply as one printable line: control characters and non-ASCII
+/// bytes as `\xNN`, cut at [`UNRECOGNISED_PREFIX`] bytes.
+pub fn first_bytes(body: &[u8]) -> String {
+    let mut out = String::new();
+    for &b in body.iter().take(UNRECOGNISED_PREFIX) {
+        if (0x20..0x7f).contains(&b) && b != b'\\' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    if body.len() > UNRECOGNISED_PREFIX {
+        out.push_str(&format!("… ({} bytes)", body.len()));
+    }
+    out
 }
 
 /// Classifies a non-2xx reply given the service's error code and message.
@@ -260,6 +293,31 @@ mod tests {
         assert!(matches!(
             classify(400, "InvalidChangeBatch", "x"),
             AwsError::Rejected { .. }
+        ));
+    }
+
+    #[test]
+    fn a_json_reply_without_an_error_type_is_unrecognised_not_a_refusal() {
+        let reply = |status, body: &str| Reply {
+            status,
+            body: body.as_bytes().to_vec(),
+        };
+        let typed = r#"{"__type":"com.amazonaws.ssm#ParameterNotFound","message":""}"#;
+        assert!(matches!(
+            json_answer(&reply(400, typed)),
+            Err(AwsError::Rejected { code, .. }) if code == "ParameterNotFound"
+        ));
+        for body in ["<html>gateway</html>", "{}", ""] {
+            let got = json_answer(&reply(400, body));
+            assert!(
+                matches!(&got, Err(AwsError::Unrecognised(m)) if m.starts_with("HTTP 400: ")),
+                "{body:?} -> {got:?}"
+            );
+        }
+        assert_eq!(json_answer(&reply(429, "")), Err(AwsError::Throttled));
+        assert!(matches!(
+            json_answer(&reply(502, "")),
+            Err(AwsError::Busy(_))
         ));
     }
 

@@ -53,6 +53,11 @@ impl Error {
                 format!("{what} is unavailable; retry later"),
             )
             .with_detail(m),
+            AwsError::Unrecognised(m) => Error::new(
+                ErrorCode::Unavailable,
+                format!("{what} answered in a form this function does not recognise; retry later"),
+            )
+            .with_detail(m),
             AwsError::Rejected { code, message } if is_access_denied(&code) => Error::new(
                 ErrorCode::NotPermitted,
                 format!("the deployment's permissions do not allow this change in {what}"),

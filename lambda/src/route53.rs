@@ -6,7 +6,7 @@
 use crate::aws::{self, AwsError, Budget};
 use crate::plan::{order_key, stamp_name, Change, Existing};
 use crate::route53_xml::{
-    change_batch_xml, existing_of, parse_change_id, parse_error, parse_page, Page,
+    change_batch_xml, existing_of, parse_change_id, parse_error, parse_page, ErrorReply, Page,
 };
 use std::collections::BTreeMap;
 
@@ -106,7 +106,7 @@ impl Route53<'_> {
                 "route53",
             )
             .and_then(check);
-            if matches!(sent, Err(AwsError::Busy(_))) {
+            if matches!(sent, Err(AwsError::Busy(_) | AwsError::Unrecognised(_))) {
                 uncertain.set(true);
             }
             sent
@@ -122,13 +122,20 @@ impl Route53<'_> {
     }
 }
 
+/// A 2xx reply's body, or the error it carries in either of Route53's shapes. A reply in
+/// neither shape is `Unrecognised` (retryable, and for a ChangeBatch an unknown outcome), with its
+/// first bytes for the log: never taken for a refusal.
 fn check(reply: aws::Reply) -> Result<String, AwsError> {
-    let text = String::from_utf8_lossy(&reply.body).into_owned();
     if (200..300).contains(&reply.status) {
-        return Ok(text);
+        return Ok(String::from_utf8_lossy(&reply.body).into_owned());
     }
-    let (code, message) = parse_error(&text);
-    Err(aws::classify(reply.status, &code, &message))
+    match parse_error(&reply.body) {
+        ErrorReply::Coded { code, message } => Err(aws::classify(reply.status, &code, &message)),
+        ErrorReply::Unrecognised(start) => Err(AwsError::Unrecognised(format!(
+            "Route53 answered HTTP {} in an unrecognised form: {start}",
+            reply.status
+        ))),
+    }
 }
 
 #[cfg(test)]

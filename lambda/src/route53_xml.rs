@@ -138,19 +138,65 @@ pub fn parse_change_id(xml: &str) -> Result<String, String> {
     Ok(id.trim().trim_start_matches("/change/").to_owned())
 }
 
-/// (Code, Message) of a Route53 `ErrorResponse`; empty strings when absent.
-pub fn parse_error(xml: &str) -> (String, String) {
-    let Ok(doc) = roxmltree::Document::parse(xml) else {
-        return (String::new(), String::new());
-    };
-    let find = |tag: &str| {
-        doc.descendants()
-            .find(|n| n.has_tag_name(tag))
-            .and_then(|n| n.text())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    (find("Code"), find("Message"))
+/// What a Route53 error reply says. Route53 answers in two shapes (both handled by the AWS
+/// SDKs: aws-sdk-go `service/route53/unmarshal_error.go`, the Kotlin SDK's
+/// `ChangeResourceRecordSetsUnmarshallingTest`):
+/// - every API: the REST-XML `<ErrorResponse><Error><Type/><Code/><Message/></Error>
+///   <RequestId/></ErrorResponse>`;
+/// - `ChangeResourceRecordSets` refusing a batch: `<InvalidChangeBatch><Messages>
+///   <Message/>…</Messages><RequestId/></InvalidChangeBatch>`, one `Message` per problem and
+///   no `Code` element at all.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ErrorReply {
+    /// The error code (for the second shape, `InvalidChangeBatch`) and the message(s).
+    Coded { code: String, message: String },
+    /// Neither shape: the reply's first bytes, printable, for the log.
+    Unrecognised(String),
+}
+
+pub fn parse_error(body: &[u8]) -> ErrorReply {
+    let text = String::from_utf8_lossy(body);
+    let parsed = roxmltree::Document::parse(&text).ok().and_then(|doc| {
+        let root = doc.root_element();
+        match root.tag_name().name() {
+            "InvalidChangeBatch" => {
+                let messages: Vec<&str> = root
+                    .children()
+                    .filter(|c| c.has_tag_name("Messages"))
+                    .flat_map(|m| m.children().filter(|c| c.has_tag_name("Message")))
+                    .filter_map(|m| m.text())
+                    .map(str::trim)
+                    .collect();
+                let message = child_text(root, "Message").map(str::trim);
+                let message = match (messages.is_empty(), message) {
+                    (false, _) => messages.join(", "),
+                    (true, Some(m)) => m.to_owned(),
+                    (true, None) => return None,
+                };
+                Some(ErrorReply::Coded {
+                    code: "InvalidChangeBatch".into(),
+                    message,
+                })
+            }
+            "ErrorResponse" | "Error" => {
+                let error = if root.has_tag_name("Error") {
+                    Some(root)
+                } else {
+                    root.children().find(|c| c.has_tag_name("Error"))
+                }?;
+                let code = child_text(error, "Code")?.trim();
+                (!code.is_empty()).then(|| ErrorReply::Coded {
+                    code: code.to_owned(),
+                    message: child_text(error, "Message")
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                })
+            }
+            _ => None,
+        }
+    });
+    parsed.unwrap_or_else(|| ErrorReply::Unrecognised(crate::aws::first_bytes(body)))
 }
 
 fn escape(text: &str) -> String {
@@ -266,10 +312,77 @@ mod tests {
         assert!(roxmltree::Document::parse(&xml).is_ok());
         let reply = r#"<ChangeResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeInfo><Id>/change/C2682N5HXP0BZ4</Id><Status>PENDING</Status></ChangeInfo></ChangeResourceRecordSetsResponse>"#;
         assert_eq!(parse_change_id(reply).as_deref(), Ok("C2682N5HXP0BZ4"));
-        let err = r#"<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
-        assert_eq!(
-            parse_error(err),
-            ("Throttling".to_string(), "Rate exceeded".to_string())
+    }
+
+    fn coded(code: &str, message: &str) -> ErrorReply {
+        ErrorReply::Coded {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn error_replies_are_read_in_both_of_route53s_shapes() {
+        // The REST-XML shape every Route53 API answers in.
+        let err = br#"<?xml version="1.0"?>
+<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
+        assert_eq!(parse_error(err), coded("Throttling", "Rate exceeded"));
+        let prior = br#"<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>PriorRequestNotComplete</Code><Message>The request was rejected because Route 53 was still processing a prior request.</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
+        assert!(
+            matches!(parse_error(prior), ErrorReply::Coded { code, .. } if code == "PriorRequestNotComplete")
         );
+        // ChangeResourceRecordSets' own shape for a refused batch: no Code element; one
+        // Message per problem (as the AWS SDKs' Route53 error customisations read it).
+        let batch = br#"<?xml version="1.0" encoding="UTF-8"?>
+<InvalidChangeBatch xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
+  <Messages>
+    <Message>Tried to delete resource record set [name='_r53ddns.home.example.com.', type='TXT'] but it was not found</Message>
+    <Message>Tried to create resource record set [name='home.example.com.', type='A'] but it already exists</Message>
+  </Messages>
+  <RequestId>b25f48e8-84fd-11e6-80d9-574e0c4664cb</RequestId>
+</InvalidChangeBatch>"#;
+        assert_eq!(
+            parse_error(batch),
+            coded(
+                "InvalidChangeBatch",
+                "Tried to delete resource record set [name='_r53ddns.home.example.com.', type='TXT'] but it was not found, Tried to create resource record set [name='home.example.com.', type='A'] but it already exists"
+            )
+        );
+        let single = br#"<InvalidChangeBatch xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Message>Tried to delete resource record set [name='x.example.com.', type='TXT'] but the values provided do not match the current values</Message><RequestId>r</RequestId></InvalidChangeBatch>"#;
+        assert!(
+            matches!(parse_error(single), ErrorReply::Coded { code, message }
+            if code == "InvalidChangeBatch" && message.ends_with("do not match the current values"))
+        );
+        let bare = br#"<Error><Code>AccessDenied</Code><Message>denied</Message></Error>"#;
+        assert_eq!(parse_error(bare), coded("AccessDenied", "denied"));
+    }
+
+    #[test]
+    fn an_unrecognised_reply_keeps_only_its_first_bytes_printable() {
+        for body in [
+            &b"<html><body>502 Bad Gateway</body></html>"[..],
+            b"",
+            b"<ErrorResponse><Error><Message>no code</Message></Error></ErrorResponse>",
+            b"<InvalidChangeBatch><Messages/></InvalidChangeBatch>",
+            b"{\"message\":\"json\"}",
+        ] {
+            assert!(
+                matches!(parse_error(body), ErrorReply::Unrecognised(_)),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let mut long = b"<x>\x01\xff".to_vec();
+        long.extend(std::iter::repeat_n(b'a', 10_000));
+        let ErrorReply::Unrecognised(start) = parse_error(&long) else {
+            panic!("a foreign reply was read as an error");
+        };
+        assert!(start.starts_with("<x>\\x01\\xff"), "{start}");
+        assert!(
+            start.len() < crate::aws::UNRECOGNISED_PREFIX + 40,
+            "{}",
+            start.len()
+        );
+        assert!(start.ends_with("(10005 bytes)"), "{start}");
     }
 }
