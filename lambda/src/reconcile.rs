@@ -39,58 +39,128 @@ pub fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Erro
     let names: Vec<String> = auth.targets().iter().map(|t| t.name.clone()).collect();
     let by = auth.principal().stamp_by();
     let mut conflicts = 0u32;
-    // The stamp of a batch that may have been applied although its answer was lost. A
-    // batch Route53 refused is known not to be applied (it refuses batches whole), so a
-    // stamp equal to ours after a refusal is another copy of this request: `replayed`.
-    let mut attempted: Option<Stamp> = None;
+    // A batch whose outcome is unknown (an attempt's answer was lost, so a refusal that
+    // followed may be its own echo), with the records it was planned against. A batch
+    // Route53 refused is known not to be applied: it refuses batches whole.
+    let mut unsure: Option<(Stamp, BTreeMap<String, Existing>)> = None;
     loop {
         let existing = r53.read(&names).map_err(|e| aws_error(e, conflicts))?;
         let current: Vec<Option<Stamp>> = names
             .iter()
             .map(|n| existing.get(n).and_then(Existing::stamp))
             .collect();
-        if let Some(mine) = &attempted {
-            if current.iter().all(|s| s.as_ref() == Some(mine)) {
-                // Our earlier batch did land: this is its success, not a conflict.
-                return Ok(done(auth, &existing, mine.time_ms, None, conflicts));
+        if let Some((mine, before)) = unsure.take() {
+            match settle(&mine, &current) {
+                Settled::Landed => {
+                    // It did land: its success, told against the records before it.
+                    return Ok(done(auth, &before, mine.time_ms, None, conflicts));
+                }
+                Settled::Overtaken(newer_ms) => return Err(overtaken(newer_ms - mine.time_ms)),
+                Settled::NotApplied => {}
             }
         }
         let stamp = next_stamp(auth.order(), &by, &current)?;
-        let mut changes = Vec::new();
-        for t in auth.targets() {
-            let e = existing.get(&t.name).cloned().unwrap_or_default();
-            if let Some(what) = &e.foreign {
-                return Err(Error::new(
-                    ErrorCode::NameNotAllowed,
-                    format!("{} has {what}, which route53-ddns does not manage", t.name),
-                ));
-            }
-            changes.extend(plan::plan(&e, &desired(t)));
-            changes.extend(plan::stamp_changes(&e, &t.name, &stamp));
-        }
+        let changes = changes_for(auth, &existing, &stamp)?;
         let comment = format!(
             "route53-ddns {} by {}",
             inv.request_id,
             auth.principal().describe()
         );
-        match r53.change(&changes, &comment) {
+        let ChangeFailure {
+            error,
+            maybe_applied,
+        } = match r53.change(&changes, &comment) {
             Ok(id) => return Ok(done(auth, &existing, stamp.time_ms, Some(id), conflicts)),
-            Err(ChangeFailure {
-                error: AwsError::Rejected { code, message },
-                maybe_applied,
-            }) if is_conflict(&code, &message) => {
-                attempted = maybe_applied.then(|| stamp.clone());
-                conflicts += 1;
-                let pause =
-                    Duration::from_millis(crate::aws::jitter(20 * u64::from(conflicts.min(10))));
-                if inv.budget.remaining() < MARGIN + pause {
-                    return Err(busy(conflicts));
-                }
-                std::thread::sleep(pause);
-            }
-            Err(e) => return Err(aws_error(e.error, conflicts)),
+            Err(failure) => failure,
+        };
+        let conflict =
+            matches!(&error, AwsError::Rejected { code, message } if is_conflict(code, message));
+        if !conflict && !maybe_applied {
+            return Err(aws_error(error, conflicts));
         }
+        conflicts += u32::from(conflict);
+        let pause =
+            Duration::from_millis(crate::aws::jitter(20 * u64::from(conflicts.clamp(1, 10))));
+        if inv.budget.remaining() < MARGIN + pause {
+            return Err(if maybe_applied {
+                unknown(error)
+            } else {
+                busy(conflicts)
+            });
+        }
+        if maybe_applied {
+            unsure = Some((stamp, existing));
+        }
+        std::thread::sleep(pause);
     }
+}
+
+/// The changes that make `auth`'s names right and move their stamps to `stamp`.
+fn changes_for(
+    auth: &Authorised,
+    existing: &BTreeMap<String, Existing>,
+    stamp: &Stamp,
+) -> Result<Vec<plan::Change>, Error> {
+    let mut changes = Vec::new();
+    for t in auth.targets() {
+        let e = existing.get(&t.name).cloned().unwrap_or_default();
+        if let Some(what) = &e.foreign {
+            return Err(Error::new(
+                ErrorCode::NameNotAllowed,
+                format!("{} has {what}, which route53-ddns does not manage", t.name),
+            ));
+        }
+        changes.extend(plan::plan(&e, &desired(t)));
+        changes.extend(plan::stamp_changes(&e, &t.name, stamp));
+    }
+    Ok(changes)
+}
+
+/// What the names' stamps say about a batch whose outcome was unknown.
+#[derive(Debug, PartialEq, Eq)]
+enum Settled {
+    /// A name carries its stamp: it was applied.
+    Landed,
+    /// A name carries a later stamp (its time): a newer request was accepted since, so
+    /// whether this one was applied first cannot be known, and the newer one stands.
+    Overtaken(u64),
+    /// No name carries it nor anything later: it was not applied.
+    NotApplied,
+}
+
+fn settle(mine: &Stamp, current: &[Option<Stamp>]) -> Settled {
+    // A batch is applied whole, so one name carrying the stamp proves all of it landed
+    // (a newer request may since have moved some of the names on).
+    if current.iter().any(|s| s.as_ref() == Some(mine)) {
+        return Settled::Landed;
+    }
+    let newer = current
+        .iter()
+        .flatten()
+        .filter(|s| s.time_ms > mine.time_ms || (s.time_ms == mine.time_ms && s.by != mine.by))
+        .map(|s| s.time_ms)
+        .max();
+    match newer {
+        Some(t) => Settled::Overtaken(t),
+        None => Settled::NotApplied,
+    }
+}
+
+fn overtaken(later_ms: u64) -> Error {
+    Error::new(
+        ErrorCode::Superseded,
+        format!(
+            "Route53's answer to this request was lost, and a request {later_ms} ms newer has since been accepted for these names; whether this one was applied before it cannot be known, and the newer one's records stand"
+        ),
+    )
+}
+
+fn unknown(error: AwsError) -> Error {
+    Error::new(
+        ErrorCode::Unavailable,
+        "Route53's answer to this request was lost and the time to check whether it was applied ran out; a retry settles it",
+    )
+    .with_detail(format!("{error:?}"))
 }
 
 /// The stamp this request writes, or why it may not be written at all.
@@ -266,6 +336,29 @@ mod tests {
             next_stamp(Order::Server(100), by, &[s(150, "k=A"), s(120, "k=B")]).map(|s| s.time_ms),
             Ok(151)
         );
+    }
+
+    #[test]
+    fn an_unknown_outcome_is_settled_by_the_stamps() {
+        let mine = Stamp {
+            time_ms: 10,
+            by: "k=A".into(),
+        };
+        assert_eq!(settle(&mine, &[s(10, "k=A"), s(10, "k=A")]), Settled::Landed);
+        assert_eq!(
+            settle(&mine, &[s(10, "k=A"), s(12, "k=B")]),
+            Settled::Landed,
+            "applied whole, then one name moved on"
+        );
+        assert_eq!(settle(&mine, &[s(9, "k=B"), None]), Settled::NotApplied);
+        assert_eq!(settle(&mine, &[]), Settled::NotApplied);
+        assert_eq!(settle(&mine, &[s(9, "k=A"), s(12, "k=B")]), Settled::Overtaken(12));
+        assert_eq!(
+            settle(&mine, &[s(10, "k=B")]),
+            Settled::Overtaken(10),
+            "the same time from another sender is not this request"
+        );
+        assert!(overtaken(2).message.contains("2 ms newer"));
     }
 
     #[test]
