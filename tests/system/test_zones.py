@@ -182,3 +182,23 @@ def test_dyndns2_can_update_a_wildcard(zstack):
     assert r.status == 200 and r.text == "good 192.0.2.70", r
     assert zstack.records(wild)["A"] == ["192.0.2.70"]
     assert zstack.stamp(wild).endswith(f' u={user}"')
+
+
+def test_a_refusal_in_a_later_zone_leaves_the_earlier_zones_written_and_says_so(zstack):
+    """docs/protocol.md §3 and §4 "Several zones": the order is checked per zone; a request
+    refused in its second zone has its first zone written, and the answer names both."""
+    signer = Signer()
+    top, sub = f"{label()}.example.com", f"{label()}.sub.example.com"
+    zstack.register_key(signer.key_id, [top, sub])
+    t = now_ms()
+    newer = zstack.post_update(signer, {"hosts": [{"name": sub, "ipv4": "192.0.2.40"}]},
+                               time_ms=t + 10_000)
+    assert newer.status == 200, newer
+    body = {"hosts": [{"name": top, "ipv4": "192.0.2.41"}, {"name": sub, "ipv4": "192.0.2.42"}]}
+    r = zstack.post_update(signer, body, time_ms=t)
+    assert r.status == 409 and r.json()["error"] == "superseded", r
+    assert r.json()["message"].endswith(
+        "(in the zone sub.example.com; the names in example.com were written)"), r.json()
+    assert zstack.records(top)["A"] == ["192.0.2.41"], "the earlier zone stays written"
+    assert zstack.records(sub)["A"] == ["192.0.2.40"], "the refusing zone is untouched"
+    assert str(t) in zstack.stamp(top) and str(t + 10_000) in zstack.stamp(sub)
