@@ -32,8 +32,20 @@ pub struct Existing {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
     pub time_ms: u64,
-    /// `k=<key id>` or `u=<dyndns2 user>`.
+    /// Who sent it, as `h=<stamp_id>` (see [`stamp_id`]); equal for equal senders.
     pub by: String,
+}
+
+/// The public stand-in for a sender in its stamps: `h=` and 16 base64url characters (96
+/// bits) of SHA-256 over a fixed label and `k=<key id>` or `u=<dyndns2 user>`. Ordering
+/// only needs to tell senders apart, so the stamp, which anyone can read in DNS, carries
+/// this instead of the key id or user name.
+pub fn stamp_id(who: &str) -> String {
+    let mut input = b"route53-ddns stamp v1\n".to_vec();
+    input.extend_from_slice(who.as_bytes());
+    let digest = ring::digest::digest(&ring::digest::SHA256, &input);
+    let text = route53_ddns_protocol::base64url::encode(digest.as_ref());
+    format!("h={}", &text[..16])
 }
 
 impl Existing {
@@ -68,11 +80,16 @@ pub fn parse_stamp(value: &str) -> Option<Stamp> {
         .split(' ')
         .find_map(|f| f.strip_prefix("t="))
         .and_then(|t| t.parse().ok())?;
+    // `h=` is written now; `k=`/`u=` (the sender in clear) by earlier versions, read as
+    // the same sender's `h=` so that ordering and replay detection carry over.
     let by = inner
         .split(' ')
-        .find(|f| f.starts_with("k=") || f.starts_with("u="))
-        .unwrap_or_default()
-        .to_owned();
+        .find_map(|f| match f.get(..2) {
+            Some("h=") => Some(f.to_owned()),
+            Some("k=" | "u=") => Some(stamp_id(f)),
+            _ => None,
+        })
+        .unwrap_or_default();
     Some(Stamp { time_ms, by })
 }
 
@@ -256,35 +273,64 @@ mod tests {
         let mut e = Existing::default();
         let s5 = Stamp {
             time_ms: 5,
-            by: "k=K".into(),
+            by: stamp_id("k=K"),
         };
         let first = stamp_changes(&e, "home.example.com", &s5);
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].action, Action::Create);
         assert_eq!(first[0].set.name, "_r53ddns.home.example.com");
-        assert_eq!(first[0].set.values, vec!["\"t=5 k=K\"".to_string()]);
+        let v5 = format!("\"t=5 {}\"", stamp_id("k=K"));
+        assert_eq!(first[0].set.values, vec![v5.clone()]);
         e.stamp = Some(first[0].set.clone());
         assert_eq!(e.stamp(), Some(s5));
-        let next = stamp_changes(
-            &e,
-            "home.example.com",
-            &Stamp {
-                time_ms: 9,
-                by: "u=alice".into(),
-            },
-        );
+        let alice = Stamp {
+            time_ms: 9,
+            by: stamp_id("u=alice"),
+        };
+        let next = stamp_changes(&e, "home.example.com", &alice);
         assert_eq!(next[0].action, Action::Delete);
-        assert_eq!(next[0].set.values, vec!["\"t=5 k=K\"".to_string()]);
+        assert_eq!(next[0].set.values, vec![v5]);
         assert_eq!(next[1].action, Action::Create);
-        assert_eq!(next[1].set.values, vec!["\"t=9 u=alice\"".to_string()]);
-        assert_eq!(
-            parse_stamp("\"k=x t=12\""),
-            Some(Stamp {
-                time_ms: 12,
-                by: "k=x".into()
-            })
-        );
+        assert_eq!(parse_stamp(&next[1].set.values[0]), Some(alice));
         assert_eq!(parse_stamp("\"garbage\""), None);
+    }
+
+    #[test]
+    fn a_stamp_names_no_sender_and_reads_the_earlier_format_as_the_same_sender() {
+        let key = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        let by = stamp_id(&format!("k={key}"));
+        let value = stamp_value(&Stamp {
+            time_ms: 1764115200000,
+            by: by.clone(),
+        });
+        assert!(!value.contains(key) && !value.contains("11qY"), "{value}");
+        assert_eq!(value.len(), "\"t=1764115200000 h=\"".len() + 16);
+        assert!(!stamp_value(&Stamp {
+            time_ms: 1,
+            by: stamp_id("u=alice")
+        })
+        .contains("alice"));
+        // Different senders, different ids; the earlier clear-text format (either field
+        // order) is read as the sender's id, so its replay is still `replayed`.
+        assert_ne!(by, stamp_id("u=alice"));
+        assert_ne!(stamp_id("k=alice"), stamp_id("u=alice"));
+        for old in [
+            format!("\"t=1764115200000 k={key}\""),
+            format!("\"k={key} t=1764115200000\""),
+        ] {
+            assert_eq!(
+                parse_stamp(&old),
+                Some(Stamp {
+                    time_ms: 1764115200000,
+                    by: by.clone()
+                }),
+                "{old}"
+            );
+        }
+        assert_eq!(
+            parse_stamp("\"t=3 u=alice\"").map(|s| s.by),
+            Some(stamp_id("u=alice"))
+        );
     }
 
     #[test]

@@ -14,12 +14,12 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// The `by` field of the stamp: `k=<key id>` or `u=<user>`.
+    /// The `by` field of the stamp: the id (`plan::stamp_id`) of `k=<key id>` or `u=<user>`.
     pub fn stamp_by(&self) -> String {
-        match self {
+        crate::plan::stamp_id(&match self {
             Principal::Key(k) => format!("k={k}"),
             Principal::User(u) => format!("u={u}"),
-        }
+        })
     }
 
     /// For the log line.
@@ -194,7 +194,10 @@ mod tests {
 
     #[test]
     fn stamps_name_keys_and_users_apart() {
-        assert_eq!(Principal::User("alice".into()).stamp_by(), "u=alice");
+        assert_eq!(
+            Principal::User("alice".into()).stamp_by(),
+            crate::plan::stamp_id("u=alice")
+        );
         assert_eq!(Principal::User("alice".into()).describe(), "dyndns2:alice");
     }
 }

@@ -35,8 +35,10 @@ import boto3
 from gate import Gate
 from r53_standin import Route53StandIn
 from tls_front import TlsFront, make_ca
-# b64url and now_ms are not used here: tests import them from stack.
-from v2_client import Reply, Signer, b64url, http_request, now_ms, url_authority  # noqa: F401
+# b64url, now_ms, stamp_id and stamp_of are not used here: tests import them from stack.
+from v2_client import (  # noqa: F401
+    Reply, Signer, b64url, http_request, now_ms, stamp_id, stamp_of, url_authority,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 ZONE = "example.com"

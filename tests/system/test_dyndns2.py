@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from stack import OBSERVED, http_request
+from stack import OBSERVED, http_request, stamp_id
 
 EMPTY = {"A": [], "AAAA": [], "TTL": None, "TXT": []}
 
@@ -41,7 +41,8 @@ def test_good_then_nochg(stack, account):
     assert (r.status, r.text) == (200, "good 192.0.2.70")
     assert stack.records(name)["A"] == ["192.0.2.70"]
     assert stack.change_count() == before + 1
-    assert f"u={user}" in stack.stamp(name)
+    assert stack.stamp(name).endswith(f' {stamp_id("u=" + user)}"')
+    assert user not in stack.stamp(name), "public DNS names no user"
     stamp = stack.stamp(name)
     r = nic_update(stack, user, token, hostname=name, myip="192.0.2.70")
     assert (r.status, r.text) == (200, "nochg 192.0.2.70")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from stack import OBSERVED, Signer, http_request, now_ms
+from stack import OBSERVED, Signer, http_request, now_ms, stamp_id, stamp_of
 
 EMPTY = {"A": [], "AAAA": [], "TTL": None, "TXT": []}
 
@@ -28,7 +28,9 @@ def test_signed_update_publishes_a_and_aaaa_in_one_change(stack, registered, nam
     assert stack.change_count() == before + 1, "A, AAAA and the stamp go in one ChangeBatch"
     rec = stack.records(name)
     assert (rec["A"], rec["AAAA"], rec["TTL"]) == (["192.0.2.10"], ["2001:db8::10"], 60)
-    assert stack.stamp(name).startswith('"t=') and registered.key_id in stack.stamp(name)
+    assert stack.stamp(name).startswith('"t=')
+    assert stack.stamp(name).endswith(f' {stamp_id("k=" + registered.key_id)}"')
+    assert registered.key_id not in stack.stamp(name), "public DNS names no key id"
 
 
 def test_update_over_https_with_the_test_ca(stack, registered, name):
@@ -53,7 +55,7 @@ def test_unchanged_writes_only_the_stamp(stack, registered, name):
     assert j["result"] == "unchanged"
     assert j["hosts"][0]["a"] == ["192.0.2.12"]
     assert stack.change_count() == count + 1, "one batch: the stamp alone"
-    assert stack.stamp(name) == f'"t={t} k={registered.key_id}"'
+    assert stack.stamp(name) == stamp_of(t, f"k={registered.key_id}")
     assert {k: v for k, v in stack.records(name).items() if k != "TXT"} == {
         k: v for k, v in records.items() if k != "TXT"}
 

@@ -12,7 +12,7 @@ addresses from a small pool (so some change nothing). Asserted, every round:
 - the stand-in's history of applied batches for the name holds exactly one stamp write per
   accepted (200) request, stamp times strictly increasing in the order Route53 applied them;
 - the final A/AAAA, read with boto3 straight from moto, are the addresses of the request the
-  final `_r53ddns.<name>` stamp names ("t=<ms> k=<key>" / "t=<ms> u=<user>"), and that
+  final `_r53ddns.<name>` stamp names ("t=<ms> h=<id>", the id of "k=<key>" / "u=<user>"), and that
   request was answered 200;
 - the final stamp time is above that of every other accepted signed request, and no signed
   request was accepted after an accepted one with a later time had been answered.
@@ -34,7 +34,7 @@ import uuid
 
 import pytest
 
-from stack import Signer, Stack, http_request, now_ms
+from stack import Signer, Stack, http_request, now_ms, stamp_id
 
 ROUNDS = int(os.environ.get("R53_RACE_ROUNDS", "200"))
 SEED = int(os.environ.get("R53_RACE_SEED", "11"))
@@ -136,8 +136,13 @@ def run_round(stack: Stack, name: str, reqs: list[Req]):
 
 
 def parse_stamp(value: str):
+    """(time, sender id): the id is `stamp_id` of "k=<key>" / "u=<user>" (ids), see who_of."""
     fields = dict(f.split("=", 1) for f in value.strip('"').split(" ") if "=" in f)
-    return int(fields["t"]), ("k", fields["k"]) if "k" in fields else ("u", fields.get("u"))
+    return int(fields["t"]), "h=" + fields["h"]
+
+
+def who_of(r) -> str:
+    return stamp_id(("k=" if r.kind == "signed" else "u=") + r.who)
 
 
 def check_round(stack: Stack, name: str, reqs: list[Req], history) -> list[str]:
@@ -162,16 +167,17 @@ def check_round(stack: Stack, name: str, reqs: list[Req], history) -> list[str]:
     times = [t for t, _ in writes]
     if times != sorted(set(times)):
         bad.append(f"stamp times not strictly increasing in Route53's order: {times}")
-    want = collections.Counter(("k", r.who, r.t) if r.kind == "signed" else ("u", r.who) for r in ok)
-    got = collections.Counter(((w[0], w[1], t) if w[0] == "k" else w) for t, w in writes)
+    signed_ids = {who_of(r) for r in reqs if r.kind == "signed"}
+    want = collections.Counter((who_of(r), r.t) if r.kind == "signed" else (who_of(r),) for r in ok)
+    got = collections.Counter(((w, t) if w in signed_ids else (w,)) for t, w in writes)
     if want != got:
         bad.append(f"stamp writes {dict(got)} != accepted requests {dict(want)}")
     rec = stack.records(name)
     stamp = stack.stamp(name)
     if stamp is None:
         return bad + ["no stamp after the round"]
-    t_final, (kind, who) = parse_stamp(stamp)
-    named = [r for r in ok if r.who == who and (kind == "u" or r.t == t_final)]
+    t_final, who = parse_stamp(stamp)
+    named = [r for r in ok if who_of(r) == who and (r.kind == "dyndns2" or r.t == t_final)]
     if not named:
         return bad + [f"the final stamp {stamp} names no request answered 200"]
     w = named[0]

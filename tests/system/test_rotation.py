@@ -12,6 +12,7 @@ import re
 import subprocess
 
 import pytest
+from stack import stamp_id
 from test_router import Router, calls, lan_status, router, router_bin, wan6_status, wan_status  # noqa: F401
 
 PREFIX = "/route53-ddns"
@@ -28,10 +29,15 @@ def aws(stack, command: str):
 
 
 def stamp(stack, name):
-    """(time ms, key id) of the name's ordering stamp."""
-    m = re.fullmatch(r'"?t=(\d+) k=(\S+?)"?', stack.stamp(name) or "")
+    """(time ms, sender id) of the name's ordering stamp; compare the id with `by(key id)`."""
+    m = re.fullmatch(r'"?t=(\d+) (h=\S+?)"?', stack.stamp(name) or "")
     assert m, stack.stamp(name)
     return int(m.group(1)), m.group(2)
+
+
+def by(key_id: str) -> str:
+    """The id a stamp written by `key_id` carries."""
+    return stamp_id(f"k={key_id}")
 
 
 def registered(stack, key_id):
@@ -52,7 +58,7 @@ def test_rotation_without_a_failed_update(stack, router, name):
     old = router.key_id
     stack.register_key(old, [name])
     assert router.hotplug("wan").returncode == 0
-    assert stamp(stack, name)[1] == old
+    assert stamp(stack, name)[1] == by(old)
 
     # keygen --next: a next key beside the current one; the key file is untouched.
     key_before = router.key.read_bytes()
@@ -74,8 +80,8 @@ def test_rotation_without_a_failed_update(stack, router, name):
     assert out.returncode == 0, out.stderr + str(router.log_lines())
     assert calls(stack, new) == 1
     assert calls(stack, old) == 2
-    t1, by = stamp(stack, name)
-    assert by == old and t1 > t0
+    t1, who = stamp(stack, name)
+    assert who == by(old) and t1 > t0
     assert router.key.read_bytes() == key_before, "still on the current key"
     assert router.status()["key"]["next_pending"] is True
     h = router.status()["hosts"][0]
@@ -98,8 +104,8 @@ def test_rotation_without_a_failed_update(stack, router, name):
     assert stack.records(name)["A"] == ["192.0.2.20"]
     assert calls(stack, new) == 2
     assert calls(stack, old) == 2, "no request with the old key"
-    t2, by = stamp(stack, name)
-    assert by == new and t2 > t1, "a later signed time: not superseded by the old key's stamp"
+    t2, who = stamp(stack, name)
+    assert who == by(new) and t2 > t1, "a later signed time: not superseded by the old key's stamp"
     assert router.run("pubkey").stdout.splitlines()[0] == new
     assert not router.key.with_name("key.next").exists()
     lines = router.log_lines()
@@ -122,7 +128,7 @@ def test_rotation_without_a_failed_update(stack, router, name):
     out = router.hotplug("wan", action="ifupdate")
     assert out.returncode == 0, out.stderr
     assert stack.records(name)["A"] == ["192.0.2.30"]
-    assert stamp(stack, name)[1] == new
+    assert stamp(stack, name)[1] == by(new)
     assert router.run("update", "--force").returncode == 0
 
 
@@ -140,14 +146,14 @@ def test_a_next_key_granted_fewer_names_is_not_used_yet(router_bin, stack, tmp_p
         out = r.hotplug("wan")
         assert out.returncode == 0, out.stderr + str(r.log_lines())
         assert stack.records(nas)["A"] == ["192.0.2.40"]
-        assert stamp(stack, nas)[1] == r.key_id
+        assert stamp(stack, nas)[1] == by(r.key_id)
         assert r.status()["key"]["next_pending"] is True
         assert any("(name_not_allowed)" in x for x in r.log_lines())
         # Fixed with the explicit command pubkey --next prints (the config's names), run
         # again with --overwrite as docs/protocol.md says for changing a key's names.
         aws(stack, command_line(r.run("pubkey", "--next").stdout, "--value '") + " --overwrite")
         assert r.run("update", "--force").returncode == 0
-        assert stamp(stack, nas)[1] == new
+        assert stamp(stack, nas)[1] == by(new)
         assert r.status()["key"]["next_pending"] is False
     finally:
         r.log.close()

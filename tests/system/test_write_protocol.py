@@ -8,7 +8,7 @@ import json
 import boto3
 import pytest
 
-from stack import Signer, b64url, http_request, now_ms
+from stack import Signer, b64url, http_request, now_ms, stamp_of
 
 PATH = "/v2/update"
 
@@ -67,7 +67,7 @@ def test_a_late_older_request_cannot_undo_a_newer_one_that_changed_nothing(stack
     assert late.status == 409 and late.json()["error"] == "superseded", late
     assert zone(stack) == before
     assert a_of(stack, name) == ["192.0.2.60"]
-    assert stack.stamp(name) == f'"t={t2} k={registered.key_id}"'
+    assert stack.stamp(name) == stamp_of(t2, f"k={registered.key_id}")
 
 
 def test_an_auto_request_that_changed_nothing_cannot_be_replayed(stack, registered, name):
@@ -97,6 +97,25 @@ def test_a_request_harvested_through_a_retargeted_endpoint_is_refused(stack, reg
              sign_host="ddns.attacker.example")
     assert r.status == 401 and r.json()["error"] == "bad_signature", r
     assert zone(stack) == before
+
+
+def test_a_stamp_names_no_sender_and_the_earlier_clear_text_stamp_still_orders(stack, registered, name):
+    """The public stamp carries the time and a hash, never the key id; a stamp written in
+    the earlier clear-text form ("t=<ms> k=<key id>") still refuses its own replay."""
+    t = now_ms()
+    assert send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.70"}]},
+                str(t)).status == 200
+    assert registered.key_id not in stack.stamp(name)
+    assert stack.stamp(name) == stamp_of(t, f"k={registered.key_id}")
+    t = now_ms()
+    stack.set_records(f"_r53ddns.{name}", "TXT", [f'"t={t} k={registered.key_id}"'])
+    before = zone(stack)
+    again = send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.71"}]}, str(t))
+    assert again.status == 409 and again.json()["error"] == "replayed", again
+    assert zone(stack) == before
+    later = send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.71"}]}, str(t + 1))
+    assert later.status == 200, later
+    assert stack.stamp(name) == stamp_of(t + 1, f"k={registered.key_id}")
 
 
 def test_protocol_v1_is_told_to_upgrade(stack, registered, name):

@@ -7,6 +7,7 @@ returns error statuses as replies. Re-exported by stack.py.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 import urllib.parse
@@ -32,6 +33,17 @@ def authority(host: str, port: int) -> str:
 def url_authority(url: str) -> str:
     u = urllib.parse.urlsplit(url)
     return authority(u.hostname or "", u.port or (443 if u.scheme == "https" else 80))
+
+
+def stamp_id(who: str) -> str:
+    """Who a stamp names (docs/protocol.md §3): `h=` and 16 base64url characters of SHA-256
+    over a fixed label and `k=<key id>` or `u=<dyndns2 user>`, as lambda/src/plan.rs makes it."""
+    return "h=" + b64url(hashlib.sha256(b"route53-ddns stamp v1\n" + who.encode()).digest())[:16]
+
+
+def stamp_of(time_ms: int, who: str) -> str:
+    """The stamp's TXT value for a request at `time_ms` by `who` (`k=<key id>`/`u=<user>`)."""
+    return f'"t={time_ms} {stamp_id(who)}"'
 
 
 def now_ms() -> int:
