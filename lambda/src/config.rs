@@ -14,6 +14,9 @@ pub struct Config {
     /// Host names besides the one a request reaches (a custom domain, an API Gateway or
     /// CloudFront front) that routers may sign for. `R53DDNS_ENDPOINT_HOSTS`, comma-separated.
     pub endpoint_hosts: Vec<String>,
+    /// The proxy the deployment declares in front of the Function URL (`R53DDNS_FRONT`),
+    /// whose header alone then gives the caller's address (see `caller.rs`).
+    pub front: crate::caller::Front,
     /// TEST ONLY: replaces the observed source address (all local connections come from
     /// 127.0.0.1). A comma-separated list picks the entry of the connection's family.
     pub observed_override: Vec<IpAddr>,
@@ -65,6 +68,7 @@ impl Config {
                 "R53DDNS_ENDPOINT_HOSTS: {bad:?} is not a host name"
             ));
         }
+        let front = crate::caller::Front::parse(get("R53DDNS_FRONT").as_deref())?;
         let observed_override = match get("R53DDNS_OBSERVED_IP_OVERRIDE") {
             None => Vec::new(),
             Some(v) => v
@@ -100,6 +104,7 @@ impl Config {
             default_ttl,
             allow_documentation,
             endpoint_hosts,
+            front,
             observed_override,
             route53_endpoint: route53_endpoint.trim_end_matches('/').to_owned(),
             ssm_endpoint: ssm_endpoint.trim_end_matches('/').to_owned(),

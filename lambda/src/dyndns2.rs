@@ -104,9 +104,11 @@ fn over_https(req: &Request) -> bool {
 pub fn handle(
     inv: &Invocation,
     req: &Request,
-    observed: Option<IpAddr>,
+    caller: &crate::caller::Caller,
     log: &mut LogLine,
 ) -> Response {
+    // The address "no myip" and Dyn's fallback use: the caller's, when it is known.
+    let usable = caller.usable.as_ref().ok().copied();
     let mut q = parse_query(&req.query);
     if req.method == "POST" && !req.body.is_empty() {
         let form = parse_query(&String::from_utf8_lossy(&req.body));
@@ -155,8 +157,8 @@ pub fn handle(
         return answer(log, 200, "!donator", lines);
     }
     let (given4, given6) = if q.ipv4.is_none() && q.ipv6.is_none() {
-        // No address given: the connection's.
-        let o = observed.map(|o| o.to_string());
+        // No address given: the caller's.
+        let o = usable.map(|o| o.to_string());
         (
             o.clone().filter(|o| !o.contains(':')),
             o.filter(|o| o.contains(':')),
@@ -164,9 +166,12 @@ pub fn handle(
     } else {
         (q.ipv4.clone(), q.ipv6.clone())
     };
-    let ipv4 = pick(inv, given4.as_deref(), observed, v4);
-    let ipv6 = pick(inv, given6.as_deref(), observed, v6);
+    let ipv4 = pick(inv, given4.as_deref(), usable, v4);
+    let ipv6 = pick(inv, given6.as_deref(), usable, v6);
     if ipv4.is_none() && ipv6.is_none() {
+        if let Err(why) = &caller.usable {
+            log.detail = Some(format!("no usable address: {why}"));
+        }
         let lines = vec!["dnserr"; q.hostnames.len()].join("\n");
         return answer(log, 200, "dnserr", lines);
     }
@@ -195,7 +200,7 @@ pub fn handle(
         log.change_id = d.change_id.clone();
         log.conflicts = d.conflicts;
         log.order_ms = Some(d.stamp_ms);
-        crate::accepted::follow_up(inv, &decision.authorised, d, req, observed, log);
+        crate::accepted::follow_up(inv, &decision.authorised, d, req, caller.observed, log);
     }
     if let Some(Err(e)) = &done {
         log.fail(e.code, &e.message);

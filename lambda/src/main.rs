@@ -8,6 +8,7 @@
 //! |------------|--------------------------------------------------------------------------|
 //! | `main`     | the runtime loop: event in, response out, one log line                    |
 //! | `config`   | deployment settings from the environment                                  |
+//! | `caller`     | the caller's address: the connection's, or a declared front's header    |
 //! | `event`      | HTTP in/out: the Function URL (payload 2.0) event and response          |
 //! | `invocation` | per-invocation facts: config, request id, clock, budget, AWS clients    |
 //! | `route`      | path and method → one of the two doors, or a refusal                    |
@@ -34,6 +35,7 @@
 mod accepted;
 mod authorise;
 mod aws;
+mod caller;
 mod config;
 mod dyndns2;
 mod error;

@@ -12,19 +12,21 @@ use std::net::IpAddr;
 
 /// Routes one request. The log line is filled in along the way.
 pub fn handle(inv: &Invocation, req: &Request, log: &mut LogLine) -> Response {
-    let observed = req.source_ip.map(|ip| inv.cfg.observed(ip));
+    let source = req.source_ip.map(|ip| inv.cfg.observed(ip));
+    let caller = crate::caller::caller(inv.cfg.front, source, |n| req.header(n));
+    let observed = caller.observed;
     log.observed = observed;
     let path = req.path.as_str();
     let is_dyndns2 = path == DYNDNS2_PATH || path.strip_suffix('/') == Some(DYNDNS2_PATH);
     let outcome = match (path, req.method.as_str()) {
         (UPDATE_PATH, "POST") => {
             log.route = "update";
-            crate::signed::handle(inv, req, observed, log)
+            crate::signed::handle(inv, req, &caller, log)
         }
         _ if is_dyndns2 => {
             log.route = "dyndns2";
             return match req.method.as_str() {
-                "GET" | "POST" => crate::dyndns2::handle(inv, req, observed, log),
+                "GET" | "POST" => crate::dyndns2::handle(inv, req, &caller, log),
                 _ => {
                     // dyndns2's answer for a method it does not take.
                     log.result = Some("badagent");

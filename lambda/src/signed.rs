@@ -2,6 +2,7 @@
 //! body, authorise, reconcile, and the JSON answer.
 
 use crate::authorise::{authorise, Wanted};
+use crate::caller::Caller;
 use crate::error::Error;
 use crate::event::{Request, Response};
 use crate::invocation::Invocation;
@@ -17,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub fn handle(
     inv: &Invocation,
     req: &Request,
-    observed: Option<IpAddr>,
+    caller: &Caller,
     log: &mut LogLine,
 ) -> Result<Response, Error> {
     if req.body.len() > MAX_BODY_BYTES {
@@ -46,7 +47,7 @@ pub fn handle(
             format!("a request names 1 to {MAX_HOSTS} hosts"),
         ));
     }
-    let observed = observed.ok_or_else(|| {
+    let observed = caller.observed.ok_or_else(|| {
         Error::new(
             ErrorCode::Internal,
             "the front end did not pass the source address",
@@ -58,8 +59,8 @@ pub fn handle(
         .map(|h| {
             Ok(Wanted {
                 name: h.name.clone(),
-                ipv4: resolve(h.ipv4, observed, &h.name, "ipv4", v4)?,
-                ipv6: resolve(h.ipv6, observed, &h.name, "ipv6", v6)?,
+                ipv4: resolve(h.ipv4, &caller.usable, &h.name, "ipv4", v4)?,
+                ipv6: resolve(h.ipv6, &caller.usable, &h.name, "ipv6", v6)?,
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
@@ -103,10 +104,10 @@ pub fn handle(
     ))
 }
 
-/// The address to publish for one family: given, or the observed one for `"auto"`.
+/// The address to publish for one family: given, or the caller's for `"auto"`.
 fn resolve<T: Copy>(
     spec: AddrSpec<T>,
-    observed: IpAddr,
+    usable: &Result<IpAddr, String>,
     name: &str,
     family: &str,
     of_family: fn(IpAddr) -> Option<T>,
@@ -114,15 +115,35 @@ fn resolve<T: Copy>(
     match spec {
         AddrSpec::Keep => Ok(None),
         AddrSpec::Set(a) => Ok(Some(a)),
-        AddrSpec::Auto => of_family(observed).map(Some).ok_or_else(|| {
-            Error::new(
-                ErrorCode::Malformed,
-                format!(
-                    "{name}: {family} is \"auto\" but the request arrived over the other family (from {observed}); connect over {family} for \"auto\""
-                ),
-            )
-        }),
+        AddrSpec::Auto => {
+            let observed = *usable.as_ref().map_err(|why| {
+                Error::new(
+                    ErrorCode::Malformed,
+                    format!(
+                        "{name}: {family} is \"auto\" but the caller's address is not known: {why}; send the address itself"
+                    ),
+                )
+            })?;
+            auto(observed, name, family, of_family)
+        }
     }
+}
+
+/// `"auto"` with a known caller address: it must be of the family asked for.
+fn auto<T: Copy>(
+    observed: IpAddr,
+    name: &str,
+    family: &str,
+    of_family: fn(IpAddr) -> Option<T>,
+) -> Result<Option<T>, Error> {
+    of_family(observed).map(Some).ok_or_else(|| {
+        Error::new(
+            ErrorCode::Malformed,
+            format!(
+                "{name}: {family} is \"auto\" but the request arrived over the other family (from {observed}); connect over {family} for \"auto\""
+            ),
+        )
+    })
 }
 
 pub fn v4(ip: IpAddr) -> Option<Ipv4Addr> {
