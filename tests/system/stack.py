@@ -74,6 +74,7 @@ class Stack:
     http_url, https_url   the endpoint (append /v2/update or /nic/update)
     ca_file               PEM of the CA that signed the HTTPS front's certificate
     zone_id, zone         the hosted zone in moto (the first one, with `zones=`)
+    lambda_env            Stack(..., lambda_env={...}): further settings of the Lambda (R53DDNS_FRONT)
     zone_ids              {zone name: zone id} of every zone (Stack(..., zones=[...]) serves several
                           through R53DDNS_ZONES; records()/stamp() read a name's longest-suffix zone)
     register_key(key_id, names) / revoke_key(key_id)
@@ -96,8 +97,10 @@ class Stack:
     sns_gate.stall        True: SNS (behind a relay) accepts connections and never answers
     """
 
-    def __init__(self, workdir: Path, concurrency: int | None = None, zones: list[str] | None = None):
+    def __init__(self, workdir: Path, concurrency: int | None = None, zones: list[str] | None = None,
+                 lambda_env: dict | None = None):
         self.workdir = workdir
+        self.lambda_env = lambda_env or {}
         self.concurrency = concurrency
         self.zone_names = zones
         self.procs: list[subprocess.Popen] = []
@@ -173,6 +176,7 @@ class Stack:
             R53DDNS_OBSERVED_IP_OVERRIDE=OBSERVED,
             R53DDNS_ENDPOINT_HOSTS=",".join(hosts),
         )
+        env.update(self.lambda_env)
         if self.zone_names:
             env["R53DDNS_ZONES"] = ",".join(f"{i}={z}" for z, i in self.zone_ids.items())
         else:
