@@ -43,6 +43,15 @@ pub struct Caller {
     pub observed: Option<IpAddr>,
     /// The address `"auto"` (and dyndns2 without `myip`) may publish, or why there is none.
     pub usable: Result<IpAddr, String>,
+    /// Whether the caller's own connection was HTTPS, as the front that knows says:
+    /// `x-forwarded-proto: https` from the Function URL, `cloudfront-forwarded-proto: https`
+    /// from a declared CloudFront; false behind an undeclared proxy or when not said.
+    pub https: bool,
+}
+
+/// Whether a protocol header says exactly `https` (two comma-joined values do not).
+fn says_https(value: Option<&str>) -> bool {
+    value.is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
 }
 
 /// Decides the caller's address. `source` is the connection's (after the test override),
@@ -55,13 +64,16 @@ pub fn caller<'a>(
     match front {
         Front::CloudFront => {
             let viewer = header(CLOUDFRONT_VIEWER_ADDRESS).map(viewer_address);
+            let https = says_https(header("cloudfront-forwarded-proto"));
             match viewer {
                 Some(Some(ip)) => Caller {
                     observed: Some(ip),
                     usable: Ok(ip),
+                    https,
                 },
                 seen => Caller {
                     observed: source,
+                    https,
                     usable: Err(if seen.is_some() {
                         "its CloudFront-Viewer-Address header is not one address and port".into()
                     } else {
@@ -70,16 +82,20 @@ pub fn caller<'a>(
                 },
             }
         }
-        Front::None => Caller {
-            observed: source,
-            usable: match (proxied(&header), source) {
+        Front::None => {
+            let proxy = proxied(&header);
+            Caller {
+                observed: source,
+                https: proxy.is_none() && says_https(header("x-forwarded-proto")),
+                usable: match (proxy, source) {
                 (Some(why), _) => Err(format!(
                     "it came through a proxy the deployment does not declare ({why}), so its source address is the proxy's"
                 )),
                 (None, Some(ip)) => Ok(ip),
                 (None, None) => Err("the front end did not pass the source address".into()),
             },
-        },
+            }
+        }
     }
 }
 
@@ -184,6 +200,41 @@ mod tests {
             let c = run(Front::CloudFront, EDGE, &headers);
             assert!(c.usable.is_err(), "{headers:?}");
             assert_eq!(c.observed, EDGE.parse().ok());
+        }
+    }
+
+    #[test]
+    fn https_is_what_the_front_that_knows_says() {
+        let proto = |p: &str| ("x-forwarded-proto", p.to_string());
+        let cases: [(Front, Vec<(&str, String)>, bool); 8] = [
+            (Front::None, vec![proto("https")], true),
+            (Front::None, vec![proto("http")], false),
+            (Front::None, vec![], false),
+            (Front::None, vec![proto("http,https")], false),
+            // Behind an undeclared proxy the URL's https is the proxy's connection only.
+            (
+                Front::None,
+                vec![proto("https"), ("via", "1.1 p".into())],
+                false,
+            ),
+            (Front::CloudFront, vec![proto("https")], false),
+            (
+                Front::CloudFront,
+                vec![
+                    proto("https"),
+                    ("cloudfront-forwarded-proto", "http".into()),
+                ],
+                false,
+            ),
+            (
+                Front::CloudFront,
+                vec![("cloudfront-forwarded-proto", "https".into())],
+                true,
+            ),
+        ];
+        for (front, headers, want) in cases {
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_eq!(run(front, EDGE, &h).https, want, "{front:?} {headers:?}");
         }
     }
 

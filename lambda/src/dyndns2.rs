@@ -94,13 +94,6 @@ fn answer(log: &mut LogLine, status: u16, code: &'static str, body: String) -> R
     Response::text(status, body)
 }
 
-/// Whether the request may carry credentials in its query: not over plain HTTP. Function
-/// URLs and API Gateway are HTTPS-only and say so in `x-forwarded-proto`.
-fn over_https(req: &Request) -> bool {
-    req.header("x-forwarded-proto")
-        .is_none_or(|p| p.eq_ignore_ascii_case("https"))
-}
-
 pub fn handle(
     inv: &Invocation,
     req: &Request,
@@ -120,7 +113,9 @@ pub fn handle(
             None => return answer(log, 200, "badauth", "badauth".into()),
         },
         None => match (q.username.take(), q.password.take()) {
-            (Some(u), Some(p)) if over_https(req) => Some((u, p)),
+            // Not over plain HTTP: only when the front says the caller's connection was HTTPS
+            // (a Function URL is HTTPS-only and says so in `x-forwarded-proto`).
+            (Some(u), Some(p)) if caller.https => Some((u, p)),
             _ => None,
         },
     };

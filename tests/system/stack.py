@@ -35,6 +35,7 @@ import boto3
 from gate import Gate
 from r53_standin import Route53StandIn
 from tls_front import TlsFront, make_ca
+from url_front import FunctionUrlFront
 # b64url, now_ms, stamp_id and stamp_of are not used here: tests import them from stack.
 from v2_client import (  # noqa: F401
     Reply, Signer, b64url, http_request, now_ms, stamp_id, stamp_of, url_authority,
@@ -71,7 +72,10 @@ def wait_port(port: int, proc: subprocess.Popen | None, timeout: float, log: Pat
 class Stack:
     """What tests use:
 
-    http_url, https_url   the endpoint (append /v2/update or /nic/update)
+    http_url, https_url   the endpoint (append /v2/update or /nic/update): the emulator's own HTTP
+                          endpoint, and the same through a TLS relay
+    function_url          the endpoint as a Function URL builds the event (url_front.py): repeated
+                          headers comma-joined, domainName its own, x-forwarded-*, x-amzn-tls-*, 6 MB
     ca_file               PEM of the CA that signed the HTTPS front's certificate
     zone_id, zone         the hosted zone in moto (the first one, with `zones=`)
     lambda_env            Stack(..., lambda_env={...}): further settings of the Lambda (R53DDNS_FRONT)
@@ -104,7 +108,7 @@ class Stack:
         self.concurrency = concurrency
         self.zone_names = zones
         self.procs: list[subprocess.Popen] = []
-        self.tls = self.proxy = self.sns_gate = None
+        self.tls = self.proxy = self.sns_gate = self.url_front = None
         try:
             self._up()
         except BaseException:
@@ -193,6 +197,9 @@ class Stack:
         )
         wait_port(self.lambda_port, self.procs[-1], 120, self.lambda_log_file)
         self.http_url = f"http://127.0.0.1:{self.lambda_port}"
+        # The Function URL as AWS builds its event (url_front.py), through the emulator's Invoke API.
+        self.url_front = FunctionUrlFront(cert, key, self.lambda_port)
+        self.function_url = f"https://{self.url_front.domain}"
         # The function process starts on the first request: wait for a real answer.
         deadline = time.monotonic() + 180
         while True:
@@ -220,6 +227,8 @@ class Stack:
             self.sns_gate.stop()
         if self.tls:
             self.tls.stop()
+        if self.url_front:
+            self.url_front.stop()
         if self.proxy:
             self.proxy.stop()
         for p in reversed(self.procs):

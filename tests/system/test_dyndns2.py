@@ -4,6 +4,7 @@ Every case reads Route53 back with boto3."""
 
 import base64
 import shutil
+import ssl
 import subprocess
 import urllib.parse
 import uuid
@@ -142,11 +143,15 @@ def test_every_answer_on_the_dyndns2_path_is_dyndns2_text(stack, account):
 def test_credentials_in_the_query_over_https_but_never_plain_http_and_never_logged(stack, account):
     user, token, name = account
     q = urllib.parse.urlencode({"hostname": name, "myip": "192.0.2.78", "username": user, "password": token})
-    r = http_request(stack.http_url + "/nic/update?" + q)
+    # Through the Function URL, which says https in X-Forwarded-Proto.
+    ctx = ssl.create_default_context(cafile=str(stack.ca_file))
+    r = http_request(stack.function_url + "/nic/update?" + q, context=ctx)
     assert (r.status, r.text) == (200, "good 192.0.2.78"), r
-    # A front that says the request came over plain HTTP: the credentials are not used.
-    r = http_request(stack.http_url + "/nic/update?" + q.replace("78", "79"), headers={"X-Forwarded-Proto": "http"})
-    assert (r.status, r.text) == (401, "badauth"), r
+    # A front that says plain HTTP, or says nothing (the emulator's own endpoint), or a proxy
+    # the deployment does not declare: the credentials in the query are not used.
+    for headers in [{"X-Forwarded-Proto": "http"}, {}, {"X-Forwarded-Proto": "https", "Via": "1.1 proxy"}]:
+        r = http_request(stack.http_url + "/nic/update?" + q.replace("78", "79"), headers=headers)
+        assert (r.status, r.text) == (401, "badauth"), (headers, r)
     assert stack.records(name)["A"] == ["192.0.2.78"]
     assert token not in stack.lambda_log()
 
