@@ -77,14 +77,12 @@ impl Request {
         self.headers.get(name).map(String::as_str)
     }
 
-    /// The host this request reached: the front end's domain name when it tells us (it is
-    /// what it routed on), else the `Host` header.
+    /// The host this request reached: the Function URL's `requestContext.domainName`, which
+    /// AWS sets to the URL's own domain whatever the client sent. Never the `Host` header
+    /// (the client writes it); an event without a domain name reached no host of its own,
+    /// and only the deployment's listed hosts can match.
     pub fn reached_host(&self) -> String {
-        if self.domain_name.is_empty() {
-            self.header("host").unwrap_or_default().to_owned()
-        } else {
-            self.domain_name.clone()
-        }
+        self.domain_name.clone()
     }
 }
 
@@ -206,6 +204,23 @@ mod tests {
         assert_eq!(req.header("x-r53ddns-key"), Some("k"));
         assert_eq!(req.body, br#"{"a":1}"#);
         assert_eq!(req.source_ip, "2001:db8::7".parse().ok());
+    }
+
+    #[test]
+    fn the_host_reached_is_the_domain_name_never_the_host_header() {
+        let raw = r#"{"rawPath":"/v2/update","headers":{"host":"attacker.example"},
+            "requestContext":{"domainName":"abc.lambda-url.eu-west-1.on.aws","http":{"method":"POST"}}}"#;
+        let req = serde_json::from_str::<RawEvent>(raw)
+            .expect("event")
+            .into_request()
+            .expect("request");
+        assert_eq!(req.reached_host(), "abc.lambda-url.eu-west-1.on.aws");
+        let raw = r#"{"rawPath":"/v2/update","headers":{"host":"attacker.example"}}"#;
+        let req = serde_json::from_str::<RawEvent>(raw)
+            .expect("event")
+            .into_request()
+            .expect("request");
+        assert_eq!(req.reached_host(), "");
     }
 
     #[test]
