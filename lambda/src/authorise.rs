@@ -17,6 +17,9 @@ pub struct Wanted {
     pub name: String,
     pub ipv4: Option<Ipv4Addr>,
     pub ipv6: Option<Ipv6Addr>,
+    /// An address is the caller's own (a signed `"auto"`): such a request is always written
+    /// (`quiet.rs`), since a copy sent from elsewhere would publish another address.
+    pub auto: bool,
 }
 
 /// One name to reconcile: canonical, granted, with its TTL.
@@ -26,6 +29,8 @@ pub struct Target {
     pub ttl: u32,
     pub ipv4: Option<Ipv4Addr>,
     pub ipv6: Option<Ipv6Addr>,
+    /// See [`Wanted::auto`].
+    pub auto: bool,
 }
 
 /// Names of one zone the sender may change to these addresses. Fields are private: only
@@ -200,6 +205,7 @@ fn one<'z>(inv: &'z Invocation, grants: &[Grant], w: &Wanted) -> Result<(Target,
             ttl: grant.ttl,
             ipv4: w.ipv4,
             ipv6: w.ipv6,
+            auto: w.auto,
         },
         zone,
     ))

@@ -177,6 +177,8 @@ pub fn handle(
             name: name.clone(),
             ipv4,
             ipv6,
+            // A dyndns2 request is as good as its credentials: a copy needs no stamp to pass.
+            auto: false,
         })
         .collect();
     let decision = match authorise(inv, verified, &wanted) {
@@ -194,7 +196,8 @@ pub fn handle(
     if let Some(Ok(d)) = &done {
         log.change_id = d.change_id.clone();
         log.conflicts = d.conflicts;
-        log.order_ms = Some(d.stamp_ms);
+        // Nothing written inside the quiet period (quiet.rs): no stamp, no place in the order.
+        log.order_ms = d.written.then_some(d.stamp_ms);
         crate::accepted::follow_up(inv, &decision.authorised, d, req, caller.observed, log);
     }
     if let Some(Err(e)) = &done {

@@ -17,6 +17,7 @@
 //! | `verify`     | proves the sender (signature or token) → `Verified`                     |
 //! | `authorise`  | `Verified` + names → `Authorised` (zone, grants, addresses)             |
 //! | `reconcile`  | `Authorised` → Route53: ordering stamps, one atomic batch, race retries |
+//! | `quiet`      | the write budget: unchanged requests leave recently written names alone |
 //! | `plan`       | pure: records now vs wanted → changes; stamp format; Route53 order      |
 //! | `route53`    | the Route53 client: paged reads of names + stamps, one ChangeBatch, retries |
 //! | `route53_xml` | pure: Route53's XML, list pages → records per name, ChangeBatch, replies |
@@ -46,6 +47,7 @@ mod metrics;
 mod names;
 mod notify;
 mod plan;
+mod quiet;
 mod reconcile;
 mod registry;
 mod route;

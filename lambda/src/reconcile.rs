@@ -8,6 +8,7 @@ use crate::aws::AwsError;
 use crate::error::Error;
 use crate::invocation::Invocation;
 use crate::plan::{self, Desired, Existing, Stamp};
+use crate::quiet;
 use crate::route53::{is_conflict, ChangeFailure};
 use crate::verify::Order;
 use route53_ddns_protocol::{ErrorCode, PublishedHost};
@@ -22,6 +23,9 @@ pub struct Reconciled {
     pub hosts: Vec<(PublishedHost, bool)>,
     /// Whether any A/AAAA record changed (the stamp is written either way).
     pub updated: bool,
+    /// Whether a ChangeBatch was applied: false for an unchanged dyndns2 request inside its
+    /// names' quiet period (`quiet.rs`), which writes nothing.
+    pub written: bool,
     pub change_id: Option<String>,
     /// The stamp time written for every name.
     pub stamp_ms: u64,
@@ -60,7 +64,20 @@ pub fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Erro
             }
         }
         let stamp = next_stamp(auth.order(), &by, &current)?;
-        let changes = changes_for(auth, &existing, &stamp)?;
+        let (changes, addresses_change) = changes_for(auth, &existing, &stamp)?;
+        let auto = auth.targets().iter().any(|t| t.auto);
+        let writes_anyway = addresses_change || auto;
+        if let Some(rest) = quiet::quiet_for(auth.order(), writes_anyway, &current, inv.now_ms) {
+            return match auth.order() {
+                Order::Signed(_) => Err(quiet_refusal(rest)),
+                Order::Server(_) => {
+                    let newest = current.iter().flatten().map(|s| s.time_ms).max();
+                    let mut left = done(auth, &existing, newest.unwrap_or(0), None, conflicts);
+                    left.written = false;
+                    Ok(left)
+                }
+            };
+        }
         let comment = format!(
             "route53-ddns {} by {}",
             inv.request_id,
@@ -95,13 +112,15 @@ pub fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Erro
     }
 }
 
-/// The changes that make `auth`'s names right and move their stamps to `stamp`.
+/// The changes that make `auth`'s names right and move their stamps to `stamp`, and whether
+/// any of them is an address change.
 fn changes_for(
     auth: &Authorised,
     existing: &BTreeMap<String, Existing>,
     stamp: &Stamp,
-) -> Result<Vec<plan::Change>, Error> {
+) -> Result<(Vec<plan::Change>, bool), Error> {
     let mut changes = Vec::new();
+    let mut addresses_change = false;
     for t in auth.targets() {
         let e = existing.get(&t.name).cloned().unwrap_or_default();
         if let Some(what) = &e.foreign {
@@ -110,10 +129,24 @@ fn changes_for(
                 format!("{} has {what}, which route53-ddns does not manage", t.name),
             ));
         }
-        changes.extend(plan::plan(&e, &desired(t)));
+        let planned = plan::plan(&e, &desired(t));
+        addresses_change |= !planned.is_empty();
+        changes.extend(planned);
         changes.extend(plan::stamp_changes(&e, &t.name, stamp));
     }
-    Ok(changes)
+    Ok((changes, addresses_change))
+}
+
+fn quiet_refusal(rest: Duration) -> Error {
+    let secs = rest.as_secs().max(1);
+    Error::new(
+        ErrorCode::Throttled,
+        format!(
+            "this request changes no address and these names were written less than {} minutes ago; an unchanged request is written again after {secs} s",
+            quiet::SIGNED.as_secs() / 60
+        ),
+    )
+    .with_retry_after(secs)
 }
 
 /// What the names' stamps say about a batch whose outcome was unknown.
@@ -251,6 +284,7 @@ fn done(
         .collect();
     Reconciled {
         previous,
+        written: true,
         updated: hosts.iter().any(|(_, c)| *c),
         hosts,
         change_id,
@@ -344,7 +378,10 @@ mod tests {
             time_ms: 10,
             by: "k=A".into(),
         };
-        assert_eq!(settle(&mine, &[s(10, "k=A"), s(10, "k=A")]), Settled::Landed);
+        assert_eq!(
+            settle(&mine, &[s(10, "k=A"), s(10, "k=A")]),
+            Settled::Landed
+        );
         assert_eq!(
             settle(&mine, &[s(10, "k=A"), s(12, "k=B")]),
             Settled::Landed,
@@ -352,7 +389,10 @@ mod tests {
         );
         assert_eq!(settle(&mine, &[s(9, "k=B"), None]), Settled::NotApplied);
         assert_eq!(settle(&mine, &[]), Settled::NotApplied);
-        assert_eq!(settle(&mine, &[s(9, "k=A"), s(12, "k=B")]), Settled::Overtaken(12));
+        assert_eq!(
+            settle(&mine, &[s(9, "k=A"), s(12, "k=B")]),
+            Settled::Overtaken(12)
+        );
         assert_eq!(
             settle(&mine, &[s(10, "k=B")]),
             Settled::Overtaken(10),

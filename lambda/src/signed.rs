@@ -61,6 +61,7 @@ pub fn handle(
                 name: h.name.clone(),
                 ipv4: resolve(h.ipv4, &caller.usable, &h.name, "ipv4", v4)?,
                 ipv6: resolve(h.ipv6, &caller.usable, &h.name, "ipv6", v6)?,
+                auto: matches!(h.ipv4, AddrSpec::Auto) || matches!(h.ipv6, AddrSpec::Auto),
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;

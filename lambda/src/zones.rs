@@ -108,6 +108,7 @@ pub fn reconcile_all(inv: &Invocation, parts: &[Authorised]) -> Result<Reconcile
     let mut merged = Reconciled {
         hosts: Vec::new(),
         updated: false,
+        written: false,
         change_id: None,
         stamp_ms: 0,
         conflicts: 0,
@@ -129,6 +130,7 @@ pub fn reconcile_all(inv: &Invocation, parts: &[Authorised]) -> Result<Reconcile
             e
         })?;
         merged.updated |= done.updated;
+        merged.written |= done.written;
         merged.stamp_ms = merged.stamp_ms.max(done.stamp_ms);
         merged.conflicts += done.conflicts;
         ids.extend(done.change_id);

@@ -322,6 +322,17 @@ class Stack:
         txt = self.records("_r53ddns." + name)["TXT"]
         return txt[0] if txt else None
 
+    def age_stamp(self, name: str, seconds: int = 3600):
+        """Moves the stamp of `name` `seconds` into the past, as if its last write were that
+        old: the quiet period (lambda/src/quiet.rs) then lets an unchanged request write again."""
+        old = self.stamp(name)
+        assert old and old.startswith('"t='), old
+        t, rest = old[3:-1].split(" ", 1)
+        stamped = name.rstrip(".")
+        if stamped.startswith("*."):
+            stamped = "_wildcard." + stamped[2:]
+        self.set_records("_r53ddns." + stamped, "TXT", [f'"t={int(t) - seconds * 1000} {rest}"'])
+
     def change_count(self) -> int:
         return self.proxy.counters()["changes"]
 

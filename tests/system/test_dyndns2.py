@@ -47,9 +47,18 @@ def test_good_then_nochg(stack, account):
     stamp = stack.stamp(name)
     r = nic_update(stack, user, token, hostname=name, myip="192.0.2.70")
     assert (r.status, r.text) == (200, "nochg 192.0.2.70")
-    # Every accepted request moves the stamp (its place in the name's order), nothing else.
-    assert stack.change_count() == before + 2
-    assert stack.stamp(name) != stamp and stack.records(name)["A"] == ["192.0.2.70"]
+    # Unchanged inside the 24-hour quiet period (lambda/src/quiet.rs): nothing is written.
+    assert stack.change_count() == before + 1
+    assert stack.stamp(name) == stamp and stack.records(name)["A"] == ["192.0.2.70"]
+    # After it, an unchanged request writes the stamp (its place in the name's order) once.
+    stack.age_stamp(name, 25 * 3600)
+    aged = stack.stamp(name)
+    r = nic_update(stack, user, token, hostname=name, myip="192.0.2.70")
+    assert (r.status, r.text) == (200, "nochg 192.0.2.70")
+    assert stack.stamp(name) != aged and stack.records(name)["A"] == ["192.0.2.70"]
+    r = nic_update(stack, user, token, hostname=name, myip="192.0.2.70")
+    assert (r.status, r.text) == (200, "nochg 192.0.2.70")
+    assert stack.change_count() == before + 3, "the aging write and one stamp write, no more"
 
 
 def test_dual_stack_forms(stack, account):

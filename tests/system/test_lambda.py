@@ -47,6 +47,7 @@ def test_update_over_https_with_the_test_ca(stack, registered, name):
 def test_unchanged_writes_only_the_stamp(stack, registered, name):
     body = {"hosts": [{"name": name, "ipv4": "192.0.2.12", "ipv6": "2001:db8::12"}]}
     assert stack.post_update(registered, body).status == 200
+    stack.age_stamp(name, 11 * 60)  # past the 10-minute quiet period
     records, count = stack.records(name), stack.change_count()
     t = now_ms() + 5
     r = stack.post_update(registered, body, time_ms=t)
@@ -58,6 +59,30 @@ def test_unchanged_writes_only_the_stamp(stack, registered, name):
     assert stack.stamp(name) == stamp_of(t, f"k={registered.key_id}")
     assert {k: v for k, v in stack.records(name).items() if k != "TXT"} == {
         k: v for k, v in records.items() if k != "TXT"}
+
+
+def test_unchanged_inside_the_quiet_period_is_refused_and_writes_nothing(stack, registered, name):
+    """lambda/src/quiet.rs: an unchanged signed request within 10 minutes of its names' last
+    write is 429 `throttled` with the rest of the period as retry_after, and writes nothing."""
+    body = {"hosts": [{"name": name, "ipv4": "192.0.2.15"}]}
+    assert stack.post_update(registered, body).status == 200
+    stack.age_stamp(name, 4 * 60)
+    stamp, count = stack.stamp(name), stack.change_count()
+    r = stack.post_update(registered, body, time_ms=now_ms() + 5)
+    assert r.status == 429, r
+    j = r.json()
+    assert j["error"] == "throttled" and "changes no address" in j["message"], j
+    assert 355 <= j["retry_after"] <= 360, j
+    assert stack.change_count() == count and stack.stamp(name) == stamp, "nothing written"
+    # A change is never held back; nor is an "auto" request (a copy from elsewhere would
+    # otherwise publish another address).
+    changed = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "192.0.2.16"}]})
+    assert changed.status == 200 and changed.json()["result"] == "updated", changed
+    auto = {"hosts": [{"name": name, "ipv4": "auto"}]}
+    first = stack.post_update(registered, auto, time_ms=now_ms() + 10)
+    assert first.status == 200, first
+    again = stack.post_update(registered, auto, time_ms=now_ms() + 20)
+    assert again.status == 200 and again.json()["result"] == "unchanged", again
 
 
 def test_family_left_out_is_left_alone(stack, registered, name):
@@ -191,6 +216,7 @@ def test_idn_names_become_punycode(stack, signer):
     assert puny.startswith("xn--") and puny.endswith(".example.com")
     assert stack.records(puny)["A"] == ["192.0.2.41"]
     # The punycode spelling is the same name.
+    stack.age_stamp(puny)
     r = stack.post_update(signer, {"hosts": [{"name": puny, "ipv4": "192.0.2.41"}]}, time_ms=now_ms() + 5)
     assert r.status == 200 and r.json()["result"] == "unchanged", r
 

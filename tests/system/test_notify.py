@@ -32,6 +32,7 @@ def test_no_change_no_message(stack, registered, name):
     r = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "198.51.100.3"}]})
     assert r.status == 200, r
     stack.notifications(wait_s=3)
+    stack.age_stamp(name)
     r = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "198.51.100.3"}]})
     assert r.status == 200 and r.json()["result"] == "unchanged", r
     time.sleep(1)

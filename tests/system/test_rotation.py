@@ -75,6 +75,7 @@ def test_rotation_without_a_failed_update(stack, router, name):
     # The next update: signed with the next key first, refused (not registered), sent again
     # with the current key in the same run. Nothing changed, yet a pending key is tried.
     router.log_lines()
+    stack.age_stamp(name)  # the last write long ago: an unchanged update is written again
     t0 = stamp(stack, name)[0]
     out = router.hotplug("wan")
     assert out.returncode == 0, out.stderr + str(router.log_lines())
@@ -129,6 +130,7 @@ def test_rotation_without_a_failed_update(stack, router, name):
     assert out.returncode == 0, out.stderr
     assert stack.records(name)["A"] == ["192.0.2.30"]
     assert stamp(stack, name)[1] == by(new)
+    stack.age_stamp(name)
     assert router.run("update", "--force").returncode == 0
 
 
@@ -152,6 +154,8 @@ def test_a_next_key_granted_fewer_names_is_not_used_yet(router_bin, stack, tmp_p
         # Fixed with the explicit command pubkey --next prints (the config's names), run
         # again with --overwrite as docs/protocol.md says for changing a key's names.
         aws(stack, command_line(r.run("pubkey", "--next").stdout, "--value '") + " --overwrite")
+        stack.age_stamp(name)
+        stack.age_stamp(nas)
         assert r.run("update", "--force").returncode == 0
         assert stamp(stack, nas)[1] == by(new)
         assert r.status()["key"]["next_pending"] is False

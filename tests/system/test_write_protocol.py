@@ -58,8 +58,10 @@ def test_a_late_older_request_cannot_undo_a_newer_one_that_changed_nothing(stack
     t0 = now_ms()
     assert send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.60"}]},
                 str(t0)).status == 200
+    stack.age_stamp(name, 11 * 60)  # R_new falls outside the quiet period: it is written
+    t0 -= 11 * 60 * 1000
     # R_old is signed at t1 (address Y) and held back; R_new at t2 > t1 repeats X: unchanged.
-    t1, t2 = t0 + 10, t0 + 20
+    t1, t2 = now_ms() + 10, now_ms() + 20
     r_new = send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.60"}]}, str(t2))
     assert r_new.status == 200 and r_new.json()["result"] == "unchanged", r_new
     before = zone(stack)
