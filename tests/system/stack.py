@@ -355,7 +355,7 @@ class Stack:
 
     def set_records(self, name: str, rtype: str, values: list, ttl=60):
         self.r53_strict.change_resource_record_sets(
-            HostedZoneId=self.zone_id,
+            HostedZoneId=self.zone_id_of(name),
             ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
                 "Name": name, "Type": rtype, "TTL": ttl,
                 "ResourceRecords": [{"Value": v} for v in values]}}]},
