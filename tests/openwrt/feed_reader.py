@@ -11,6 +11,7 @@ bytes of the SHA-512 of the raw public key). Signatures are checked with `crypto
 """
 
 import base64
+import binascii
 import gzip
 import hashlib
 import struct
@@ -31,7 +32,10 @@ def usign_blob(path: Path, size: int) -> bytes:
     """The binary part of a usign key or signature file: "Ed", fingerprint, key/signature."""
     lines = path.read_bytes().split(b"\n")
     assert lines[0].startswith(b"untrusted comment: "), f"{path}: no comment line"
-    raw = base64.b64decode(lines[1], validate=True)
+    try:
+        raw = base64.b64decode(lines[1], validate=True)
+    except binascii.Error:
+        raise AssertionError(f"{path}: not base64") from None
     assert len(raw) == size and raw[:2] == b"Ed", f"{path}: not an Ed25519 usign file"
     return raw
 

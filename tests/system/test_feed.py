@@ -4,9 +4,12 @@ usign and apk-tools 3 would; tampering with any of them is caught; the feed owne
 private. Real opkg/usign/apk-tools runs are by hand (docs/building.md): none is in Debian.
 """
 
+import base64
 import os
+import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -100,23 +103,53 @@ def flip(path: Path, offset: int) -> None:
     path.write_bytes(bytes(b))
 
 
-@pytest.mark.parametrize("what", ["Packages", "ipk", "Packages.sig", "packages.adb", "apk data", "apk metadata"])
+def flip_inside_apk(path: Path, needle: bytes) -> None:
+    """Change one byte of an apk's uncompressed content (found by `needle`), then pack it
+    again, so only the check of that content can catch it (not a broken deflate stream)."""
+    z = zlib.decompressobj(-15)
+    plain = bytearray(z.decompress(path.read_bytes()[4:]) + z.flush())
+    i = plain.index(needle)
+    plain[i] ^= 0x01
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    path.write_bytes(b"ADBd" + c.compress(bytes(plain)) + c.flush())
+
+
+# What is changed, and the check that must catch it (the reader's message).
+TAMPER = {
+    "Packages": "Packages.sig: signature does not verify",
+    "ipk": "SHA256sum",
+    "Packages.sig": "Packages.sig: signature does not verify",
+    "packages.adb": "packages.adb: signature does not verify",
+    "apk data": "sha256",
+    "apk metadata": "identity",
+}
+
+
+@pytest.mark.parametrize("what", list(TAMPER))
 def test_tampering_is_caught(feed, tmp_path, what):
-    import shutil
     copy = tmp_path / "feed"
     shutil.copytree(feed, copy)
     o, a = copy / "opkg" / "x86_64", copy / "apk" / "x86_64"
     apk = next(a.glob(f"{PKG}-*.apk"))
-    target, offset = {
-        "Packages": (o / "Packages", 20),                   # a byte of the first stanza
-        "ipk": (next(o.glob(f"{PKG}_*.ipk")), -100),        # inside the package's gzip stream
-        "Packages.sig": (o / "Packages.sig", -10),          # the base64 signature text
-        "packages.adb": (a / "packages.adb", 40),           # inside the index's ADB block
-        "apk data": (apk, -200),                            # the deflate stream's end: file data
-        "apk metadata": (apk, 12),                          # near the start: the ADB block
-    }[what]
-    flip(target, offset if offset >= 0 else target.stat().st_size + offset)
-    with pytest.raises(Exception):
+    if what == "apk data":
+        flip_inside_apk(apk, b"config global 'global'")  # the default config: a DATA block
+    elif what == "apk metadata":
+        flip_inside_apk(apk, b"default_postinst")  # the post-install script, in the ADB block
+    elif what == "Packages.sig":
+        lines = (o / "Packages.sig").read_bytes().split(b"\n")
+        sig = bytearray(base64.b64decode(lines[1]))
+        sig[-5] ^= 0x01  # a byte of the Ed25519 signature itself
+        (o / "Packages.sig").write_bytes(b"\n".join([lines[0], base64.b64encode(sig), *lines[2:]]))
+    elif what == "packages.adb":
+        index = a / "packages.adb"
+        flip(index, index.read_bytes().index(b"route53-ddns feed") + 3)  # the index's description
+    else:
+        target, offset = {
+            "Packages": (o / "Packages", 20),             # a byte of the first stanza
+            "ipk": (next(o.glob(f"{PKG}_*.ipk")), -100),  # a byte of the package
+        }[what]
+        flip(target, offset if offset >= 0 else target.stat().st_size + offset)
+    with pytest.raises(AssertionError, match=TAMPER[what]):
         if what in ("Packages", "ipk", "Packages.sig"):
             read_opkg_dir(o, copy / "route53-ddns-feed.pub")
         else:
