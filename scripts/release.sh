@@ -8,7 +8,8 @@
 #
 #   scripts/release.sh                      # everything
 #   scripts/release.sh --lambda-only        # only dist/lambda/
-#   scripts/release.sh --lambda-only --lambda-zip FILE   # dist/lambda/ from an already built zip
+#   scripts/release.sh --lambda-only --lambda-zip FILE [--lambda-out DIR]
+#                                           # the same from an already built zip (into DIR)
 #
 # Output in dist/: bin/<rust-target>/route53-ddns, packages/*.ipk and *.apk, feed/ (when
 # R53_FEED_KEYS names the feed owner's key directory, see scripts/feed.py; without it the
@@ -19,20 +20,21 @@
 # is built with cargo-lambda and zig).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'release.sh: %s\n' "$*" >&2; exit 1; }
-LAMBDA_ONLY=0 LAMBDA_ZIP=""
+LAMBDA_ONLY=0 LAMBDA_ZIP="" LAMBDA_OUT=dist/lambda
 while [ $# -gt 0 ]; do
   case "$1" in
     --lambda-only) LAMBDA_ONLY=1; shift ;;
-    --lambda-zip) LAMBDA_ZIP="${2:?--lambda-zip needs a file}"; shift 2 ;;
+    --lambda-zip) LAMBDA_ZIP="$(realpath -m "${2:?--lambda-zip needs a file}")"; shift 2 ;;
+    --lambda-out) LAMBDA_OUT="$(realpath -m "${2:?--lambda-out needs a directory}")"; shift 2 ;;
     *) die "unknown argument '$1'" ;;
   esac
 done
+cd "$ROOT"
 
 lambda_release() { # -> dist/lambda/
-  local zip="$LAMBDA_ZIP" out=dist/lambda n
+  local zip="$LAMBDA_ZIP" out="$LAMBDA_OUT" n
   if [ -z "$zip" ]; then
     say "building the Lambda (arm64)"
     cargo lambda build --release --arm64 --output-format zip -p route53-ddns-lambda
@@ -53,7 +55,7 @@ lambda_release() { # -> dist/lambda/
   chmod 0755 "$out/deploy.sh"
   chmod 0644 "$out/template.yaml" "$out/route53-ddns-lambda-arm64.zip"
   (cd "$out" && sha256sum deploy.sh route53-ddns-lambda-arm64.zip template.yaml >SHA256SUMS)
-  say "dist/lambda: $(wc -c <"$out/route53-ddns-lambda-arm64.zip") byte zip, template.yaml, deploy.sh"
+  say "$out: $(wc -c <"$out/route53-ddns-lambda-arm64.zip") byte zip, template.yaml, deploy.sh"
 }
 
 if [ "$LAMBDA_ONLY" = 1 ]; then
