@@ -78,7 +78,8 @@ def write(path: Path, data: bytes) -> None:
     path.chmod(0o644)
 
 
-def build(pkgdir: Path, out: Path, signer: Signer) -> dict:
+def read_packages(pkgdir: Path) -> tuple[list, list]:
+    """The .ipk and .apk files of pkgdir, each with its name, architecture and index fields."""
     ipks, apks = [], []
     for p in sorted(pkgdir.glob("*.ipk")):
         blob = read_package(p)
@@ -94,33 +95,42 @@ def build(pkgdir: Path, out: Path, signer: Signer) -> dict:
                      "identity": hashlib.sha256(adb).digest()})
     if not ipks and not apks:
         raise Error(f"no .ipk or .apk files in {pkgdir}")
-    opkg, apk = by_arch(ipks, "all", "opkg"), by_arch(apks, "noarch", "apk")
+    return ipks, apks
 
+
+def write_opkg(d: Path, pkgs: list, signer: Signer) -> None:
+    d.mkdir(parents=True)
+    for it in pkgs:
+        write(d / it["file"], it["blob"])
+    index = "\n".join(packages_entry(it["control"], it["file"], it["blob"]) for it in pkgs).encode()
+    write(d / "Packages", index)
+    write(d / "Packages.gz", gzip.compress(index, 9, mtime=0))
+    write(d / "Packages.sig", signer.usign_sig(d / "Packages"))
+
+
+def write_apk(d: Path, pkgs: list, signer: Signer, arch: str) -> None:
+    d.mkdir(parents=True)
+    for it in pkgs:
+        write(d / it["file"], it["blob"])
+    entries = [(it["info"], it["identity"], len(it["blob"])) for it in pkgs]
+    write(d / "packages.adb", apk_index(entries, signer, f"route53-ddns feed {arch}"))
+
+
+def build(pkgdir: Path, out: Path, signer: Signer) -> dict:
+    """Writes the whole feed beside `out`, then swaps it in: a failure leaves `out` as it was."""
+    ipks, apks = read_packages(pkgdir)
+    opkg, apk = by_arch(ipks, "all", "opkg"), by_arch(apks, "noarch", "apk")
     tmp = out.parent / (out.name + ".new")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    tmp.chmod(0o755)
     for arch, pkgs in opkg.items():
-        d = tmp / "opkg" / arch
-        d.mkdir(parents=True)
-        for it in pkgs:
-            write(d / it["file"], it["blob"])
-        index = "\n".join(packages_entry(it["control"], it["file"], it["blob"]) for it in pkgs).encode()
-        write(d / "Packages", index)
-        write(d / "Packages.gz", gzip.compress(index, 9, mtime=0))
-        write(d / "Packages.sig", signer.usign_sig(d / "Packages"))
+        write_opkg(tmp / "opkg" / arch, pkgs, signer)
     for arch, pkgs in apk.items():
-        d = tmp / "apk" / arch
-        d.mkdir(parents=True)
-        for it in pkgs:
-            write(d / it["file"], it["blob"])
-        entries = [(it["info"], it["identity"], len(it["blob"])) for it in pkgs]
-        write(d / "packages.adb", apk_index(entries, signer, f"route53-ddns feed {arch}"))
+        write_apk(tmp / "apk" / arch, pkgs, signer, arch)
     write(tmp / PUB_USIGN, signer.usign_pub())
     write(tmp / PUB_APK, signer.apk_pem())
     for dirpath, _, _ in os.walk(tmp):
         os.chmod(dirpath, 0o755)
-
     old = out.parent / (out.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
