@@ -123,12 +123,16 @@ def build(pkgdir: Path, out: Path, signer: Signer) -> dict:
     tmp = out.parent / (out.name + ".new")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    for arch, pkgs in opkg.items():
-        write_opkg(tmp / "opkg" / arch, pkgs, signer)
-    for arch, pkgs in apk.items():
-        write_apk(tmp / "apk" / arch, pkgs, signer, arch)
-    write(tmp / PUB_USIGN, signer.usign_pub())
-    write(tmp / PUB_APK, signer.apk_pem())
+    try:
+        for arch, pkgs in opkg.items():
+            write_opkg(tmp / "opkg" / arch, pkgs, signer)
+        for arch, pkgs in apk.items():
+            write_apk(tmp / "apk" / arch, pkgs, signer, arch)
+        write(tmp / PUB_USIGN, signer.usign_pub())
+        write(tmp / PUB_APK, signer.apk_pem())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     for dirpath, _, _ in os.walk(tmp):
         os.chmod(dirpath, 0o755)
     old = out.parent / (out.name + ".old")

@@ -5,6 +5,7 @@ private. Real opkg/usign/apk-tools runs are by hand (docs/building.md): none is 
 """
 
 import base64
+import hashlib
 import os
 import shutil
 import subprocess
@@ -165,6 +166,9 @@ def test_a_feed_signed_by_another_key_is_refused(packages, feed, tmp_path):
     with pytest.raises(AssertionError, match="no signature by this key"):
         read_apk_dir(other / "apk" / "x86_64", feed / "route53-ddns-feed.pem")
     assert usign_fingerprint(other / "route53-ddns-feed.pub") != usign_fingerprint(feed / "route53-ddns-feed.pub")
+    # The fingerprint (the key's name in /etc/opkg/keys/) is derived from the key, as documented.
+    pub = base64.b64decode((feed / "route53-ddns-feed.pub").read_text().split("\n")[1])
+    assert usign_fingerprint(feed / "route53-ddns-feed.pub") == hashlib.sha512(pub[10:]).digest()[:8].hex()
 
 
 def test_keys_are_private_never_overwritten_and_never_in_the_feed(keys, feed, packages, tmp_path):
@@ -198,6 +202,22 @@ def test_a_key_others_can_read_is_refused_and_the_served_feed_is_left_alone(pack
     r = feed_py("build", "--keys", str(loose), "--packages", str(packages), "--out", str(out))
     assert r.returncode != 0 and "readable by group or others" in r.stderr
     assert (out / "opkg" / "x86_64" / "Packages.sig").read_bytes() == served
+
+
+def test_a_failure_while_signing_leaves_the_served_feed_alone(packages, keys, feed, tmp_path):
+    """openssl fails on the apk index's signature, after the opkg directories are written."""
+    out = tmp_path / "feed"
+    shutil.copytree(feed, out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "openssl").write_text(f'#!/bin/sh\n[ "$1" = dgst ] && exit 1\nexec {shutil.which("openssl")} "$@"\n')
+    (bin_dir / "openssl").chmod(0o755)
+    r = feed_py("build", "--keys", str(keys), "--packages", str(packages), "--out", str(out),
+                env={"PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    assert r.returncode != 0 and "openssl dgst failed" in r.stderr
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "feed"]
 
 
 def test_wrong_key_type_or_no_keys_is_refused(packages, keys, tmp_path):
