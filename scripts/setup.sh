@@ -45,6 +45,7 @@ CAPS=(
   "xz|10|xz --version|apt xz-utils"
   "file|10|file --version|apt file"
   "jq|10|jq --version|apt jq"
+  "openssl 3 (feed signing: Ed25519, EC P-256)|10|openssl genpkey -algorithm ed25519 | openssl pkeyutl -sign -inkey /dev/stdin -rawin -in scripts/setup.sh | wc -c | grep -qx 64|apt openssl"
   "curl|10|curl --version|apt curl"
   "system CA bundle (tests/bundle.rs, bench)|10|grep -c 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt | awk '\$1 > 50 {ok=1} END {exit !ok}'|apt ca-certificates"
   "valgrind|20|valgrind --version|apt valgrind"
