@@ -34,8 +34,8 @@ def ddclient(stack, tmp_path, acct, address_service):
     """Runs the guide's ddclient 3.10 configuration once, as Debian's service does each cycle."""
     assert shutil.which("ddclient"), "ddclient is installed by scripts/setup.sh (apt: ddclient)"
     conf = fill(block("ddclient-3.10"), authority(stack.https_url), *acct)
-    assert "web=ipify-ipv4" in conf, "the guide's address source changed; update this test"
-    conf = conf.replace("web=ipify-ipv4", f"web={address_service.url}")
+    assert "=ipify-ipv4" in conf, "the guide's address source changed; update this test"
+    conf = conf.replace("=ipify-ipv4", f"={address_service.url}")
     # The test CA: the only line the guide does not have (a deployment has a public certificate).
     path = write_private(tmp_path / "ddclient.conf", f"ssl_ca_file={stack.ca_file}\n" + conf)
     return run(["ddclient", "-daemon=0", "-foreground", "-verbose", "-file", str(path),
