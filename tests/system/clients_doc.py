@@ -13,6 +13,7 @@ import http.server
 import re
 import ssl
 import subprocess
+import textwrap
 import threading
 import time
 import uuid
@@ -30,9 +31,18 @@ def block(marker: str) -> str:
     starts = [i for i, line in enumerate(lines) if line.strip() == tag]
     assert len(starts) == 1, f"docs/clients.md has {len(starts)} blocks marked {tag!r}"
     i = starts[0] + 1
-    assert lines[i].startswith("```"), f"{tag} is not followed by a fenced block"
-    end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
-    return "\n".join(lines[i + 1:end]) + "\n"
+    assert lines[i].lstrip().startswith("```"), f"{tag} is not followed by a fenced block"
+    end = next(j for j in range(i + 1, len(lines)) if lines[j].lstrip().startswith("```"))
+    return textwrap.dedent("\n".join(lines[i + 1:end]) + "\n")
+
+
+def fields(marker: str) -> dict:
+    """A block of `Field: value` lines (a web form as the guide prints it), as a dict."""
+    out = {}
+    for line in block(marker).splitlines():
+        key, _, value = line.partition(":")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def section(heading: str) -> str:
@@ -40,7 +50,7 @@ def section(heading: str) -> str:
     text = GUIDE.read_text()
     level = heading.split(" ", 1)[0]
     start = text.index(heading + "\n")
-    nxt = re.search(rf"^{re.escape(level)} ", text[start + len(heading):], re.M)
+    nxt = re.search(rf"^#{{1,{len(level)}}} ", text[start + len(heading):], re.M)
     return text[start:start + len(heading) + nxt.start()] if nxt else text[start:]
 
 
