@@ -83,6 +83,12 @@ def test_pfsense_reports_success_and_so_caches_for_an_a_only_name(stack):
     assert (r.text, ok) == ("badauth", False)
 
 
+def test_pfsense_custom_v6_reports_success_for_an_aaaa_only_name(stack):
+    acct = user, token, name = new_account(stack)
+    r, ok = pfsense_run(stack, acct, "2001:db8::101")
+    assert (r.text, ok) == ("good 2001:db8::101", True)
+
+
 def test_pfsense_cannot_match_the_answer_for_a_dual_stack_name(stack):
     """What the guide says pfSense cannot do: the answer lists the name's AAAA too."""
     acct = user, token, name = new_account(stack)
