@@ -65,6 +65,12 @@ def authority(url: str) -> str:
     return url.split("://", 1)[1].rstrip("/")
 
 
+def endpoint(stack) -> str:
+    """ENDPOINT for the local stack: its Function URL (HTTPS, the test CA, `x-forwarded-proto`
+    and the rest of the event as AWS builds it)."""
+    return authority(stack.function_url)
+
+
 def new_account(stack, names=None):
     """A fresh user and token, allowed `names` (default: one fresh name): (user, token, name)."""
     user = "u" + uuid.uuid4().hex[:8]

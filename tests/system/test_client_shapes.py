@@ -39,7 +39,7 @@ import ssl
 import subprocess
 import urllib.parse
 
-from clients_doc import authority, block, fields, fill, new_account, section
+from clients_doc import block, endpoint, fields, fill, new_account, section
 from stack import REPO, http_request
 
 EMPTY = {"A": [], "AAAA": [], "TTL": None, "TXT": []}
@@ -50,10 +50,6 @@ def get(stack, url, user=None, token=None, headers=None):
     if user is not None:
         h["Authorization"] = "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()
     return http_request(url, headers=h, context=ssl.create_default_context(cafile=str(stack.ca_file)))
-
-
-def endpoint(stack):
-    return authority(stack.https_url)
 
 
 # --- pfSense --------------------------------------------------------------------------------------

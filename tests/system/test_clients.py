@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from clients_doc import (AddressService, authority, block, fill, new_account, requests_from, run,
+from clients_doc import (AddressService, block, endpoint, fill, new_account, requests_from, run,
                          wait_for, write_private)
 
 EMPTY = {"A": [], "AAAA": [], "TTL": None, "TXT": []}
@@ -33,7 +33,7 @@ def address_service(stack):
 def ddclient(stack, tmp_path, acct, address_service):
     """Runs the guide's ddclient 3.10 configuration once, as Debian's service does each cycle."""
     assert shutil.which("ddclient"), "ddclient is installed by scripts/setup.sh (apt: ddclient)"
-    conf = fill(block("ddclient-3.10"), authority(stack.https_url), *acct)
+    conf = fill(block("ddclient-3.10"), endpoint(stack), *acct)
     assert "=ipify-ipv4" in conf, "the guide's address source changed; update this test"
     conf = conf.replace("=ipify-ipv4", f"={address_service.url}")
     # The test CA: the only line the guide does not have (a deployment has a public certificate).
@@ -101,7 +101,7 @@ def test_ddclient_310_after_911_caches_nothing_and_retries_5_minutes_later(
 def inadyn_conf(stack, tmp_path, acct, address="192.0.2.92"):
     """The guide's inadyn.conf, trusting the test CA and taking its address from a command."""
     assert shutil.which("inadyn"), "inadyn is installed by scripts/setup.sh (apt: inadyn)"
-    conf = fill(block("inadyn.conf"), authority(stack.https_url), *acct)
+    conf = fill(block("inadyn.conf"), endpoint(stack), *acct)
     conf = f"ca-trust-file = {stack.ca_file}\n" + conf
     conf = conf.replace("\n}\n", f'\n    checkip-command = "echo {address}"\n}}\n', 1)
     cache = tmp_path / "inadyn-cache"
@@ -201,7 +201,7 @@ def python_client_env(stack):
 
 def dyndnsc(stack, tmp_path, acct, address, debug=True):
     assert shutil.which("dyndnsc"), "dyndnsc is installed by scripts/setup.sh (requirements.txt)"
-    conf = fill(block("dyndnsc.ini"), authority(stack.https_url), *acct)
+    conf = fill(block("dyndnsc.ini"), endpoint(stack), *acct)
     assert "detector = webcheck4" in conf, "the guide's address source changed; update this test"
     conf = conf.replace("detector = webcheck4", f"detector = command\ndetector-command = echo {address}")
     path = write_private(tmp_path / "dyndnsc.ini", conf)
@@ -244,14 +244,14 @@ def noipy(stack, tmp_path, acct, address):
     user, token, name = acct
     cfg = tmp_path / "noipy"
     if not cfg.exists():
-        store = fill(block("noipy-store"), authority(stack.https_url), *acct).strip()
+        store = fill(block("noipy-store"), endpoint(stack), *acct).strip()
         store = store.replace("/etc/noipy", str(cfg))
         p = run(["sh", "-c", store], input=token + "\n", stdin=None, start_new_session=True)
         assert p.returncode == 0, p.out
         stored = cfg / ".noipy" / "generic"
         assert stored.stat().st_mode & 0o077 == 0, "the stored credentials are readable by others"
         assert token not in p.out
-    cmd = fill(block("noipy-run"), authority(stack.https_url), *acct).strip()
+    cmd = fill(block("noipy-run"), endpoint(stack), *acct).strip()
     argv = [str(cfg) if a == "/etc/noipy" else a for a in shlex.split(cmd)]
     return run(argv + [address], env=python_client_env(stack), start_new_session=True)
 
