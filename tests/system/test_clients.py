@@ -12,6 +12,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -98,15 +99,20 @@ def test_ddclient_310_after_911_caches_nothing_and_retries_5_minutes_later(
 
 # --- inadyn 2.10 -----------------------------------------------------------------------------------
 
-def inadyn_conf(stack, tmp_path, acct, address="192.0.2.92"):
-    """The guide's inadyn.conf, trusting the test CA and taking its address from a command."""
+def inadyn_conf(stack, tmp_path, acct, address="192.0.2.92", marker="inadyn.conf"):
+    """The guide's inadyn.conf (or inadyn6.conf), trusting the test CA and taking its address
+    from a command instead of the guide's public check-IP server."""
     assert shutil.which("inadyn"), "inadyn is installed by scripts/setup.sh (apt: inadyn)"
-    conf = fill(block("inadyn.conf"), endpoint(stack), *acct)
+    conf = fill(block(marker), endpoint(stack), *acct)
     conf = f"ca-trust-file = {stack.ca_file}\n" + conf
-    conf = conf.replace("\n}\n", f'\n    checkip-command = "echo {address}"\n}}\n', 1)
+    check = f'    checkip-command = "echo {address}"\n'
+    if "checkip-server" in conf:
+        conf = re.sub(r"^ *checkip-server *=.*\n", check, conf, flags=re.M)
+    else:
+        conf = conf.replace("\n}\n", "\n" + check + "}\n", 1)
     cache = tmp_path / "inadyn-cache"
     cache.mkdir(exist_ok=True)
-    return write_private(tmp_path / "inadyn.conf", conf), cache
+    return write_private(tmp_path / marker, conf), cache
 
 
 def inadyn_once(stack, tmp_path, acct):
@@ -115,12 +121,19 @@ def inadyn_once(stack, tmp_path, acct):
                 "--cache-dir", str(cache), "-P", str(tmp_path / "inadyn.pid")])
 
 
-def unit_command(conf, cache, continue_on_error=True):
-    """ExecStart of the guide's systemd unit, with this test's config file and cache dir."""
-    line = next(x for x in block("inadyn.service").splitlines() if x.startswith("ExecStart="))
+def unit_command(conf, root, continue_on_error=True, marker="inadyn.service"):
+    """ExecStart of the guide's systemd unit, its /etc and /var/cache paths moved under this
+    test's `root` (the same path in the guide is the same path here)."""
+    line = next(x for x in block(marker).splitlines() if x.startswith("ExecStart="))
     argv = shlex.split(line[len("ExecStart="):])
-    argv = [str(conf) if a == "/etc/inadyn.conf" else str(cache) if a == "/var/cache/inadyn" else a
-            for a in argv]
+    for i, a in enumerate(argv):
+        if a.startswith("/etc/inadyn"):
+            argv[i] = str(root / a.split("/")[-1])
+            if argv[i] != str(conf):
+                Path(argv[i]).write_bytes(conf.read_bytes())
+        elif a.startswith("/var/cache/"):
+            argv[i] = str(root / ("cache-" + a.split("/")[-1]))
+            Path(argv[i]).mkdir(exist_ok=True)
     assert "--continue-on-error" in argv, "the guide's unit must keep inadyn alive after a 911"
     return argv if continue_on_error else [a for a in argv if a != "--continue-on-error"]
 
@@ -135,6 +148,26 @@ def test_inadyn_updates_once_then_sends_nothing(stack, tmp_path):
     p = inadyn_once(stack, tmp_path, acct)
     assert "Sending IP# update" not in p.out, p.out[-3000:]
     assert (stack.change_count(), requests_from(stack, user)) == (changes + 1, sent + 1)
+
+
+def test_inadyn_dual_stack_as_two_instances_each_caching_its_family(stack, tmp_path):
+    user, token, name = acct = new_account(stack)
+    instances = []
+    for family, address in [("", "192.0.2.97"), ("6", "2001:db8::97")]:
+        d = tmp_path / f"v{family or 4}"
+        d.mkdir()
+        conf, _ = inadyn_conf(stack, d, acct, address, f"inadyn{family}.conf")
+        argv = unit_command(conf, tmp_path, marker=f"inadyn{family}.service")
+        instances.append(argv + ["--once", "-l", "debug"])
+    outs = [run(argv).out for argv in instances]
+    assert "good 192.0.2.97" in outs[0] and "good 192.0.2.97,2001:db8::97" in outs[1], outs
+    rec = stack.records(name)
+    assert (rec["A"], rec["AAAA"]) == (["192.0.2.97"], ["2001:db8::97"])
+    changes, sent = stack.change_count(), requests_from(stack, user)
+    for argv in instances:
+        p = run(argv)
+        assert "Sending IP# update" not in p.out, p.out[-3000:]
+    assert (stack.change_count(), requests_from(stack, user)) == (changes, sent)
 
 
 def test_inadyn_reports_badauth_and_changes_nothing(stack, tmp_path):
@@ -170,7 +203,7 @@ def test_inadyn_as_the_guides_unit_runs_it_survives_a_911(stack, tmp_path, conti
     conf, cache = inadyn_conf(stack, tmp_path, acct)
     log = tmp_path / "inadyn.log"
     stack.throttle(1000)
-    proc = start_daemon(unit_command(conf, cache, continue_on_error) + ["-l", "info"], log)
+    proc = start_daemon(unit_command(conf, tmp_path, continue_on_error) + ["-l", "info"], log)
     try:
         wait_for(lambda: "911" in log.read_text(errors="replace"), 120, "inadyn's first answer")
         stack.throttle(0)
