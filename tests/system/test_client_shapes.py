@@ -165,7 +165,8 @@ def test_edgeos_custom_service_as_ddclient_sends_it(stack):
 
 def test_opnsense_native_backend_request(stack):
     acct = user, token, name = new_account(stack)
-    assert 'Protocol "DynDns2", Server `ENDPOINT`' in section("### ddclient 3.11 and 4.x (Debian 13, OPNsense's ddclient backend)")
+    guide = section("### ddclient 3.11 and 4.x (Debian 13, OPNsense's ddclient backend)")
+    assert 'Protocol "DynDns2", Server `ENDPOINT`' in guide
     q = urllib.parse.urlencode({"hostname": name, "myip": "192.0.2.109", "wildcard": "NOCHG"})
     r = get(stack, f"https://{endpoint(stack)}/nic/update?{q}", user, token,
             {"User-Agent": "OPNsense-dyndns"})
@@ -195,7 +196,8 @@ def ddns_scripts_update(stack, tmp_path, acct, family, ip):
 
 def test_ddns_scripts_provider_file_accepts_good_and_nochg_only(stack, tmp_path):
     acct = user, token, name = new_account(stack)
-    assert ddns_scripts_update(stack, tmp_path, acct, "ipv4", "192.0.2.110") == ("good 192.0.2.110", True)
+    assert ddns_scripts_update(stack, tmp_path, acct, "ipv4", "192.0.2.110") == (
+        "good 192.0.2.110", True)
     assert ddns_scripts_update(stack, tmp_path, acct, "ipv6", "2001:db8::110") == (
         "good 192.0.2.110,2001:db8::110", True)
     assert ddns_scripts_update(stack, tmp_path, acct, "ipv4", "192.0.2.110") == (
