@@ -65,6 +65,7 @@ CAPS=(
   "cfn-lint|60|cfn-lint --version|pip"
   "checkov|120|checkov --version|pip"
   "aws cli|60|aws --version|pip"
+  "dyndnsc and noipy (PyPI dyndns2 clients, tests/system/test_clients.py)|30|dyndnsc --version >/dev/null && noipy --help >/dev/null|pip"
   "cargo|20|cargo --version|manual $RUSTUP_FIX"
   "rustfmt|20|cargo fmt --version|rustup component add rustfmt"
   "clippy|20|cargo clippy --version|rustup component add clippy"
