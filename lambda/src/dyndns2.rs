@@ -209,7 +209,7 @@ pub fn handle(
         .per_name
         .iter()
         .map(|outcome| {
-            let (code, text) = line(outcome, done.as_ref());
+            let (code, text) = line(outcome, done.as_ref(), (ipv4.is_some(), ipv6.is_some()));
             first.get_or_insert(code);
             text
         })
@@ -218,9 +218,13 @@ pub fn handle(
 }
 
 /// One host's line of the answer.
+/// One name's answer line. `good`/`nochg` echo the addresses of the families this request
+/// set, as Dyn's servers echo the address sent: a client that matches the whole answer
+/// (pfSense compares it with `good %IP%`) still matches on a dual-stack name.
 fn line(
     outcome: &Result<usize, Error>,
     done: Option<&Result<crate::reconcile::Reconciled, Error>>,
+    (sent4, sent6): (bool, bool),
 ) -> (&'static str, String) {
     let code_only = |c: &'static str| (c, c.to_string());
     match (outcome, done) {
@@ -229,12 +233,9 @@ fn line(
         (Ok(_), Some(Err(e))) => code_only(e.dyndns2_answer()),
         (Ok(i), Some(Ok(d))) => match d.hosts.get(*i) {
             Some((host, changed)) => {
-                let ips: Vec<String> = host
-                    .a
-                    .iter()
-                    .map(|a| a.to_string())
-                    .chain(host.aaaa.iter().map(|a| a.to_string()))
-                    .collect();
+                let v4 = host.a.iter().filter(|_| sent4).map(|a| a.to_string());
+                let v6 = host.aaaa.iter().filter(|_| sent6).map(|a| a.to_string());
+                let ips: Vec<String> = v4.chain(v6).collect();
                 let code = if *changed { "good" } else { "nochg" };
                 (code, format!("{code} {}", ips.join(",")))
             }

@@ -85,13 +85,20 @@ def test_pfsense_custom_v6_reports_success_for_an_aaaa_only_name(stack):
     assert (r.text, ok) == ("good 2001:db8::101", True)
 
 
-def test_pfsense_cannot_match_the_answer_for_a_dual_stack_name(stack):
-    """What the guide says pfSense cannot do: the answer lists the name's AAAA too."""
+def test_pfsense_keeps_a_dual_stack_name_with_a_custom_and_a_custom_v6_entry(stack):
+    """The guide's two entries for one dual-stack name: each answer echoes only the family
+    it sent, so each entry's Result Match matches and each caches."""
     acct = user, token, name = new_account(stack)
     stack.set_records(name, "AAAA", ["2001:db8::100"])
     r, ok = pfsense_run(stack, acct, "192.0.2.102")
-    assert (r.text, ok) == ("good 192.0.2.102,2001:db8::100", False)
-    assert "cannot keep a dual-stack name" in section("## pfSense")
+    assert (r.text, ok) == ("good 192.0.2.102", True)
+    r, ok = pfsense_run(stack, acct, "2001:db8::102")
+    assert (r.text, ok) == ("good 2001:db8::102", True)
+    r, ok = pfsense_run(stack, acct, "192.0.2.102")
+    assert (r.text, ok) == ("nochg 192.0.2.102", True)
+    rec = stack.records(name)
+    assert (rec["A"], rec["AAAA"]) == (["192.0.2.102"], ["2001:db8::102"])
+    assert '"Custom (v6)"' in section("## pfSense")
 
 
 # --- Fritz!Box, Synology, MikroTik ---------------------------------------------------------------
@@ -110,7 +117,8 @@ def test_fritzbox_dual_stack_then_an_ipv4_only_line(stack):
     r = update("192.0.2.103", "2001:db8::103")
     assert (r.status, r.text) == (200, "good 192.0.2.103,2001:db8::103")
     r = update("192.0.2.104", "")
-    assert r.text == "good 192.0.2.104,2001:db8::103", "an empty <ip6addr> leaves AAAA alone"
+    assert r.text == "good 192.0.2.104", "an empty <ip6addr> leaves AAAA alone (and is not echoed)"
+    assert stack.records(name)["AAAA"] == ["2001:db8::103"]
     assert token not in stack.lambda_log()
 
 
@@ -199,9 +207,9 @@ def test_ddns_scripts_provider_file_accepts_good_and_nochg_only(stack, tmp_path)
     assert ddns_scripts_update(stack, tmp_path, acct, "ipv4", "192.0.2.110") == (
         "good 192.0.2.110", True)
     assert ddns_scripts_update(stack, tmp_path, acct, "ipv6", "2001:db8::110") == (
-        "good 192.0.2.110,2001:db8::110", True)
+        "good 2001:db8::110", True)
     assert ddns_scripts_update(stack, tmp_path, acct, "ipv4", "192.0.2.110") == (
-        "nochg 192.0.2.110,2001:db8::110", True)
+        "nochg 192.0.2.110", True)
     bad = (user, "not-the-token", name)
     assert ddns_scripts_update(stack, tmp_path, bad, "ipv4", "192.0.2.111") == ("badauth", False)
     stack.throttle(1000)

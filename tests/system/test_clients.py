@@ -160,7 +160,7 @@ def test_inadyn_dual_stack_as_two_instances_each_caching_its_family(stack, tmp_p
         argv = unit_command(conf, tmp_path, marker=f"inadyn{family}.service")
         instances.append(argv + ["--once", "-l", "debug"])
     outs = [run(argv).out for argv in instances]
-    assert "good 192.0.2.97" in outs[0] and "good 192.0.2.97,2001:db8::97" in outs[1], outs
+    assert "good 192.0.2.97" in outs[0] and "good 2001:db8::97" in outs[1], outs
     rec = stack.records(name)
     assert (rec["A"], rec["AAAA"]) == (["192.0.2.97"], ["2001:db8::97"])
     changes, sent = stack.change_count(), requests_from(stack, user)

@@ -66,7 +66,7 @@ def test_dual_stack_forms(stack, account):
     rec = stack.records(name)
     assert (rec["A"], rec["AAAA"]) == (["192.0.2.71"], ["2001:db8::71"])
     r = nic_update(stack, user, token, hostname=name, myipv6="2001:db8::72")
-    assert r.text == "good 192.0.2.71,2001:db8::72", "IPv4 is left alone when only IPv6 is sent"
+    assert r.text == "good 2001:db8::72", "only the family sent is echoed"
     rec = stack.records(name)
     assert (rec["A"], rec["AAAA"]) == (["192.0.2.71"], ["2001:db8::72"])
 
