@@ -7,8 +7,8 @@ use crate::error::Error;
 use crate::event::{Request, Response};
 use crate::invocation::Invocation;
 use crate::log::LogLine;
+use crate::reconcile::reconcile_all;
 use crate::signed::{v4, v6};
-use crate::zones::reconcile_all;
 use route53_ddns_protocol::{ErrorCode, MAX_HOSTS};
 use std::net::IpAddr;
 

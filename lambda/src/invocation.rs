@@ -4,7 +4,6 @@
 use crate::aws::Budget;
 use crate::config::Config;
 use crate::registry::Registry;
-use crate::route53::Route53;
 use route53_ddns_protocol::address::Policy;
 use std::cell::Cell;
 use std::time::Duration;
@@ -35,16 +34,6 @@ impl<'a> Invocation<'a> {
             region: &self.cfg.region,
             prefix: &self.cfg.registry_prefix,
             budget: self.budget,
-        }
-    }
-
-    /// The Route53 client for `zone` (one of `cfg.zones`).
-    pub fn route53<'z>(&'z self, zone: &'z crate::zones::Zone) -> Route53<'z> {
-        Route53 {
-            endpoint: &self.cfg.route53_endpoint,
-            zone_id: &zone.id,
-            budget: self.budget,
-            calls: &self.route53_calls,
         }
     }
 

@@ -18,6 +18,7 @@
 //! | `authorise`  | `Verified` + names → `Authorised` (zone, grants, addresses)             |
 //! | `reconcile`  | `Authorised` → Route53: ordering stamps, one atomic batch, race retries |
 //! | `quiet`      | the write budget: unchanged requests leave recently written names alone |
+//! | `order`      | pure: a request's place in its names' order, settling lost answers, waits |
 //! | `plan`       | pure: records now vs wanted → changes; stamp format; Route53 order      |
 //! | `route53`    | the Route53 client: paged reads of names + stamps, one ChangeBatch, retries |
 //! | `route53_xml` | pure: Route53's XML, list pages → records per name, ChangeBatch, replies |
@@ -46,6 +47,7 @@ mod log;
 mod metrics;
 mod names;
 mod notify;
+mod order;
 mod plan;
 mod quiet;
 mod reconcile;

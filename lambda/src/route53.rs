@@ -3,6 +3,7 @@
 //! atomic ChangeBatch. The REST/XML API is spoken directly (see `aws.rs` for signing,
 //! `route53_xml.rs` for the documents).
 
+use crate::authorise::Authorised;
 use crate::aws::{self, AwsError, Budget};
 use crate::plan::{order_key, stamp_name, Change, Existing};
 use crate::route53_xml::{
@@ -31,12 +32,31 @@ pub struct ChangeFailure {
     pub maybe_applied: bool,
 }
 
+/// A Route53 client for one zone. Its fields are private and its one constructor takes an
+/// [`Authorised`]: a read or a write without authorisation does not compile (as rustls's
+/// verified-certificate types make a handshake without verification unrepresentable).
 pub struct Route53<'a> {
-    pub endpoint: &'a str,
-    pub zone_id: &'a str,
-    pub budget: Budget,
+    endpoint: &'a str,
+    zone_id: &'a str,
+    budget: Budget,
     /// Counts calls, for the log line and the benchmark.
-    pub calls: &'a std::cell::Cell<u32>,
+    calls: &'a std::cell::Cell<u32>,
+}
+
+impl<'a> Route53<'a> {
+    pub fn for_authorised(
+        proof: &'a Authorised,
+        endpoint: &'a str,
+        budget: Budget,
+        calls: &'a std::cell::Cell<u32>,
+    ) -> Self {
+        Route53 {
+            endpoint,
+            zone_id: &proof.zone().id,
+            budget,
+            calls,
+        }
+    }
 }
 
 impl Route53<'_> {

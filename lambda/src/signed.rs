@@ -7,8 +7,8 @@ use crate::error::Error;
 use crate::event::{Request, Response};
 use crate::invocation::Invocation;
 use crate::log::LogLine;
+use crate::reconcile::reconcile_all;
 use crate::verify::{self, SignedInput};
-use crate::zones::reconcile_all;
 use route53_ddns_protocol::{
     AddrSpec, ErrorCode, SignedHeaders, UpdateRequest, UpdateResponse, UpdateResult,
     MAX_BODY_BYTES, MAX_HOSTS, UPDATE_PATH,

@@ -1,12 +1,7 @@
-//! Several hosted zones: the list from the environment, the zone a name goes to (the
-//! longest zone name that is a suffix of it), and one reconcile per zone merged into one
-//! answer. Route53 applies a ChangeBatch to one zone, so a request whose names lie in two
-//! zones is two batches, written zone by zone in the order the names first appear.
+//! Several hosted zones: the list from the environment and the zone a name goes to (the
+//! longest zone name that is a suffix of it). A leaf: `reconcile::reconcile_all` writes a
+//! request zone by zone.
 
-use crate::authorise::Authorised;
-use crate::error::Error;
-use crate::invocation::Invocation;
-use crate::reconcile::{reconcile, Reconciled};
 use route53_ddns_protocol::hostname;
 
 /// Most zones one deployment serves (each is one more IAM statement in the template).
@@ -95,56 +90,6 @@ pub fn names(zones: &[Zone]) -> String {
         .map(|z| z.name.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Reconciles each zone's part in turn and merges the results; `hosts` come out in the
-/// order of the targets across all parts (see [`Authorised::slots`]). A part that fails
-/// stops here with its error: the parts before it stay written (a retry rewrites them with
-/// the same addresses, which is harmless), and the error says so.
-pub fn reconcile_all(inv: &Invocation, parts: &[Authorised]) -> Result<Reconciled, Error> {
-    let total = parts.iter().map(|p| p.targets().len()).sum();
-    let mut hosts = vec![None; total];
-    let mut previous = vec![None; total];
-    let mut merged = Reconciled {
-        hosts: Vec::new(),
-        updated: false,
-        written: false,
-        change_id: None,
-        stamp_ms: 0,
-        conflicts: 0,
-        previous: Vec::new(),
-    };
-    let mut ids = Vec::new();
-    for (n, part) in parts.iter().enumerate() {
-        let done = reconcile(inv, part).map_err(|mut e| {
-            if n > 0 {
-                let written: Vec<&str> =
-                    parts[..n].iter().map(|p| p.zone().name.as_str()).collect();
-                e.message = format!(
-                    "{} (in the zone {}; the names in {} were written)",
-                    e.message,
-                    part.zone().name,
-                    written.join(", ")
-                );
-            }
-            e
-        })?;
-        merged.updated |= done.updated;
-        merged.written |= done.written;
-        merged.stamp_ms = merged.stamp_ms.max(done.stamp_ms);
-        merged.conflicts += done.conflicts;
-        ids.extend(done.change_id);
-        for ((slot, host), before) in part.slots().iter().zip(done.hosts).zip(done.previous) {
-            if let (Some(h), Some(p)) = (hosts.get_mut(*slot), previous.get_mut(*slot)) {
-                *h = Some(host);
-                *p = Some(before);
-            }
-        }
-    }
-    merged.hosts = hosts.into_iter().flatten().collect();
-    merged.previous = previous.into_iter().flatten().collect();
-    merged.change_id = (!ids.is_empty()).then(|| ids.join(","));
-    Ok(merged)
 }
 
 #[cfg(test)]
