@@ -182,6 +182,7 @@ fn update_config(path: &Path, u: &Update) -> Result<Config, Exit> {
 
 /// One pass under the lock. Each pass rereads the config: a burst may include a reload.
 fn one_pass(path: &Path, store: &Store, force: bool, clock_synced: bool) -> Exit {
+    crate::state::remove_stale_temporaries(&store.dir);
     let result = Config::load(path)
         .map_err(crate::error::Error::from)
         .and_then(|(cfg, _)| {
@@ -218,7 +219,7 @@ fn update(path: &Path, u: Update) -> Exit {
     let store = Store::new(crate::state::state_dir());
     if let Err(e) = store.ensure_dir() {
         log::error!("cannot create {}: {e}", store.dir.display());
-        return Exit::Config;
+        return Exit::Transient;
     }
     let coalescer = Coalescer::new(&store.dir);
     let mut first = true;
@@ -227,7 +228,11 @@ fn update(path: &Path, u: Update) -> Exit {
     loop {
         let (force, synced) = (first && u.force, first && u.clock_synced);
         first = false;
-        let exit = match coalescer.run(force, |f| one_pass(path, &store, f || force, synced)) {
+        let mut earlier = None;
+        let passes = coalescer.run(force, |f| {
+            run_exit(&mut earlier, one_pass(path, &store, f || force, synced))
+        });
+        let exit = match passes {
             Ok(Some(exit)) => exit,
             Ok(None) => {
                 log::info!("another update is running; it will make one more pass for this event");
@@ -250,6 +255,19 @@ fn update(path: &Path, u: Update) -> Exit {
         }
         if !wait_for_retry(&store, cfg.check_interval_s()) {
             return exit;
+        }
+    }
+}
+
+/// The exit code of a run so far, after a pass that ended with `now`. A pass that found
+/// nothing to do (another event's, after this run's own pass sent) does not undo what an
+/// earlier pass did: the run sent a request, so it does not exit 3 ("no request sent").
+fn run_exit(earlier: &mut Option<Exit>, now: Exit) -> Exit {
+    match *earlier {
+        Some(e) if now == Exit::Nothing => e,
+        _ => {
+            *earlier = Some(now);
+            now
         }
     }
 }

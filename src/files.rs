@@ -10,23 +10,28 @@ use std::path::Path;
 /// (`InvalidData`, "larger than N bytes"), not silently cut. Opens non-blocking, so a
 /// FIFO without a writer does not block; only regular files are read.
 pub fn read_capped(path: &Path, cap: usize) -> io::Result<Vec<u8>> {
+    read_file(open_regular(path)?, cap)
+}
+
+/// Opens `path` for reading without blocking on it: a FIFO, device or socket in its place
+/// is an error (`InvalidData`, "not a regular file"), never a read that waits for a writer.
+pub fn open_regular(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
-    read_file(f, cap)
-}
-
-fn read_file(f: File, cap: usize) -> io::Result<Vec<u8>> {
-    let meta = f.metadata()?;
     // /proc files report size 0 but are regular; FIFOs, devices and sockets are refused.
-    if !meta.is_file() {
+    if !f.metadata()?.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
             "not a regular file",
         ));
     }
+    Ok(f)
+}
+
+fn read_file(f: File, cap: usize) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
     f.take(limit).read_to_end(&mut out)?;

@@ -9,10 +9,16 @@
 //! A run that waits for a scheduled retry does so outside this lock, holding only the
 //! `wait` lock (one waiter per router): an event during the wait takes the lock at once,
 //! re-reads the addresses and sends the current ones.
+//!
+//! `lock`, `pending` and `wait` are regular files. Anything else in their place (a
+//! directory, a FIFO, a symlink, a device) is removed with a warning before they are
+//! used, and opened without following links or blocking; what cannot be removed is an
+//! error, never read as "another update is running".
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 pub struct Lock {
@@ -40,11 +46,8 @@ impl Lock {
     /// pid is written into the file (and cleared on release), so `status` can tell a held
     /// lock without trying it, which would make a concurrent event think a pass is coming.
     pub fn try_acquire(path: &Path) -> io::Result<Option<Lock>> {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)?;
+        repair(path)?;
+        let mut file = open_mark(path, false)?;
         if !flock(&file, libc::LOCK_EX | libc::LOCK_NB)? {
             return Ok(None);
         }
@@ -61,6 +64,63 @@ impl Drop for Lock {
     }
 }
 
+/// Opens (creating) one of the mechanism's files for writing: never through a symlink,
+/// never blocking (a FIFO), and only a regular file.
+fn open_mark(path: &Path, truncate: bool) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(truncate)
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: not a regular file", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
+/// Removes whatever is at `path` when it is not a regular file (said in the log); an
+/// error when it cannot be removed (a directory with files in it).
+pub fn repair(path: &Path) -> io::Result<()> {
+    let kind = match fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => return Ok(()),
+        Ok(m) => m.file_type(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let what = if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symlink"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a device"
+    };
+    let removed = if kind.is_dir() {
+        fs::remove_dir(path)
+    } else {
+        fs::remove_file(path)
+    };
+    match removed {
+        Ok(()) => {
+            log::warn!("{} was {what}, not a file of the update lock: removed", path.display());
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io::Error::new(
+            e.kind(),
+            format!("{} is {what}, not a file of the update lock, and cannot be removed ({e}): remove it", path.display()),
+        )),
+    }
+}
+
 /// Whether the process whose pid the lock file names is alive (read-only: never locks).
 fn held(path: &Path) -> bool {
     let pid = crate::files::read_capped(path, 32)
@@ -68,11 +128,14 @@ fn held(path: &Path) -> bool {
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| t.trim().parse::<libc::pid_t>().ok())
         .filter(|p| *p > 0);
+    pid.is_some_and(alive)
+}
+
+/// Whether process `pid` (> 0) exists.
+pub fn alive(pid: libc::pid_t) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
-    pid.is_some_and(|p| {
-        let alive = unsafe { libc::kill(p, 0) } == 0;
-        alive || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-    })
+    let found = pid > 0 && unsafe { libc::kill(pid, 0) } == 0;
+    found || (pid > 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
 }
 
 /// The lock and pending mark in a state directory.
@@ -112,31 +175,31 @@ impl Coalescer {
         held(&self.wait_path)
     }
 
-    /// Marks that a pass is wanted (`force` sticks until a pass consumes it).
+    /// Marks that a pass is wanted (`force` sticks until a pass consumes it; a mark is
+    /// never downgraded).
     pub fn mark(&self, force: bool) -> io::Result<()> {
+        repair(&self.pending_path)?;
+        let mut file = open_mark(&self.pending_path, force)?;
         if force {
-            fs::write(&self.pending_path, b"force")
-        } else {
-            // Never downgrade a waiting force request.
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&self.pending_path)
-            {
-                Ok(_) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-                Err(e) => Err(e),
-            }
+            file.write_all(b"force")?;
         }
+        Ok(())
     }
 
-    /// Consumes the mark; `None` if there was none.
-    pub fn take(&self) -> Option<Pending> {
+    /// Consumes the mark; `None` if there was none. What is in it besides `force` does not
+    /// matter; a mark that cannot be removed is an error.
+    pub fn take(&self) -> io::Result<Option<Pending>> {
         let content = crate::files::read_capped(&self.pending_path, 64).unwrap_or_default();
-        fs::remove_file(&self.pending_path).ok()?;
-        Some(Pending {
-            force: content == b"force",
-        })
+        match fs::remove_file(&self.pending_path) {
+            Ok(()) => Ok(Some(Pending {
+                force: content == b"force",
+            })),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                format!("{}: {e}", self.pending_path.display()),
+            )),
+        }
     }
 
     pub fn is_marked(&self) -> bool {
@@ -157,7 +220,7 @@ impl Coalescer {
             None => return Ok(None),
         };
         loop {
-            let Some(p) = self.take() else {
+            let Some(p) = self.take()? else {
                 // Someone consumed the mark between our lock and now; nothing to do.
                 drop(guard);
                 return Ok(last);

@@ -253,10 +253,11 @@ fn kernel_status(dev: &str) -> Result<IfaceStatus, String> {
     }
 }
 
-/// Reads interface statuses, each at most once per run.
+/// Reads interface statuses, each at most once per run: a failure too is kept, so a hung
+/// `ubus` costs one deadline per interface, not one per question.
 #[derive(Default)]
 pub struct Interfaces {
-    cache: BTreeMap<String, IfaceStatus>,
+    cache: BTreeMap<String, Result<IfaceStatus, String>>,
     pub source: Option<Source>,
     /// Which interface the router's IPv6 came from, once [`crate::wan6::resolve`] ran.
     pub wan6: Option<crate::wan6::Wan6>,
@@ -265,30 +266,35 @@ pub struct Interfaces {
 impl Interfaces {
     /// Pre-seeds an interface's status (used by tests and by callers that already have it).
     pub fn insert(&mut self, iface: &str, status: IfaceStatus) {
-        self.cache.insert(iface.to_owned(), status);
+        self.cache.insert(iface.to_owned(), Ok(status));
     }
 
     pub fn status(&mut self, iface: &str) -> Result<&IfaceStatus, String> {
         if !self.cache.contains_key(iface) {
-            let st = if self.source == Some(Source::Kernel) {
-                kernel_status(iface)?
-            } else {
-                match ubus_status(iface)? {
-                    Some(st) => {
-                        self.source = Some(Source::Netifd);
-                        st
-                    }
-                    None => {
-                        log::debug!("no ubus here: reading kernel addresses of device '{iface}'");
-                        self.source = Some(Source::Kernel);
-                        kernel_status(iface)?
-                    }
-                }
-            };
+            let st = self.read(iface);
             self.cache.insert(iface.to_owned(), st);
         }
-        self.cache
-            .get(iface)
-            .ok_or_else(|| format!("no status for {iface}"))
+        match self.cache.get(iface) {
+            Some(Ok(st)) => Ok(st),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(format!("no status for {iface}")),
+        }
+    }
+
+    fn read(&mut self, iface: &str) -> Result<IfaceStatus, String> {
+        if self.source == Some(Source::Kernel) {
+            return kernel_status(iface);
+        }
+        match ubus_status(iface)? {
+            Some(st) => {
+                self.source = Some(Source::Netifd);
+                Ok(st)
+            }
+            None => {
+                log::debug!("no ubus here: reading kernel addresses of device '{iface}'");
+                self.source = Some(Source::Kernel);
+                kernel_status(iface)
+            }
+        }
     }
 }

@@ -10,7 +10,8 @@
 //! same algorithms, no CRLs), against those roots: a root that was skipped could not have
 //! been used, so the outcome is the same.
 //!
-//! Memory: the file is streamed through an 8 KiB buffer, never held whole.
+//! Memory: the file is streamed through an 8 KiB buffer, never held whole. It is opened as
+//! `check` opens it ([`crate::tls::open_bundle`]): a regular file within the size cap.
 //!
 //! Where the anchoring root was found is kept as a hint on tmpfs ([`hint`]): the next run
 //! reads that block first and scans the bundle only when the chain does not verify
@@ -21,6 +22,7 @@ mod hint;
 pub use hint::FILE as HINT_FILE;
 
 use crate::pem::{decode, decode_onto, read_line, read_until, skip_to_dash};
+use crate::tls::MAX_BUNDLE;
 use hint::{Counted, Identity};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
@@ -30,8 +32,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
-/// Largest PEM bundle read (OpenWrt's is ~220 KB).
-const MAX_BUNDLE: u64 = 4 << 20;
 /// Largest certificate decoded.
 const MAX_CERT: usize = 16 << 10;
 /// Bytes read from a hinted offset: a BEGIN line and the largest block after it.
@@ -127,7 +127,7 @@ impl LazyRoots {
     /// The bundle, opened once for the run, its identity, and the hint's offsets when the
     /// hint names this very file.
     fn open(&self) -> Result<(File, Identity, Option<Vec<u64>>), Error> {
-        let file = File::open(&self.path).map_err(|e| self.read_error(e))?;
+        let file = crate::tls::open_bundle(&self.path).map_err(Error::General)?;
         let id = Identity::of(&file.metadata().map_err(|e| self.read_error(e))?);
         let offsets = (self.hint.as_deref()).and_then(|h| hint::read(h, &id, MAX_BUNDLE));
         Ok((file, id, offsets))

@@ -253,6 +253,49 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Most directory entries looked at for stale temporaries (the directory holds a dozen).
+const MAX_ENTRIES: usize = 4096;
+/// A temporary this old is stale whatever its pid says (a write takes milliseconds; the
+/// pid may have been reused).
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The writer's pid in a temporary's name (`.<file>.<pid>.tmp`, see [`write_atomic`]).
+fn temporary_pid(name: &str) -> Option<libc::pid_t> {
+    let stem = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (_, pid) = stem.rsplit_once('.')?;
+    pid.parse().ok().filter(|p| *p > 0)
+}
+
+/// Removes the temporaries a writer killed mid-write left in `dir`: those whose pid is not
+/// a live process, or older than [`STALE_AFTER`]. Only regular files named as
+/// [`write_atomic`] names them; the count removed.
+pub fn remove_stale_temporaries(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.take(MAX_ENTRIES).flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temporary_pid) else {
+            continue;
+        };
+        let Ok(meta) = entry.metadata() else { continue };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        let stale = pid as u32 != std::process::id() && (old || !crate::lock::alive(pid));
+        if meta.is_file() && stale && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        log::info!("removed {removed} temporary file(s) of interrupted writes");
+    }
+    removed
+}
+
 pub struct Store {
     pub dir: PathBuf,
 }

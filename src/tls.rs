@@ -26,7 +26,7 @@ pub fn client_config(
     hint: Option<&Path>,
 ) -> Result<Arc<rustls::ClientConfig>, String> {
     let path = ca_file.unwrap_or(Path::new(SYSTEM_CA_BUNDLE));
-    std::fs::File::open(path).map_err(|e| read_error(path, &e))?;
+    open_bundle(path)?;
     let provider = crypto_provider();
     let verifier = crate::roots::LazyRoots {
         path: path.to_owned(),
@@ -42,6 +42,25 @@ pub fn client_config(
     // One request per run: no session tickets or resumption to keep.
     cfg.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(cfg))
+}
+
+/// Largest CA file used, `update` and `check` alike (OpenWrt's bundle is ~220 KB).
+pub const MAX_BUNDLE: u64 = 4 << 20;
+
+/// Opens the CA file, as `update` and `check` both judge it: a regular file (a FIFO or
+/// device is refused, never waited on) of at most [`MAX_BUNDLE`] bytes (a larger one is
+/// refused whole rather than read in part).
+pub fn open_bundle(path: &Path) -> Result<std::fs::File, String> {
+    let file = crate::files::open_regular(path).map_err(|e| read_error(path, &e))?;
+    let len = file.metadata().map_err(|e| read_error(path, &e))?.len();
+    if len > MAX_BUNDLE {
+        return Err(format!(
+            "{} is larger than {} MiB ({len} bytes), the most read of a CA file: trust a smaller file (ca_file)",
+            path.display(),
+            MAX_BUNDLE >> 20
+        ));
+    }
+    Ok(file)
 }
 
 fn read_error(path: &Path, e: &io::Error) -> String {
@@ -149,7 +168,12 @@ impl rustls::crypto::KeyProvider for NoClientKeys {
 
 /// Reads all PEM certificates into a root store (for `check`); an error names the file.
 pub fn load_roots(path: &Path) -> Result<rustls::RootCertStore, String> {
-    let pem = std::fs::read(path).map_err(|e| read_error(path, &e))?;
+    use std::io::Read;
+    let mut pem = Vec::new();
+    open_bundle(path)?
+        .take(MAX_BUNDLE)
+        .read_to_end(&mut pem)
+        .map_err(|e| read_error(path, &e))?;
     let mut roots = rustls::RootCertStore::empty();
     let (added, _ignored) = roots
         .add_parsable_certificates(CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok));
@@ -171,8 +195,9 @@ pub fn describe(e: &rustls::Error) -> String {
         E::AlertReceived(a) => alert(*a),
         E::PeerIncompatible(p) => format!("peer is incompatible: {}", incompatible(p)),
         E::PeerMisbehaved(_) => "the server broke the TLS protocol (PeerMisbehaved)".into(),
-        E::InvalidMessage(_) | E::InappropriateMessage { .. } => {
-            "the server's answer is not TLS: is the endpoint URL an https:// one, on the right port? (InvalidMessage)".into()
+        E::InvalidMessage(m) => invalid(m).into(),
+        E::InappropriateMessage { .. } => {
+            "the server sent a TLS message that does not belong at this point of the handshake (InappropriateMessage)".into()
         }
         E::InappropriateHandshakeMessage { .. } => {
             "the server sent an unexpected TLS handshake message (InappropriateHandshakeMessage)".into()
@@ -185,6 +210,21 @@ pub fn describe(e: &rustls::Error) -> String {
         E::Other(o) => o.to_string(),
         // Not reachable for this client (server-side, QUIC, ECH, CRL and setup errors).
         _ => "TLS failed".into(),
+    }
+}
+
+/// A message rustls could not decode: no TLS at all (a record header that is not one), a
+/// message over TLS's size limits (a huge certificate chain), or a malformed one.
+fn invalid(m: &rustls::InvalidMessage) -> &'static str {
+    use rustls::InvalidMessage as M;
+    match m {
+        M::InvalidContentType | M::UnknownProtocolVersion | M::MessageTooLarge => {
+            "the server's answer is not TLS: is the endpoint URL an https:// one, on the right port? (InvalidMessage)"
+        }
+        M::HandshakePayloadTooLarge | M::CertificatePayloadTooLarge => {
+            "the server sent a handshake message larger than the 64 KiB a TLS client accepts: is its certificate chain that large? (InvalidMessage: HandshakePayloadTooLarge)"
+        }
+        _ => "the server sent a malformed TLS message (InvalidMessage)",
     }
 }
 

@@ -4,7 +4,8 @@
 //! elsewhere), no proxies, small buffers, a 64 KiB answer limit.
 //!
 //! Deadlines, as docs/config.md documents them: name lookup, TCP connect and the TLS
-//! handshake together within `connect_timeout`; the whole request within `timeout`.
+//! handshake together within `connect_timeout`; the whole request within `timeout`. They
+//! bound every read and write of the socket, however the bytes trickle in ([`timed`]).
 //!
 //! Addresses: when an `"auto"` needs the server to see one family, only that family is
 //! resolved and connected ([`Family`]). Otherwise every resolved address is tried, IPv4
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod connect;
+mod timed;
 
 /// Largest response body read.
 pub const MAX_RESPONSE: u64 = 64 * 1024;

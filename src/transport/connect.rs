@@ -1,6 +1,7 @@
 //! ureq's resolver and connector for the endpoint: a name lookup bounded by the connect
 //! deadline, the family filter, and per-address TCP connect + TLS handshake with fallback.
 
+use super::timed::Timed;
 use super::{Failure, Family, ENV_TEST_RESOLVE};
 use crate::tls;
 use rustls::pki_types::ServerName;
@@ -173,16 +174,18 @@ impl Connector<()> for Connect {
 
 /// The connection after the handshake.
 pub enum Stream {
-    Plain(TcpStream),
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+    Plain(Timed),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, Timed>>),
 }
 
 impl Stream {
-    fn tcp(&self) -> &TcpStream {
-        match self {
+    /// From now on, reads and writes end by `after` from now (`None`: no deadline).
+    fn deadline(&mut self, after: Option<Duration>) {
+        let sock = match self {
             Stream::Plain(s) => s,
-            Stream::Tls(s) => &s.sock,
-        }
+            Stream::Tls(s) => &mut s.sock,
+        };
+        sock.until = after.and_then(|d| Instant::now().checked_add(d));
     }
 }
 
@@ -215,13 +218,16 @@ impl Connect {
     /// TCP connect and, for https, the whole TLS handshake, by `until`.
     fn one(&self, addr: SocketAddr, until: Instant) -> Result<Stream, Failure> {
         let left = until.saturating_duration_since(Instant::now());
-        let mut tcp =
-            TcpStream::connect_timeout(&addr, left).map_err(|e| match classify_io(&e) {
-                Failure::Network(m) => Failure::Network(format!("{addr}: {m}")),
-                Failure::Timeout(_) => Failure::Timeout(format!("connecting to {addr}")),
-                other => other,
-            })?;
+        let tcp = TcpStream::connect_timeout(&addr, left).map_err(|e| match classify_io(&e) {
+            Failure::Network(m) => Failure::Network(format!("{addr}: {m}")),
+            Failure::Timeout(_) => Failure::Timeout(format!("connecting to {addr}")),
+            other => other,
+        })?;
         let _ = tcp.set_nodelay(true);
+        let mut tcp = Timed {
+            tcp,
+            until: Some(until),
+        };
         let Some(cfg) = &self.tls else {
             return Ok(Stream::Plain(tcp));
         };
@@ -230,14 +236,8 @@ impl Connect {
             .to_owned();
         let mut conn = rustls::ClientConnection::new(cfg.clone(), name)
             .map_err(|e| Failure::Tls(tls::describe(&e)))?;
+        // Every read and write of the handshake ends by `until` (see [`Timed`]).
         while conn.is_handshaking() {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Failure::Timeout(format!("TLS handshake with {addr}")));
-            }
-            tcp.set_read_timeout(Some(left))
-                .and_then(|()| tcp.set_write_timeout(Some(left)))
-                .map_err(|e| classify_io(&e))?;
             match conn.complete_io(&mut tcp) {
                 Ok((0, 0)) if conn.is_handshaking() => {
                     return Err(Failure::Network(format!(
@@ -313,10 +313,7 @@ impl Transport for Conn {
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let timeout = timeout.for_write();
-        self.stream
-            .tcp()
-            .set_write_timeout(left(timeout)?)
-            .map_err(ureq::Error::Io)?;
+        self.stream.deadline(left(timeout)?);
         let output = &self.buffers.output()[..amount];
         self.stream
             .write_all(output)
@@ -326,10 +323,7 @@ impl Transport for Conn {
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         let timeout = timeout.for_read();
-        self.stream
-            .tcp()
-            .set_read_timeout(left(timeout)?)
-            .map_err(ureq::Error::Io)?;
+        self.stream.deadline(left(timeout)?);
         let input = self.buffers.input_append_buf();
         let n = loop {
             match self.stream.read(input) {
