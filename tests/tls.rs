@@ -37,4 +37,9 @@ fn incompatibility_and_garbage_are_told_apart() {
         rustls::InvalidMessage::InvalidContentType,
     ));
     assert!(m.contains("https://"), "{m}");
+    // A TLS message over the client's size limit is TLS: it is not called garbage.
+    let m = describe(&Error::InvalidMessage(
+        rustls::InvalidMessage::HandshakePayloadTooLarge,
+    ));
+    assert!(!m.contains("https://") && m.contains("64 KiB"), "{m}");
 }
