@@ -1,5 +1,5 @@
 //! TLS faults a router meets: a server that sends its handshake a byte at a time is given
-//! up at `connect_timeout`, and a certificate
+//! up at `connect_timeout`, one that so sends its answer at `timeout`, and a certificate
 //! chain too large for TLS is called that, not "not TLS".
 
 mod common;
@@ -83,6 +83,90 @@ fn a_handshake_sent_a_byte_at_a_time_ends_at_connect_timeout() {
         e["message"]
             .as_str()
             .is_some_and(|m| m.contains("TLS handshake with 127.0.0.1")),
+        "{e}"
+    );
+}
+
+/// A server that completes the handshake, reads the request, and sends its answer — one
+/// TLS record — one byte per 50 ms.
+fn slow_answer_server(tls: Arc<rustls::ServerConfig>) -> Slow {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let hung_up = Arc::new(AtomicBool::new(false));
+    let (s, h) = (sent.clone(), hung_up.clone());
+    std::thread::spawn(move || {
+        let Ok((tcp, _)) = listener.accept() else {
+            return;
+        };
+        let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
+        let Ok(conn) = rustls::ServerConnection::new(tls) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.ends_with(b"}") {
+            match tls.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let body = ok_body(&["home.example.com"], "192.0.2.1", "192.0.2.1");
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut record = Vec::new();
+        let written = tls.conn.writer().write_all(answer.as_bytes());
+        while written.is_ok() && tls.conn.wants_write() {
+            if tls.conn.write_tls(&mut record).is_err() {
+                return;
+            }
+        }
+        for b in record.iter().take(DRIP) {
+            std::thread::sleep(Duration::from_millis(50));
+            if tls.sock.write_all(&[*b]).is_err() {
+                h.store(true, Ordering::SeqCst);
+                return;
+            }
+            s.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    Slow {
+        port,
+        sent,
+        hung_up,
+    }
+}
+
+#[test]
+fn an_answer_sent_a_byte_at_a_time_ends_at_timeout() {
+    let pki = pki(&["localhost"]);
+    let slow = slow_answer_server(pki.server.clone());
+    let r = Router::new(slow.port, &pki.ca_pem);
+    let config = std::fs::read_to_string(&r.config).expect("config");
+    std::fs::write(&r.config, config.replace("timeout '10'", "timeout '2'")).expect("write");
+    let out = output_within(
+        r.cmd(&["update", "--no-wait"]).env(
+            route53_ddns::transport::ENV_TEST_RESOLVE,
+            "localhost=127.0.0.1",
+        ),
+        Duration::from_secs(60),
+    )
+    .expect("update ended");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(slow.hung_up.load(Ordering::SeqCst), "the client read on");
+    let sent = slow.sent.load(Ordering::SeqCst);
+    assert!(sent < DRIP / 2, "{sent} of {DRIP} bytes read");
+    let e = &r.status()["run"]["last_error"];
+    assert_eq!(e["code"], "timeout", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("waiting for the answer")),
         "{e}"
     );
 }
