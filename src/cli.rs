@@ -182,7 +182,7 @@ fn update_config(path: &Path, u: &Update) -> Result<Config, Exit> {
 
 /// One pass under the lock. Each pass rereads the config: a burst may include a reload.
 fn one_pass(path: &Path, store: &Store, force: bool, clock_synced: bool) -> Exit {
-    crate::state::remove_stale_temporaries(&store.dir);
+    crate::tidy::remove_stale_temporaries(&store.dir);
     let result = Config::load(path)
         .map_err(crate::error::Error::from)
         .and_then(|(cfg, _)| {

@@ -27,6 +27,7 @@
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
 //! | [`leftovers`] | what removing the package leaves, and the commands that remove it        |
 //! | [`state`]     | per-host JSON state on tmpfs, written atomically                            |
+//! | [`tidy`]      | the state directory kept usable: odd files removed, stale temporaries too   |
 //! | [`lock`]      | one run at a time; events during a run cause at most one more pass          |
 //! | [`log`]       | syslog via `/dev/log` (+ stderr on a terminal), run and request ids         |
 
@@ -53,6 +54,7 @@ pub mod rotation;
 pub mod schema;
 pub mod state;
 pub mod status;
+pub mod tidy;
 pub mod tls;
 pub mod transport;
 pub mod uci;

@@ -15,10 +15,11 @@
 //! used, and opened without following links or blocking; what cannot be removed is an
 //! error, never read as "another update is running".
 
+use crate::tidy::repair;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 pub struct Lock {
@@ -81,44 +82,6 @@ fn open_mark(path: &Path, truncate: bool) -> io::Result<File> {
         ));
     }
     Ok(file)
-}
-
-/// Removes whatever is at `path` when it is not a regular file (said in the log); an
-/// error when it cannot be removed (a directory with files in it).
-pub fn repair(path: &Path) -> io::Result<()> {
-    let kind = match fs::symlink_metadata(path) {
-        Ok(m) if m.is_file() => return Ok(()),
-        Ok(m) => m.file_type(),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let what = if kind.is_dir() {
-        "a directory"
-    } else if kind.is_symlink() {
-        "a symlink"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "a device"
-    };
-    let removed = if kind.is_dir() {
-        fs::remove_dir(path)
-    } else {
-        fs::remove_file(path)
-    };
-    match removed {
-        Ok(()) => {
-            log::warn!("{} was {what}, not a file of the update lock: removed", path.display());
-            Ok(())
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io::Error::new(
-            e.kind(),
-            format!("{} is {what}, not a file of the update lock, and cannot be removed ({e}): remove it", path.display()),
-        )),
-    }
 }
 
 /// Whether the process whose pid the lock file names is alive (read-only: never locks).

@@ -1,5 +1,6 @@
 //! What the last runs did, on tmpfs (`/var/run/route53-ddns`, or `ROUTE53_DDNS_STATE_DIR`):
 //! one JSON file per host plus `run.json`, each replaced atomically (temp file + rename).
+//! What is not a regular file where one is written is removed first ([`crate::tidy`]).
 //!
 //! Each file is one flat JSON object of strings (`{"ipv4":"192.0.2.1","time":"1764…"}`):
 //! read and written through one string map instead of a derived deserializer per struct,
@@ -242,58 +243,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         std::process::id()
     ));
     let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        // A directory (or anything but a file) in the way would refuse every write.
+        crate::tidy::repair(path)?;
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
-}
-
-/// Most directory entries looked at for stale temporaries (the directory holds a dozen).
-const MAX_ENTRIES: usize = 4096;
-/// A temporary this old is stale whatever its pid says (a write takes milliseconds; the
-/// pid may have been reused).
-const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
-
-/// The writer's pid in a temporary's name (`.<file>.<pid>.tmp`, see [`write_atomic`]).
-fn temporary_pid(name: &str) -> Option<libc::pid_t> {
-    let stem = name.strip_prefix('.')?.strip_suffix(".tmp")?;
-    let (_, pid) = stem.rsplit_once('.')?;
-    pid.parse().ok().filter(|p| *p > 0)
-}
-
-/// Removes the temporaries a writer killed mid-write left in `dir`: those whose pid is not
-/// a live process, or older than [`STALE_AFTER`]. Only regular files named as
-/// [`write_atomic`] names them; the count removed.
-pub fn remove_stale_temporaries(dir: &Path) -> usize {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return 0;
-    };
-    let mut removed = 0;
-    for entry in entries.take(MAX_ENTRIES).flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(temporary_pid) else {
-            continue;
-        };
-        let Ok(meta) = entry.metadata() else { continue };
-        let old = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > STALE_AFTER);
-        let stale = pid as u32 != std::process::id() && (old || !crate::lock::alive(pid));
-        if meta.is_file() && stale && fs::remove_file(entry.path()).is_ok() {
-            removed += 1;
-        }
-    }
-    if removed > 0 {
-        log::info!("removed {removed} temporary file(s) of interrupted writes");
-    }
-    removed
 }
 
 pub struct Store {

@@ -1,5 +1,5 @@
-//! Faults in the state directory and between runs: whatever sits where the lock files
-//! belong is removed or refused loudly (never read as "another update is running"), a run
+//! Faults in the state directory and between runs: whatever sits where the state or lock
+//! files belong is removed or refused loudly (never read as "another update is running"), a run
 //! that sent keeps exit 0 when an event arrives during its pass, a failing `ubus` is asked
 //! once per interface, and temporaries of killed writers are cleaned up.
 
@@ -99,6 +99,30 @@ fn a_directory_that_cannot_be_removed_is_an_error_not_another_run() {
     );
     assert!(!lines.iter().any(|l| l.contains("another update")));
     assert_eq!(server.count(), 0);
+}
+
+/// A directory where a state file belongs would make every run forget what it published
+/// (and send again): it is removed when the state is written.
+#[test]
+fn a_directory_at_a_state_file_is_replaced_by_the_state() {
+    let pki = pki(&["localhost"]);
+    let server = echo_server(&pki, Duration::ZERO);
+    let r = Router::new(server.port, &pki.ca_pem);
+    for name in ["host-home.example.com.json", "run.json"] {
+        std::fs::create_dir(state(&r).join(name)).expect("mkdir");
+    }
+    let (out, lines) = logged(&r, &mut r.cmd(&["update"]));
+    assert_eq!(out.status.code(), Some(0), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("host-home.example.com.json was a directory")),
+        "{lines:#?}"
+    );
+    assert!(state(&r).join("run.json").is_file());
+    // The next event finds what was published: nothing to send.
+    assert_eq!(r.run(&["update"]).status.code(), Some(3));
+    assert_eq!(server.count(), 1);
 }
 
 /// The second event arrives while the first run is in its pass (its `ubus` call starts
