@@ -186,6 +186,11 @@ impl Stream {
             Stream::Tls(s) => &mut s.sock,
         };
         sock.until = after.and_then(|d| Instant::now().checked_add(d));
+        if sock.until.is_none() {
+            // No deadline: nor the timeout the handshake left on the socket.
+            let _ = sock.tcp.set_read_timeout(None);
+            let _ = sock.tcp.set_write_timeout(None);
+        }
     }
 }
 
