@@ -74,7 +74,7 @@ fn unchanged_addresses_are_sent_again_once_the_force_interval_passed() {
     assert_eq!(server.count(), 2);
     // A clock that went backwards (confirmation in the future) also resends.
     let mut past = FakeClock::new();
-    past.base -= Duration::from_secs(86_400);
+    past.start -= Duration::from_secs(86_400);
     assert_eq!(run(&s, &mut past, false, &plan_v4("192.0.2.1")), Exit::Ok);
     assert_eq!(server.count(), 3);
 }

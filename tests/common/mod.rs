@@ -109,10 +109,14 @@ pub fn pki(names: &[&str]) -> Pki {
     }
 }
 
-/// A clock whose sleeps only advance its own time, and are recorded.
+/// The time every [`FakeClock`] starts at: 2026-01-01T00:00:00Z, in ms since the epoch.
+pub const FAKE_START_MS: u64 = 1_767_225_600_000;
+
+/// A clock that never reads the wall clock: it starts at `start` ([`FAKE_START_MS`] unless
+/// the test moves it) and moves only when the code under test sleeps (recorded in `sleeps`)
+/// or the test adds to `slept`.
 pub struct FakeClock {
-    pub start: std::time::Instant,
-    pub base: Duration,
+    pub start: Duration,
     pub slept: Duration,
     pub sleeps: Vec<Duration>,
 }
@@ -120,8 +124,7 @@ pub struct FakeClock {
 impl FakeClock {
     pub fn new() -> FakeClock {
         FakeClock {
-            start: std::time::Instant::now(),
-            base: Duration::from_millis(now_ms()),
+            start: Duration::from_millis(FAKE_START_MS),
             slept: Duration::ZERO,
             sleeps: Vec::new(),
         }
@@ -130,7 +133,7 @@ impl FakeClock {
 
 impl Clock for FakeClock {
     fn now(&self) -> Duration {
-        self.base + self.start.elapsed() + self.slept
+        self.start + self.slept
     }
 
     fn sleep(&mut self, d: Duration) {
