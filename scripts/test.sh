@@ -19,13 +19,15 @@ step() { # name, command...
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# Rust tests: count the individual tests from cargo's own summary lines.
+# Rust tests: every test binary runs whatever fails before it (--no-fail-fast); the counts come
+# from each binary's own "test result:" line, and a binary without one (it crashed) is a failure.
 rust_log=$(mktemp)
-printf '\n\033[1;34m==> cargo test --workspace\033[0m\n'
-cargo test --workspace --locked 2>&1 | tee "$rust_log"
+printf '\n\033[1;34m==> cargo test --workspace --no-fail-fast\033[0m\n'
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$rust_log"
 rust_rc=${PIPESTATUS[0]}
-read -r rp rf < <(awk '/^test result:/ {p+=$4; f+=$6} END {print p+0, f+0}' "$rust_log")
-passed=$((passed + rp)); failed=$((failed + rf))
+read -r rp rf ri < <(awk -f scripts/count-rust-tests.awk "$rust_log")
+passed=$((passed + rp)); failed=$((failed + rf)); skipped=$((skipped + ri))
+# A failure no binary reported (e.g. a build error): one more failure, never a silent pass.
 [ "$rust_rc" -ne 0 ] && [ "$rf" -eq 0 ] && failed=$((failed + 1))
 
 # System tests: pytest's JUnit report gives exact counts.
