@@ -2,7 +2,7 @@
 # Runs every test: formatting and lints, Rust unit and integration tests, then the system tests
 # (moto as Route53, the Lambda under `cargo lambda watch`, the router binary natively and under
 # qemu, OpenWrt shell scripts under busybox, ddclient/inadyn, the LuCI page in headless Chromium).
-# Installs what it needs first. Ends with one line: "N passed, N failed".
+# Installs what it needs first. Ends with one line: "N passed, N failed, N skipped" (tests/README.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
