@@ -1,10 +1,12 @@
 """The local cloud side for system tests: moto as Route53 and SSM, the Lambda in the real
-runtime loop (`cargo lambda watch`), an HTTPS front with a throwaway CA, and a Route53
-stand-in (r53_standin.py) that applies Route53's ChangeBatch rules, one batch at a time,
-lists in Route53's order and can throttle (moto does none of that).
+runtime loop (`cargo lambda watch`), an HTTPS front with a throwaway CA, and two stand-ins
+in front of moto that answer as AWS does: Route53 (r53_standin.py: Route53's ChangeBatch
+rules, one batch at a time, Route53's listing order and error shapes, documented throttling,
+lost answers) and SSM (ssm_standin.py: SSM's documented limits). Their rules and sources
+are listed in tests/system/README.md.
 
-    moto  <-- SSM -----------------------------------------------+
-      ^                                                           |
+    moto  <-- SSM ----- SsmStandIn (counts, limits) ------------+
+      ^                                                          |
       +-- Route53 -- Route53StandIn (strict, counts, throttles) <-- Lambda (cargo lambda watch)
                                                                  ^            ^
                                                   http_url ------+            |
@@ -13,7 +15,7 @@ lists in Route53's order and can throttle (moto does none of that).
 Everything listens on 127.0.0.1 only. Used through the session fixture `stack` in
 conftest.py; see the `Stack` docstring for what tests can call. The pieces: the signing
 client (v2_client.py: Signer, http_request), the HTTPS front (tls_front.py), the Route53
-stand-in (r53_standin.py) and the relays (gate.py); the names tests import from here
+and SSM stand-ins (r53_standin.py, ssm_standin.py) and the relays (gate.py); the names tests import from here
 stay importable from here.
 """
 
@@ -34,6 +36,7 @@ import boto3
 
 from gate import Gate
 from r53_standin import Route53StandIn
+from ssm_standin import SsmStandIn
 from tls_front import TlsFront, make_ca
 from url_front import FunctionUrlFront
 # b64url, now_ms, stamp_id and stamp_of are not used here: tests import them from stack.
@@ -87,10 +90,17 @@ class Stack:
     stamp(name)           the TXT value of _r53ddns.<name>, or None
     change_count()        ChangeResourceRecordSets batches the stand-in applied so far
     list_count()          ListResourceRecordSets calls so far (diff around a request)
-    route53_counts()      all stand-in counters: calls, lists, changes, rejected (InvalidChangeBatch),
-                          throttled, moto_refused
+    route53_counts()      all Route53 stand-in counters: calls, lists, changes, rejected
+                          (InvalidChangeBatch), throttled, busy, resets_before_apply,
+                          dropped_after_apply, moto_refused
     throttle(n, code, changes_only=False)  make the next n Route53 calls fail with `code`
-    rate_limit(per_s)     Route53's account limit (5/s) on every call, or None (the default)
+    route53_throttling(on=True, changes=None)  Route53's documented token buckets (off by default)
+    lose_route53_answers(reset_before_apply=0, drop_after_apply=0)  reset the connection of the
+                          next n batches before applying them / after applying them
+    proxy.batch_shape     "legacy" (default) or "standard" InvalidChangeBatch body
+    ssm_counts()          SSM stand-in counters: calls per action, throttled, limit_exceeded
+    ssm_limits(reads=False, puts=False, parameter_limit=None)  SSM's documented limits (all
+                          off by default; no arguments switches them off)
     set_records(...)      write a set through the stand-in (Route53's rules apply)
     new_name()            a fresh host name in the zone
     post_update(signer, body, time_ms=None, url=None, headers=None, host=, time_text=, key_text=)
@@ -108,7 +118,7 @@ class Stack:
         self.concurrency = concurrency
         self.zone_names = zones
         self.procs: list[subprocess.Popen] = []
-        self.tls = self.proxy = self.sns_gate = self.url_front = None
+        self.tls = self.proxy = self.ssm_proxy = self.sns_gate = self.url_front = None
         try:
             self._up()
         except BaseException:
@@ -134,6 +144,7 @@ class Stack:
         self.zone = next(iter(self.zone_ids))
         self.zone_id = self.zone_ids[self.zone]
         self.proxy = Route53StandIn(self.moto_port)
+        self.ssm_proxy = SsmStandIn(self.moto_port)
         # Change notifications: an SNS topic in moto with an SQS queue subscribed, behind a
         # relay that can stall (a hung endpoint).
         self.sns = boto3.client("sns", **kw)
@@ -171,7 +182,7 @@ class Stack:
             AWS_SESSION_TOKEN="testing-session",
             AWS_REGION=REGION,
             AWS_ENDPOINT_URL_ROUTE53=f"http://127.0.0.1:{self.proxy.port}",
-            AWS_ENDPOINT_URL_SSM=self.moto_url,
+            AWS_ENDPOINT_URL_SSM=f"http://127.0.0.1:{self.ssm_proxy.port}",
             AWS_ENDPOINT_URL_SNS=f"http://127.0.0.1:{self.sns_gate.port}",
             R53DDNS_CHANGE_TOPIC_ARN=self.topic_arn,
             R53DDNS_REGISTRY_PREFIX=PREFIX,
@@ -231,6 +242,8 @@ class Stack:
             self.url_front.stop()
         if self.proxy:
             self.proxy.stop()
+        if self.ssm_proxy:
+            self.ssm_proxy.stop()
         for p in reversed(self.procs):
             if p.poll() is None:
                 try:
@@ -342,9 +355,20 @@ class Stack:
     def route53_counts(self) -> dict:
         return self.proxy.counters()
 
-    def rate_limit(self, per_second: float | None = 5):
-        """Route53's account limit: `per_second` calls/s over all calls, else `Throttling`."""
-        self.proxy.set_rate_limit(per_second)
+    def route53_throttling(self, on: bool = True, changes: tuple[float, float] | None = None):
+        """Route53's documented request buckets (50, 10/s; account and per action), and a
+        change-throughput bucket of `changes` = (capacity, per second) if given."""
+        self.proxy.set_throttling(on, changes)
+
+    def lose_route53_answers(self, reset_before_apply: int = 0, drop_after_apply: int = 0):
+        """The next batches lose their answer: reset before applying, or applied then reset."""
+        self.proxy.lose_answers(reset_before_apply, drop_after_apply)
+
+    def ssm_counts(self) -> dict:
+        return self.ssm_proxy.counters()
+
+    def ssm_limits(self, reads: bool = False, puts: bool = False, parameter_limit: int | None = None):
+        self.ssm_proxy.set_limits(reads, puts, parameter_limit)
 
     def throttle(self, n: int, code: str = "Throttling", changes_only: bool = False):
         """The next n Route53 calls (or only ChangeResourceRecordSets calls) fail with `code`."""

@@ -1,98 +1,14 @@
 """The Route53 stand-in (r53_standin.py) is as strict as Route53: each rule attacked with
 boto3 through the stand-in, and the zone read back with boto3 directly from moto (the store)
-to see that a refused batch left no trace. Needs only moto, not the Lambda."""
+to see that a refused batch left no trace. Needs only moto, not the Lambda. The answers
+(shapes, throttling, lost answers) are tested in test_route53_answers.py."""
 
-import subprocess
 import threading
-import time
-import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from r53_standin import Route53StandIn
-from stack import CREDS, REGION, free_port, wait_port
-
-ZONE = "example.com"
-NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
-
-
-class World:
-    def __init__(self, tmp):
-        port = free_port()
-        log = open(tmp / "moto.log", "wb")
-        self.moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
-                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_port(port, self.moto, 60, tmp / "moto.log")
-        self.direct = boto3.client("route53", endpoint_url=f"http://127.0.0.1:{port}",
-                                   region_name=REGION, **CREDS)
-        self.standin = Route53StandIn(port)
-        self.r53 = boto3.client("route53", endpoint_url=f"http://127.0.0.1:{self.standin.port}",
-                                region_name=REGION, config=NO_RETRY, **CREDS)
-
-    def close(self):
-        self.standin.stop()
-        self.moto.terminate()
-        self.moto.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    w = World(tmp_path_factory.mktemp("standin"))
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def zone(world):
-    """A fresh hosted zone example.com (moto allows several of the same name)."""
-    z = world.r53.create_hosted_zone(Name=ZONE, CallerReference=str(uuid.uuid4()))
-    zid = z["HostedZone"]["Id"].split("/")[-1]
-    yield zid
-    assert world.standin.counters()["moto_refused"] == 0, "moto refused a batch the stand-in passed"
-    assert_cache_is_moto(world.standin, zid)
-
-
-def assert_cache_is_moto(standin, zid):
-    """The stand-in's copy of the zone is what moto holds."""
-    def view(sets):
-        return sorted((s.name, s.rtype, s.ttl, tuple(sorted(s.values))) for s in sets)
-    if zid in standin.cache:
-        assert view(standin.cache[zid]) == view(standin.moto_sets(zid))
-
-
-def rrs(action, name, rtype, values, ttl=60):
-    return {"Action": action, "ResourceRecordSet": {
-        "Name": name, "Type": rtype, "TTL": ttl, "ResourceRecords": [{"Value": v} for v in values]}}
-
-
-def change(world, zone, *changes):
-    return world.r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": list(changes)})
-
-
-def refused(world, zone, *changes) -> str:
-    """The batch is refused as Route53 refuses it; returns the message."""
-    with pytest.raises(ClientError) as e:
-        change(world, zone, *changes)
-    err = e.value.response
-    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert err["Error"]["Code"] == "InvalidChangeBatch"
-    assert err["Error"]["Type"] == "Sender"
-    return err["Error"]["Message"]
-
-
-def stored(world, zone) -> dict:
-    """{(name, type): (ttl, sorted values)} read from moto itself, apex NS/SOA left out."""
-    out = {}
-    for s in world.direct.list_resource_record_sets(HostedZoneId=zone, MaxItems="1000")["ResourceRecordSets"]:
-        if s["Type"] in ("NS", "SOA"):
-            continue
-        key = (s["Name"], s["Type"])
-        assert key not in out, f"moto holds two sets {key}"
-        out[key] = (s.get("TTL"), sorted(r["Value"] for r in s.get("ResourceRecords", [])))
-    return out
+from r53_world import change, code_of, refused, rrs, stored, world, zone  # noqa: F401 (fixtures)
 
 
 def test_create_of_an_existing_set_is_refused(world, zone):
@@ -216,7 +132,7 @@ def test_concurrent_conflicting_batches_exactly_one_wins(world, zone):
                        rrs("UPSERT", "race.example.com", "A", [f"192.0.2.{i + 1}"]))
                 results[i] = "ok"
             except ClientError as e:
-                results[i] = e.response["Error"]["Code"]
+                results[i] = code_of(e)
 
         threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
         for t in threads:
@@ -229,40 +145,6 @@ def test_concurrent_conflicting_batches_exactly_one_wins(world, zone):
         assert now[(stamp + ".", "TXT")] == (60, [f'"t={rnd} k=w{winner}"'])
         assert now[("race.example.com.", "A")] == (60, [f"192.0.2.{winner + 1}"]), "the A of the winner"
         old = f'"t={rnd} k=w{winner}"'
-
-
-def test_the_account_rate_limit_when_switched_on(world, zone):
-    def burst(n):
-        out = []
-        for _ in range(n):
-            try:
-                world.r53.list_resource_record_sets(HostedZoneId=zone)
-                out.append("ok")
-            except ClientError as e:
-                err = e.response
-                assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
-                out.append(f'{err["Error"]["Code"]}: {err["Error"]["Message"]}')
-        return out
-
-    assert burst(20) == ["ok"] * 20, "off by default"
-    world.standin.set_rate_limit(5)
-    try:
-        time.sleep(1.1)
-        start = time.monotonic()
-        got = burst(20)
-        elapsed = time.monotonic() - start
-        assert got.count("ok") <= 5 + 5 * elapsed + 1, (got, elapsed)
-        assert got[:5] == ["ok"] * 5, "a full bucket allows 5 at once"
-        assert "Throttling: Rate exceeded" in got
-        time.sleep(1.1)
-        assert burst(5) == ["ok"] * 5, "the bucket refills at 5/s"
-        paced = []
-        for _ in range(10):  # 4/s stays under the limit (each pause refills 1.25 first)
-            time.sleep(0.25)
-            paced += burst(1)
-        assert paced == ["ok"] * 10
-    finally:
-        world.standin.set_rate_limit(None)
 
 
 def test_fail_injection_answers_like_route53(world, zone):
