@@ -100,7 +100,7 @@ class SsmStandIn:
                     "limit_exceeded": self.limit_exceeded}
 
     def resync(self):
-        """Counts again the parameters moto holds."""
+        """Counts again the standard parameters moto holds."""
         names, token = set(), None
         for _ in range(10_000):  # pages of 50: bounded at 500,000 parameters
             req = {"MaxResults": 50, **({"NextToken": token} if token else {})}
@@ -108,7 +108,8 @@ class SsmStandIn:
             if status != 200:
                 raise RuntimeError(f"moto DescribeParameters answered {status}")
             page = json.loads(data)
-            names.update(p["Name"] for p in page.get("Parameters", []))
+            names.update(p["Name"] for p in page.get("Parameters", [])
+                         if p.get("Tier", "Standard") == "Standard")
             token = page.get("NextToken")
             if not token:
                 break
@@ -153,7 +154,7 @@ class SsmStandIn:
         answer = self._moto("PutParameter", body, headers)
         if answer[0] == 200 and isinstance(name, str):
             with self.lock:
-                self.names.add(name)
+                (self.names.add if standard else self.names.discard)(name)
         return answer
 
     def _moto(self, action: str, body: bytes, headers: dict | None = None):
