@@ -24,8 +24,9 @@ Knobs: `fail_next`/`fail_code`/`fail_changes_only` (answer the next N calls with
 before anything is applied) and `drop_after_apply` (the next N valid batches are applied,
 then the connection is reset with no answer). Counters: calls, lists, changes (batches moto
 applied), rejected (InvalidChangeBatch answers), throttled, busy, resets_before_apply,
-dropped_after_apply, moto_refused (batches this proxy passed but moto refused: should stay
-0). `history`: every applied batch, in order.
+dropped_after_apply, change_calls (ChangeResourceRecordSets calls, applied or not),
+moto_refused (batches this proxy passed but moto refused: should stay 0). `history`:
+every applied batch, in order.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ MESSAGES = {"Throttling": "Rate exceeded", "PriorRequestNotComplete": BUSY}
 INJECTED_BATCH_MESSAGE = ("Tried to delete resource record set [name='injected.', type='TXT'] "
                           "but it was not found")
 RESET = object()  # handle()'s answer when the connection is to be reset with no reply
-COUNTERS = ("calls", "lists", "changes", "rejected", "throttled", "busy", "resets_before_apply",
+COUNTERS = ("calls", "lists", "change_calls", "changes", "rejected", "throttled", "busy", "resets_before_apply",
             "dropped_after_apply", "moto_refused")
 
 
@@ -119,6 +120,7 @@ class Route53StandIn:
         with self.lock:
             self.calls += 1
             self.lists += is_list
+            self.change_calls += is_change
             fail = self.fail_next > 0 and (is_change or not self.fail_changes_only)
             if fail:
                 self.fail_next -= 1

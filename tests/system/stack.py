@@ -90,7 +90,7 @@ class Stack:
     stamp(name)           the TXT value of _r53ddns.<name>, or None
     change_count()        ChangeResourceRecordSets batches the stand-in applied so far
     list_count()          ListResourceRecordSets calls so far (diff around a request)
-    route53_counts()      all Route53 stand-in counters: calls, lists, changes, rejected
+    route53_counts()      all Route53 stand-in counters: calls, lists, change_calls, changes, rejected
                           (InvalidChangeBatch), throttled, busy, resets_before_apply,
                           dropped_after_apply, moto_refused
     throttle(n, code, changes_only=False)  make the next n Route53 calls fail with `code`

@@ -18,7 +18,9 @@ def test_the_lambdas_calls_pass_through_both_stand_ins(stack, registered, name):
     after = stack.ssm_counts()["calls"]
     assert after.get("GetParameter", 0) > ssm.get("GetParameter", 0), "the registry read"
     assert after.get("PutParameter", 0) > ssm.get("PutParameter", 0), "the last-seen write"
-    assert stack.route53_counts()["changes"] == r53["changes"] + 1
+    now = stack.route53_counts()
+    assert now["changes"] == r53["changes"] + 1
+    assert now["lists"] == r53["lists"] + 1, "one read when nothing is lost"
 
 
 @pytest.mark.parametrize("lost", ["reset_before_apply", "drop_after_apply"])
@@ -36,6 +38,7 @@ def test_a_lost_answer_still_ends_updated_and_notified_once(stack, registered, n
     counter = {"reset_before_apply": "resets_before_apply", "drop_after_apply": "dropped_after_apply"}[lost]
     assert after[counter] == before[counter] + 1, "the answer was lost"
     assert after["changes"] == before["changes"] + 1, "the batch landed exactly once"
+    assert after["change_calls"] - before["change_calls"] >= 2, "the Lambda saw the loss and tried again"
     assert r.status == 200 and r.json()["result"] == "updated", r
     assert stack.records(name)["A"] == ["192.0.2.62"]
     changes = [c for n in mine(stack, name) for c in n["Message"]["changes"] if c["name"] == name]
