@@ -14,7 +14,8 @@ updates that each write a change, and the Route53 API calls per update (from the
 own log line, `route53_calls`) for: a changed address, an unchanged one, two names in one
 request, and a request that loses one race (the strict Route53 stand-in refuses its first
 batch with InvalidChangeBatch as Route53 does when another writer got there first).
-Route53 is the stand-in of tests/system/r53_standin.py in front of moto; SSM is moto.
+Route53 and SSM are the stand-ins of tests/system (r53_standin.py, ssm_standin.py) in
+front of moto.
 Numbers, not assertions.
 """
 
@@ -33,6 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "system"))
 from r53_standin import Route53StandIn  # noqa: E402
+from ssm_standin import SsmStandIn  # noqa: E402
 from stack import CREDS, PREFIX, REGION, ZONE, Signer, free_port, wait_port  # noqa: E402
 
 import boto3  # noqa: E402
@@ -133,6 +135,7 @@ def main():
             Name=f"{PREFIX}/keys/{signer.key_id}", Value=json.dumps({"names": [name, name2]}),
             Type="String")
         standin = Route53StandIn(port)
+        ssm_standin = SsmStandIn(port)
         api = RuntimeApi()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "R53DDNS_"))}
         env.update(
@@ -141,6 +144,7 @@ def main():
             AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION=REGION,
             AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
             AWS_ENDPOINT_URL_ROUTE53=f"http://127.0.0.1:{standin.port}",
+            AWS_ENDPOINT_URL_SSM=f"http://127.0.0.1:{ssm_standin.port}",
             R53DDNS_ZONE_ID=zone, R53DDNS_ZONE_NAME=ZONE,
             R53DDNS_ALLOW_DOCUMENTATION_ADDRESSES="true",
         )
@@ -199,6 +203,8 @@ def main():
         moto.wait(10)
         if "standin" in locals():
             standin.stop()
+        if "ssm_standin" in locals():
+            ssm_standin.stop()
 
 
 if __name__ == "__main__":

@@ -58,8 +58,8 @@ MESSAGES = {"Throttling": "Rate exceeded", "PriorRequestNotComplete": BUSY}
 INJECTED_BATCH_MESSAGE = ("Tried to delete resource record set [name='injected.', type='TXT'] "
                           "but it was not found")
 RESET = object()  # handle()'s answer when the connection is to be reset with no reply
-COUNTERS = ("calls", "lists", "change_calls", "changes", "rejected", "throttled", "busy", "resets_before_apply",
-            "dropped_after_apply", "moto_refused")
+COUNTERS = ("calls", "lists", "change_calls", "changes", "rejected", "throttled", "busy",
+            "resets_before_apply", "dropped_after_apply", "moto_refused")
 
 
 class Route53StandIn:
