@@ -15,10 +15,10 @@ are listed in tests/system/README.md.
 Everything listens on 127.0.0.1 only. Used through the session fixture `stack` in
 conftest.py; see the `Stack` docstring for what tests can call. The pieces: the signing
 client (v2_client.py: Signer, http_request), the HTTPS front (tls_front.py), the Function
-URL front (url_front.py), the Route53
-stand-in (r53_standin.py; its rules r53_rules.py, its throttling r53_throttle.py), the SSM
-stand-in (ssm_standin.py), their token buckets (buckets.py) and the relays (gate.py); the
-names tests import from here stay importable from here.
+URL front (url_front.py), the Route53 stand-in (r53_standin.py; its rules r53_rules.py, its
+throttling r53_throttle.py), the SSM stand-in (ssm_standin.py), their token buckets
+(buckets.py) and the relays (gate.py); the names tests import from here stay importable
+from here.
 """
 
 from __future__ import annotations
