@@ -45,3 +45,22 @@ def test_a_lost_answer_still_ends_updated_and_notified_once(stack, registered, n
     assert changes == [{"name": name, "old_a": ["192.0.2.61"], "old_aaaa": [],
                         "new_a": ["192.0.2.62"], "new_aaaa": []}], "notified once, old -> new"
     assert stack.seen(registered.key_id)["result"] == "updated"
+
+
+@pytest.mark.parametrize("shape", ["legacy", "standard"])
+def test_a_lost_race_is_read_again_in_either_refusal_shape(stack, registered, name, shape):
+    """Route53 refuses the batch of a writer that lost a race with InvalidChangeBatch, in
+    either of its shapes (r53_rules.BATCH_SHAPES); the Lambda reads again and wins."""
+    before = stack.route53_counts()
+    stack.proxy.batch_shape = shape
+    stack.throttle(1, "InvalidChangeBatch", changes_only=True)
+    try:
+        r = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "192.0.2.63"}]})
+    finally:
+        stack.throttle(0)
+        stack.proxy.batch_shape = "legacy"
+    assert r.status == 200 and r.json()["result"] == "updated", r
+    after = stack.route53_counts()
+    assert after["change_calls"] == before["change_calls"] + 2, "refused once, then applied"
+    assert after["changes"] == before["changes"] + 1
+    assert stack.records(name)["A"] == ["192.0.2.63"]
