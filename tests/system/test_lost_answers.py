@@ -5,6 +5,8 @@ answered `updated`, notified once and recorded as last seen `updated`."""
 
 import pytest
 
+from test_last_seen import log_line
+
 
 def mine(stack, name):
     return [n for n in stack.notifications(wait_s=3)
@@ -64,3 +66,4 @@ def test_a_lost_race_is_read_again_in_either_refusal_shape(stack, registered, na
     assert after["change_calls"] == before["change_calls"] + 2, "refused once, then applied"
     assert after["changes"] == before["changes"] + 1
     assert stack.records(name)["A"] == ["192.0.2.63"]
+    assert log_line(stack, r.headers["x-request-id"])["conflicts"] == 1, "read as a lost race"
