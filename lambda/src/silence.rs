@@ -36,7 +36,18 @@ pub struct Entry {
 /// The parameters under `path` (recursively or not), at most [`MAX_ENTRIES`] and within
 /// the invocation's budget. `Ok((entries, truncated))`.
 pub fn list(inv: &Invocation, path: &str, recursive: bool) -> Result<(Vec<Entry>, bool), AwsError> {
-    let (endpoint, region, budget) = (&inv.cfg.ssm_endpoint, &inv.cfg.region, inv.budget);
+    list_within(inv.cfg, inv.budget, path, recursive)
+}
+
+/// [`list`] for any caller: SSM of `cfg`, within `budget` (the registry snapshot gives it
+/// less time than the whole invocation).
+pub fn list_within(
+    cfg: &crate::config::Config,
+    budget: Budget,
+    path: &str,
+    recursive: bool,
+) -> Result<(Vec<Entry>, bool), AwsError> {
+    let (endpoint, region) = (&cfg.ssm_endpoint, &cfg.region);
     let mut entries = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {

@@ -121,6 +121,13 @@ impl ErrorCode {
         }
     }
 
+    /// Retrying cannot help: only a person can fix it. The router stops sending on such a
+    /// refusal, and the endpoint's `PermanentError` metric counts it (for proven senders
+    /// only). This is the one definition of "permanent" for both.
+    pub fn is_permanent(self) -> bool {
+        self.disposition() == Disposition::Permanent
+    }
+
     /// What the router's owner should do about it.
     pub fn advice(self) -> &'static str {
         match self {
