@@ -169,6 +169,28 @@ impl State {
     }
 }
 
+impl State {
+    /// `id` was just read and found registered: listed from now on, and a key is known to
+    /// have been registered (so its refusal after a revocation is the owner's business).
+    pub fn learn(&mut self, kind: Kind, id: &str) {
+        if let Some((_, l)) = self.listing.as_mut() {
+            match kind {
+                Kind::Key => l.keys.insert(id.to_owned()),
+                Kind::User => l.users.insert(id.to_owned()),
+            };
+        }
+        if kind == Kind::Key {
+            self.accepted.insert(id.to_owned());
+        }
+    }
+}
+
+/// Records that `id`'s registry entry was just read and exists.
+pub fn learn(kind: Kind, id: &str) {
+    let mut st = state().lock().unwrap_or_else(|p| p.into_inner());
+    st.learn(kind, id);
+}
+
 fn state() -> &'static Mutex<State> {
     static STATE: OnceLock<Mutex<State>> = OnceLock::new();
     STATE.get_or_init(|| Mutex::new(State::default()))
@@ -318,6 +340,10 @@ mod tests {
         assert!(j.known_before, "a revoked key that was accepted before");
         let j = st.judge(Kind::Key, "NEXT", 1, |_| Some(listing(&["A"], 2)));
         assert!(!j.known_before, "a next key never accepted is a stranger");
+        // Registered since the listing, read once and found: listed and known from then on.
+        st.learn(Kind::Key, "NEXT");
+        let j = st.judge(Kind::Key, "NEXT", 3, |_| None);
+        assert_eq!((j.standing, j.known_before), (Standing::Read, true));
         let j = st.judge(Kind::User, "alice", 2, |_| Some(listing(&["A"], 2)));
         assert_eq!((j.standing, j.known_before), (Standing::Read, true));
         // A large registry: 100 pages make the floor 25 s.
