@@ -11,9 +11,9 @@
 //! - a snapshot older than [`MAX_AGE_MS`] refuses no one;
 //! - a listed key or user is still read with GetParameter by the caller, so a revocation
 //!   takes effect at once and the grants are never stale;
-//! - a miss the snapshot cannot settle by a refresh may be read directly, at most once per
-//!   [`MISS_READ_GAP_MS`] (a key registered seconds ago works at once); otherwise it is
-//!   refused without any AWS call.
+//! - a miss the snapshot cannot settle by a refresh may be read directly: a bucket of
+//!   [`MISS_READ_BURST`] reads refilled one per [`MISS_READ_GAP_MS`] (a key registered
+//!   seconds ago works at once); when it is empty the miss is refused without any AWS call.
 
 use crate::aws::Budget;
 use crate::config::Config;
@@ -32,8 +32,10 @@ pub const FLOOR_MIN_MS: u64 = 10_000;
 pub const FLOOR_PER_PAGE_MS: u64 = 250;
 /// ...up to this.
 pub const FLOOR_MAX_MS: u64 = 45_000;
-/// Direct reads for misses: at most one per this many milliseconds.
+/// Direct reads for misses: one more allowed per this many milliseconds...
 pub const MISS_READ_GAP_MS: u64 = 1_000;
+/// ...and at most this many in a burst.
+pub const MISS_READ_BURST: u64 = 5;
 /// The keys ever accepted (last-seen records) are listed again after this long.
 pub const ACCEPTED_REFRESH_MS: u64 = 600_000;
 /// The most time one refresh may take out of a request.
@@ -84,7 +86,9 @@ pub struct State {
     attempted_ms: Option<u64>,
     accepted: HashSet<String>,
     accepted_ms: Option<u64>,
-    next_miss_read_ms: u64,
+    /// The bucket of miss reads as a theoretical arrival time (GCRA): a read is allowed
+    /// when this is at most `(BURST - 1) × GAP` ahead of now.
+    miss_read_tat_ms: u64,
 }
 
 impl State {
@@ -155,8 +159,8 @@ impl State {
             listed == Some(true) || (kind == Kind::Key && self.accepted.contains(id));
         let standing = match listed {
             Some(true) => Standing::Read,
-            _ if now >= self.next_miss_read_ms => {
-                self.next_miss_read_ms = now.saturating_add(MISS_READ_GAP_MS);
+            _ if self.miss_read_tat_ms <= now + (MISS_READ_BURST - 1) * MISS_READ_GAP_MS => {
+                self.miss_read_tat_ms = self.miss_read_tat_ms.max(now) + MISS_READ_GAP_MS;
                 Standing::Read
             }
             Some(false) => Standing::Stranger,
@@ -283,7 +287,7 @@ mod tests {
             fetches <= 60_000 / FLOOR_MIN_MS as u32 + 1,
             "{fetches} refreshes"
         );
-        assert!(reads <= 61, "{reads} direct reads");
+        assert!(reads <= 60 + MISS_READ_BURST as u32, "{reads} direct reads");
         // The registered key is read (and so checked) every time, with no extra listing.
         assert_eq!(at(&mut st, "A", 60_001, &["A"]), (Standing::Read, 0));
     }
@@ -292,11 +296,10 @@ mod tests {
     fn registration_is_seen_by_the_next_refresh_and_a_miss_refreshes_after_the_floor() {
         let mut st = State::default();
         assert_eq!(at(&mut st, "A", 0, &["A"]), (Standing::Read, 1));
-        assert_eq!(
-            at(&mut st, "X", 100, &["A"]),
-            (Standing::Read, 0),
-            "one miss read"
-        );
+        for i in 0..MISS_READ_BURST {
+            let got = at(&mut st, "X", 100 + i, &["A"]);
+            assert_eq!(got, (Standing::Read, 0), "miss read {i} of the burst");
+        }
         assert_eq!(at(&mut st, "Y", 200, &["A"]), (Standing::Stranger, 0));
         // B is registered now: within the floor it is refused without a listing...
         assert_eq!(at(&mut st, "B", 300, &["A", "B"]), (Standing::Stranger, 0));
@@ -319,6 +322,9 @@ mod tests {
         // Past REFRESH_AFTER the listing fails; the snapshot still judges until MAX_AGE.
         let j = st.judge(Kind::Key, "S", REFRESH_AFTER_MS, failing);
         assert_eq!((j.standing, n.get()), (Standing::Read, 1), "the miss read");
+        for _ in 1..MISS_READ_BURST {
+            st.judge(Kind::Key, "S", REFRESH_AFTER_MS + 1, failing);
+        }
         let j = st.judge(Kind::Key, "S", REFRESH_AFTER_MS + 500, failing);
         assert_eq!(
             (j.standing, n.get()),
@@ -329,6 +335,9 @@ mod tests {
         let later = MAX_AGE_MS + 1;
         let j = st.judge(Kind::Key, "S", later, failing);
         assert_eq!((j.standing, n.get()), (Standing::Read, 2));
+        for _ in 0..MISS_READ_BURST {
+            st.judge(Kind::Key, "S", later + 5, failing);
+        }
         let j = st.judge(Kind::Key, "S", later + 10, failing);
         assert_eq!(j.standing, Standing::Unavailable);
     }

@@ -37,9 +37,10 @@ def test_strangers_are_refused_without_ssm_calls(stack, registered, name):
     assert all(r.text == "badauth" for r in replies[1::2])
     lines = lines_of(stack, replies)
     calls = [line["ssm_calls"] for line in lines]
-    # At most one direct read per second for misses, and a listing at most every FLOOR_S.
-    assert sum(1 for c in calls if c == 0) >= 30, calls
-    assert sum(calls) <= 10, calls
+    # A burst of 5 direct reads for misses then one a second, and a listing (2 to 4 pages
+    # here) at most every FLOOR_S: most strangers cost nothing.
+    assert sum(1 for c in calls if c == 0) >= 25, calls
+    assert sum(calls) <= 15, calls
     for line in lines:
         assert (line["proven"], line["PermanentError"], line["UnprovenRefusal"]) == (False, 0, 1), line
 
