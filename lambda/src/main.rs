@@ -34,8 +34,10 @@
 //! | `seen`       | last-seen record per key/user: SSM `<prefix>/seen/…`, best-effort       |
 //! | `notify`     | change notifications: SNS Publish of old → new, best-effort             |
 //! | `silence`    | hourly schedule: registered keys/users silent too long → `SilentRouters` |
+//! | `alive`      | the silence check's second source: recent stamps in Route53 vouch for a router |
 
 mod accepted;
+mod alive;
 mod authorise;
 mod aws;
 mod caller;

@@ -1,0 +1,149 @@
+//! The silence check's second source of "last seen": every accepted request writes the stamp
+//! `_r53ddns.<name>` (`t=<time> k=<key>` or `u=<user>`) in the same ChangeBatch as its
+//! records, so a router whose last-seen record is too old (its PutParameter failed, e.g.
+//! throttled in a burst) is still alive when a stamp of one of its names names it and is
+//! recent. Only the principals the records call silent are checked, at most
+//! [`MAX_CHECKED`] of them, with one Route53 read per zone each; a read that fails leaves
+//! the principal silent (the alarm errs towards telling).
+
+use crate::invocation::Invocation;
+use crate::plan::Stamp;
+use crate::registry::{parse_key_entry, parse_token_entry};
+use crate::silence::Entry;
+use std::collections::HashMap;
+
+/// Silent principals whose stamps are read; beyond, they stay silent.
+pub const MAX_CHECKED: usize = 50;
+
+/// The names each principal (as the silence check names it) may update, from the listed
+/// registry entries. Entries that do not parse grant nothing.
+pub fn names_of(
+    prefix: &str,
+    keys: &[Entry],
+    tokens: &[Entry],
+    default_ttl: u32,
+) -> HashMap<String, Vec<String>> {
+    let mut out = HashMap::new();
+    let child = |name: &str, kind: &str| {
+        let id = name.strip_prefix(prefix)?.strip_prefix('/')?;
+        let id = id.strip_prefix(kind)?.strip_prefix('/')?;
+        (!id.is_empty() && !id.contains('/')).then(|| id.to_owned())
+    };
+    for e in keys {
+        if let (Some(id), Ok(g)) = (
+            child(&e.name, "keys"),
+            parse_key_entry(&e.value, default_ttl),
+        ) {
+            out.insert(id, g.into_iter().map(|g| g.name).collect());
+        }
+    }
+    for e in tokens {
+        let parsed = parse_token_entry(&e.value, default_ttl);
+        if let (Some(id), Ok(t)) = (child(&e.name, "tokens"), parsed) {
+            let names = t.names.into_iter().map(|g| g.name).collect();
+            out.insert(format!("dyndns2:{id}"), names);
+        }
+    }
+    out
+}
+
+/// Whether `stamp` is of an accepted request of `principal` within `limit_ms` of `now_ms`.
+pub fn vouches(stamp: &Stamp, principal: &str, now_ms: u64, limit_ms: u64) -> bool {
+    let by = match principal.strip_prefix("dyndns2:") {
+        Some(user) => format!("u={user}"),
+        None => format!("k={principal}"),
+    };
+    stamp.by == by && now_ms.saturating_sub(stamp.time_ms) <= limit_ms
+}
+
+/// Of `silent`, those no recent stamp of their names vouches for.
+pub fn still_silent(
+    inv: &Invocation,
+    silent: Vec<String>,
+    names: &HashMap<String, Vec<String>>,
+    limit_ms: u64,
+) -> Vec<String> {
+    silent
+        .into_iter()
+        .enumerate()
+        .filter(|(i, who)| *i >= MAX_CHECKED || !alive(inv, who, names, limit_ms))
+        .map(|(_, who)| who)
+        .collect()
+}
+
+fn alive(inv: &Invocation, who: &str, names: &HashMap<String, Vec<String>>, limit_ms: u64) -> bool {
+    let Some(names) = names.get(who) else {
+        return false;
+    };
+    let mut by_zone: Vec<(&crate::zones::Zone, Vec<String>)> = Vec::new();
+    for name in names {
+        let Some(zone) = crate::zones::zone_of(&inv.cfg.zones, name) else {
+            continue;
+        };
+        match by_zone.iter_mut().find(|(z, _)| z.id == zone.id) {
+            Some((_, list)) => list.push(name.clone()),
+            None => by_zone.push((zone, vec![name.clone()])),
+        }
+    }
+    by_zone.iter().any(|(zone, list)| {
+        inv.route53(zone).read(list).is_ok_and(|read| {
+            read.values()
+                .filter_map(|existing| existing.stamp())
+                .any(|s| vouches(&s, who, inv.now_ms, limit_ms))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_vouches_only_for_its_own_principal_and_only_when_recent() {
+        let s = |by: &str, t| Stamp {
+            time_ms: t,
+            by: by.into(),
+        };
+        let (now, limit) = (100_000, 10_000);
+        assert!(vouches(&s("k=KEY", 95_000), "KEY", now, limit));
+        assert!(vouches(&s("u=alice", 90_000), "dyndns2:alice", now, limit));
+        assert!(!vouches(&s("k=KEY", 89_999), "KEY", now, limit), "too old");
+        assert!(
+            !vouches(&s("k=OTHER", 99_000), "KEY", now, limit),
+            "another key wrote last"
+        );
+        assert!(
+            !vouches(&s("u=KEY", 99_000), "KEY", now, limit),
+            "a user named like the key"
+        );
+        assert!(
+            vouches(&s("k=KEY", 101_000), "KEY", now, limit),
+            "a router clock ahead"
+        );
+    }
+
+    #[test]
+    fn names_come_from_the_listed_entries() {
+        let e = |name: &str, value: &str| Entry {
+            name: name.into(),
+            value: value.into(),
+            modified_ms: None,
+        };
+        let keys = [
+            e("/p/keys/K1", r#"{"names":["A.example.com"]}"#),
+            e("/p/keys/K2", "not json"),
+            e("/p/keys/a/b", r#"{"names":["b.example.com"]}"#),
+        ];
+        let tokens = [e(
+            "/p/tokens/alice",
+            &format!(
+                r#"{{"sha256":"{}","names":["n.example.com"]}}"#,
+                "ab".repeat(32)
+            ),
+        )];
+        let got = names_of("/p", &keys, &tokens, 60);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got["K1"], ["a.example.com"]);
+        assert_eq!(got["dyndns2:alice"], ["n.example.com"]);
+    }
+}
