@@ -149,9 +149,9 @@ impl State {
         mut fetch: impl FnMut(bool) -> Option<Listing>,
     ) -> Judged {
         let stale = self.age(now).is_none_or(|a| a >= REFRESH_AFTER_MS);
-        if stale && self.may_refresh(now) {
-            self.refresh(now, &mut fetch);
-        } else if self.lists(kind, id, now) != Some(true) && self.may_refresh(now) {
+        // Refresh when stale, or at once on a miss; either way no sooner than the floor.
+        let miss = self.lists(kind, id, now) != Some(true);
+        if (stale || miss) && self.may_refresh(now) {
             self.refresh(now, &mut fetch);
         }
         let listed = self.lists(kind, id, now);
