@@ -1,6 +1,6 @@
 //! Who is registered, known without an SSM call per request: each instance keeps a snapshot
 //! of the registry's key ids and dyndns2 user names (GetParametersByPath of `<prefix>/keys`
-//! and `<prefix>/tokens`, plus `<prefix>/seen/keys` for the keys that were ever accepted),
+//! and `<prefix>/tokens`, plus `<prefix>/seen` for the keys that were ever accepted),
 //! so a request from a key or user that is not registered costs no SSM call.
 //!
 //! The rules, per instance (Lambda hands an instance one request at a time, and the lock is
@@ -229,15 +229,18 @@ fn fetch(inv: &Invocation, with_accepted: bool) -> Option<Listing> {
         until: Instant::now() + REFRESH_BUDGET.min(inv.budget.remaining()),
     };
     let prefix = &cfg.registry_prefix;
-    let list = |path: &str| crate::silence::list_within(cfg, budget, path, false).ok();
+    let list =
+        |path: &str, recursive| crate::silence::list_within(cfg, budget, path, recursive).ok();
     let (keys_base, users_base) = (format!("{prefix}/keys"), format!("{prefix}/tokens"));
-    let (keys, t1) = list(&keys_base)?;
-    let (users, t2) = list(&users_base)?;
-    let seen_base = format!("{prefix}/{}/keys", crate::seen::SEEN);
+    let (keys, t1) = list(&keys_base, false)?;
+    let (users, t2) = list(&users_base, false)?;
+    // The role may list `<prefix>/seen` (the path asked for is what IAM authorises), so the
+    // keys' records are taken from that listing.
+    let seen = format!("{prefix}/{}", crate::seen::SEEN);
     let accepted = with_accepted
-        .then(|| list(&seen_base))
+        .then(|| list(&seen, true))
         .flatten()
-        .map(|(seen, _)| ids(&seen, &seen_base));
+        .map(|(records, _)| ids(&records, &format!("{seen}/keys")));
     let page = |n: usize| (n as u64).div_ceil(10).max(1);
     Some(Listing {
         pages: page(keys.len()) + page(users.len()),
