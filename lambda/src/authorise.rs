@@ -130,7 +130,7 @@ fn grants_of(
         .get("keys", key.as_str())
         .map_err(|e| Error::aws("the registry", e))?
         .ok_or_else(not_registered)?;
-    snapshot::learn(Kind::Key, key.as_str());
+    snapshot::learn(Kind::Key, key.as_str(), judged);
     parse_key_entry(&entry, inv.cfg.default_ttl).map_err(|why| {
         Error::new(
             ErrorCode::RegistryInvalid,

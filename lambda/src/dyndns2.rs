@@ -10,7 +10,7 @@ use crate::log::LogLine;
 use crate::reconcile::reconcile_all;
 use crate::registry::valid_user;
 use crate::signed::{v4, v6};
-use crate::snapshot::{self, Kind, Standing};
+use crate::snapshot::{self, Judged, Kind, Standing};
 use route53_ddns_protocol::{ErrorCode, MAX_HOSTS};
 use std::net::IpAddr;
 
@@ -140,13 +140,17 @@ pub fn handle(
             .with_header("www-authenticate", "Basic realm=\"route53-ddns\"");
     };
     log.principal = Some(format!("dyndns2:{user}"));
-    let standing = match valid_user(&user) {
-        true => snapshot::judge(inv, Kind::User, &user).standing,
-        false => Standing::Stranger,
+    let judged = match valid_user(&user) {
+        true => snapshot::judge(inv, Kind::User, &user),
+        false => Judged {
+            standing: Standing::Stranger,
+            known_before: false,
+            miss_read: false,
+        },
     };
     let verified = match crate::verify::dyndns2(
         &inv.registry(),
-        standing,
+        judged,
         &user,
         &token,
         inv.now_ms,

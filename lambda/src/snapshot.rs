@@ -35,7 +35,7 @@ pub const FLOOR_MAX_MS: u64 = 45_000;
 /// Direct reads for misses: one more allowed per this many milliseconds...
 pub const MISS_READ_GAP_MS: u64 = 1_000;
 /// ...and at most this many in a burst.
-pub const MISS_READ_BURST: u64 = 5;
+pub const MISS_READ_BURST: u64 = 10;
 /// The keys ever accepted (last-seen records) are listed again after this long.
 pub const ACCEPTED_REFRESH_MS: u64 = 600_000;
 /// The most time one refresh may take out of a request.
@@ -77,6 +77,9 @@ pub enum Standing {
 pub struct Judged {
     pub standing: Standing,
     pub known_before: bool,
+    /// The read is one of the bucket's miss reads: if it finds the entry, the read is
+    /// given back (`learn`), so only misses that find nothing use the bucket up.
+    pub miss_read: bool,
 }
 
 /// The per-instance state. Times are milliseconds of a monotonic clock.
@@ -157,10 +160,12 @@ impl State {
         let listed = self.lists(kind, id, now);
         let known_before =
             listed == Some(true) || (kind == Kind::Key && self.accepted.contains(id));
+        let mut miss_read = false;
         let standing = match listed {
             Some(true) => Standing::Read,
             _ if self.miss_read_tat_ms <= now + (MISS_READ_BURST - 1) * MISS_READ_GAP_MS => {
                 self.miss_read_tat_ms = self.miss_read_tat_ms.max(now) + MISS_READ_GAP_MS;
+                miss_read = true;
                 Standing::Read
             }
             Some(false) => Standing::Stranger,
@@ -169,6 +174,7 @@ impl State {
         Judged {
             standing,
             known_before,
+            miss_read,
         }
     }
 }
@@ -176,7 +182,12 @@ impl State {
 impl State {
     /// `id` was just read and found registered: listed from now on, and a key is known to
     /// have been registered (so its refusal after a revocation is the owner's business).
-    pub fn learn(&mut self, kind: Kind, id: &str) {
+    /// A miss read that found its entry is given back to the bucket: a key registered
+    /// moments ago is no stranger, and only misses that find nothing use the bucket up.
+    pub fn learn(&mut self, kind: Kind, id: &str, judged: Judged) {
+        if judged.miss_read {
+            self.miss_read_tat_ms = self.miss_read_tat_ms.saturating_sub(MISS_READ_GAP_MS);
+        }
         if let Some((_, l)) = self.listing.as_mut() {
             match kind {
                 Kind::Key => l.keys.insert(id.to_owned()),
@@ -189,10 +200,10 @@ impl State {
     }
 }
 
-/// Records that `id`'s registry entry was just read and exists.
-pub fn learn(kind: Kind, id: &str) {
+/// Records that `id`'s registry entry was just read (as `judged` allowed) and exists.
+pub fn learn(kind: Kind, id: &str, judged: Judged) {
     let mut st = state().lock().unwrap_or_else(|p| p.into_inner());
-    st.learn(kind, id);
+    st.learn(kind, id, judged);
 }
 
 fn state() -> &'static Mutex<State> {
@@ -314,6 +325,27 @@ mod tests {
     }
 
     #[test]
+    fn keys_registered_faster_than_the_bucket_refills_are_all_read() {
+        let mut st = State::default();
+        at(&mut st, "A", 0, &["A"]);
+        // 100 new keys in 5 s, none listed yet: every one is read, and found.
+        for i in 0..100u64 {
+            let id = format!("NEW{i}");
+            let j = st.judge(Kind::Key, &id, 1 + i * 50, |_| Some(listing(&["A"], 2)));
+            assert_eq!(j.standing, Standing::Read, "{id}");
+            st.learn(Kind::Key, &id, j);
+        }
+        // Misses that find nothing still use the bucket up.
+        let refused = (0..20u64)
+            .filter(|i| {
+                let j = st.judge(Kind::Key, &format!("S{i}"), 5_001 + i, |_| None);
+                j.standing == Standing::Stranger
+            })
+            .count();
+        assert_eq!(refused, 20 - MISS_READ_BURST as usize);
+    }
+
+    #[test]
     fn an_old_snapshot_refuses_no_one_and_a_failed_refresh_waits_for_the_floor() {
         let mut st = State::default();
         assert_eq!(at(&mut st, "A", 0, &["A"]).1, 1);
@@ -353,7 +385,7 @@ mod tests {
         let j = st.judge(Kind::Key, "NEXT", 1, |_| Some(listing(&["A"], 2)));
         assert!(!j.known_before, "a next key never accepted is a stranger");
         // Registered since the listing, read once and found: listed and known from then on.
-        st.learn(Kind::Key, "NEXT");
+        st.learn(Kind::Key, "NEXT", j);
         let j = st.judge(Kind::Key, "NEXT", 3, |_| None);
         assert_eq!((j.standing, j.known_before), (Standing::Read, true));
         let j = st.judge(Kind::User, "alice", 2, |_| Some(listing(&["A"], 2)));

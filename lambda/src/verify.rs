@@ -4,7 +4,7 @@
 
 use crate::error::Error;
 use crate::registry::{parse_token_entry, token_sha256, valid_user, Grant, Registry};
-use crate::snapshot::Standing;
+use crate::snapshot::{Judged, Standing};
 use route53_ddns_protocol::{ErrorCode, KeyId, SignedHeaders, VerifyError, CLOCK_WINDOW_MS};
 
 /// Whose request it is.
@@ -147,7 +147,7 @@ fn sha256(data: &[u8]) -> [u8; 32] {
 /// `BadSignature` (badauth), `RegistryInvalid`, `Unavailable`, or an AWS failure.
 pub fn dyndns2(
     registry: &Registry,
-    standing: Standing,
+    judged: Judged,
     user: &str,
     token: &str,
     now_ms: u64,
@@ -157,7 +157,7 @@ pub fn dyndns2(
     if !valid_user(user) {
         return Err(badauth());
     }
-    match standing {
+    match judged.standing {
         Standing::Read => {}
         // Not registered: no SSM call (the token cannot be checked without an entry anyway).
         Standing::Stranger => return Err(badauth()),
@@ -171,6 +171,9 @@ pub fn dyndns2(
     let entry = registry
         .get("tokens", user)
         .map_err(|e| Error::aws("the registry", e))?;
+    if entry.is_some() {
+        crate::snapshot::learn(crate::snapshot::Kind::User, user, judged);
+    }
     let presented = sha256(token.as_bytes());
     let expected = entry.as_deref().and_then(token_sha256).unwrap_or([0u8; 32]);
     // Always compare, so an unknown user costs the same as a wrong token; and judge the
