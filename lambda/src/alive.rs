@@ -1,6 +1,6 @@
 //! The silence check's second source of "last seen": every accepted request writes the stamp
-//! `_r53ddns.<name>` (`t=<time> k=<key>` or `u=<user>`) in the same ChangeBatch as its
-//! records, so a router whose last-seen record is too old (its PutParameter failed, e.g.
+//! `_r53ddns.<name>` (`t=<time> h=<sender id>`, `plan::stamp_id`) in the same ChangeBatch as
+//! its records, so a router whose last-seen record is too old (its PutParameter failed, e.g.
 //! throttled in a burst) is still alive when a stamp of one of its names names it and is
 //! recent. Only the principals the records call silent are checked, at most
 //! [`MAX_CHECKED`] of them, with one Route53 read per zone each; a read that fails leaves
@@ -49,10 +49,10 @@ pub fn names_of(
 
 /// Whether `stamp` is of an accepted request of `principal` within `limit_ms` of `now_ms`.
 pub fn vouches(stamp: &Stamp, principal: &str, now_ms: u64, limit_ms: u64) -> bool {
-    let by = match principal.strip_prefix("dyndns2:") {
+    let by = crate::plan::stamp_id(&match principal.strip_prefix("dyndns2:") {
         Some(user) => format!("u={user}"),
         None => format!("k={principal}"),
-    };
+    });
     stamp.by == by && now_ms.saturating_sub(stamp.time_ms) <= limit_ms
 }
 
@@ -102,7 +102,7 @@ mod tests {
     fn a_stamp_vouches_only_for_its_own_principal_and_only_when_recent() {
         let s = |by: &str, t| Stamp {
             time_ms: t,
-            by: by.into(),
+            by: crate::plan::stamp_id(by),
         };
         let (now, limit) = (100_000, 10_000);
         assert!(vouches(&s("k=KEY", 95_000), "KEY", now, limit));
