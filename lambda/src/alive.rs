@@ -1,6 +1,6 @@
-//! The silence check's second source of "last seen": every accepted request writes the stamp
+//! The silence check's second source of "last seen": an accepted request writes the stamp
 //! `_r53ddns.<name>` (`t=<time> h=<sender id>`, `plan::stamp_id`) in the same ChangeBatch as
-//! its records, so a router whose last-seen record is too old (its PutParameter failed, e.g.
+//! its records (unless it is an unchanged one inside its quiet period, `quiet.rs`), so a router whose last-seen record is too old (its PutParameter failed, e.g.
 //! throttled in a burst) is still alive when a stamp of one of its names names it and is
 //! recent. Only the principals the records call silent are checked, at most
 //! [`MAX_CHECKED`] of them, with one Route53 read per zone each; a read that fails leaves
