@@ -26,11 +26,13 @@ ROUNDS = 3
 
 @pytest.fixture(scope="module")
 def own(tmp_path_factory):
+    shared_host = Signer.host  # a Stack points every Signer at itself; give it back after
     s = Stack(tmp_path_factory.mktemp("silence-faults"))
     try:
         yield s
     finally:
         s.close()
+        Signer.host = shared_host
 
 
 def fail_writes(stack, key_id: str, last_good_ms: int):
