@@ -266,4 +266,29 @@ mod tests {
             Disposition::Permanent
         );
     }
+
+    #[test]
+    fn permanent_means_only_a_person_can_fix_it() {
+        use ErrorCode::*;
+        for code in [
+            NameNotAllowed,
+            RegistryInvalid,
+            NotPermitted,
+            BadSignature,
+            Malformed,
+        ] {
+            assert!(code.is_permanent(), "{code:?}");
+        }
+        // The router corrects its clock; the rest pass or are retried.
+        for code in [
+            ClockSkew,
+            Throttled,
+            Unavailable,
+            Internal,
+            Superseded,
+            Replayed,
+        ] {
+            assert!(!code.is_permanent(), "{code:?}");
+        }
+    }
 }
