@@ -156,6 +156,10 @@ def report(stack, a, elapsed, flood_results, router_results, before):
     router_calls = sum(logs.get(rid or "", {}).get("ssm_calls", 0) for _, _, rid in
                        (u for rs in router_results.values() for u in rs))
     print(f"  of which router updates: {router_calls} (a GetParameter and a PutParameter each)")
+    seen = collections.Counter(
+        (logs.get(rid or "", {}).get("seen") or "none").split(":")[0]
+        for _, _, rid in (u for rs in router_results.values() for u in rs))
+    print(f"router updates' last-seen writes: {dict(seen)}")
     if before is not None:
         after = stack.ssm_counts()
         calls = {k: v - before["calls"].get(k, 0) for k, v in after["calls"].items()}

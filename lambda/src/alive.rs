@@ -3,17 +3,26 @@
 //! its records (unless it is an unchanged one inside its quiet period, `quiet.rs`), so a router whose last-seen record is too old (its PutParameter failed, e.g.
 //! throttled in a burst) is still alive when a stamp of one of its names names it and is
 //! recent. Only the principals the records call silent are checked, at most
-//! [`MAX_CHECKED`] of them, with one Route53 read per zone each; a read that fails leaves
+//! [`MAX_CHECKED`] of them and [`MAX_READS`] stamp reads per run; a read that fails leaves
 //! the principal silent (the alarm errs towards telling).
+//!
+//! The stamps are read here, not through `route53::Route53` (which only an `Authorised` can
+//! make, for reconciling): one `ListResourceRecordSets` of one item starting at
+//! `_r53ddns.<name>`, read-only, of a TXT record that is public in DNS anyway.
 
+use crate::aws;
 use crate::invocation::Invocation;
-use crate::plan::Stamp;
+use crate::plan::{stamp_name, Stamp};
 use crate::registry::{parse_key_entry, parse_token_entry};
+use crate::route53_xml::{existing_of, parse_page};
 use crate::silence::Entry;
+use std::cell::Cell;
 use std::collections::HashMap;
 
 /// Silent principals whose stamps are read; beyond, they stay silent.
 pub const MAX_CHECKED: usize = 50;
+/// Stamp reads per run, over all principals.
+pub const MAX_READS: usize = 100;
 
 /// The names each principal (as the silence check names it) may update, from the listed
 /// registry entries. Entries that do not parse grant nothing.
@@ -63,35 +72,48 @@ pub fn still_silent(
     names: &HashMap<String, Vec<String>>,
     limit_ms: u64,
 ) -> Vec<String> {
+    let reads = Cell::new(0usize);
     silent
         .into_iter()
         .enumerate()
-        .filter(|(i, who)| *i >= MAX_CHECKED || !alive(inv, who, names, limit_ms))
+        .filter(|(i, who)| *i >= MAX_CHECKED || !alive(inv, who, names, limit_ms, &reads))
         .map(|(_, who)| who)
         .collect()
 }
 
-fn alive(inv: &Invocation, who: &str, names: &HashMap<String, Vec<String>>, limit_ms: u64) -> bool {
-    let Some(names) = names.get(who) else {
-        return false;
-    };
-    let mut by_zone: Vec<(&crate::zones::Zone, Vec<String>)> = Vec::new();
-    for name in names {
-        let Some(zone) = crate::zones::zone_of(&inv.cfg.zones, name) else {
-            continue;
-        };
-        match by_zone.iter_mut().find(|(z, _)| z.id == zone.id) {
-            Some((_, list)) => list.push(name.clone()),
-            None => by_zone.push((zone, vec![name.clone()])),
+fn alive(
+    inv: &Invocation,
+    who: &str,
+    names: &HashMap<String, Vec<String>>,
+    limit_ms: u64,
+    reads: &Cell<usize>,
+) -> bool {
+    names.get(who).into_iter().flatten().any(|name| {
+        if reads.get() >= MAX_READS {
+            return false;
         }
-    }
-    by_zone.iter().any(|(zone, list)| {
-        inv.route53(zone).read(list).is_ok_and(|read| {
-            read.values()
-                .filter_map(|existing| existing.stamp())
-                .any(|s| vouches(&s, who, inv.now_ms, limit_ms))
-        })
+        reads.set(reads.get() + 1);
+        read_stamp(inv, name).is_some_and(|s| vouches(&s, who, inv.now_ms, limit_ms))
     })
+}
+
+/// The stamp of `name` (in its longest-suffix zone), `None` when there is none or the read
+/// failed.
+fn read_stamp(inv: &Invocation, name: &str) -> Option<Stamp> {
+    let zone = crate::zones::zone_of(&inv.cfg.zones, name)?;
+    let from = stamp_name(name).replace('*', "%2A");
+    let url = format!(
+        "{}/2013-04-01/hostedzone/{}/rrset?name={from}.&maxitems=1",
+        inv.cfg.route53_endpoint, zone.id
+    );
+    let reply = aws::with_retry(inv.budget, || {
+        inv.route53_calls.set(inv.route53_calls.get() + 1);
+        aws::send("GET", &url, &[], b"", "us-east-1", "route53")
+    })
+    .ok()
+    .filter(|r| r.status == 200)?;
+    let page = parse_page(std::str::from_utf8(&reply.body).ok()?).ok()?;
+    existing_of(&page.sets, name).stamp()
 }
 
 #[cfg(test)]
