@@ -5,7 +5,6 @@ use crate::config::ConfigError;
 use crate::key::KeyFileError;
 use crate::state::ErrorInfo;
 use crate::transport::Failure;
-use route53_ddns_protocol::response::Disposition;
 use route53_ddns_protocol::ErrorCode;
 use std::fmt;
 use std::path::PathBuf;
@@ -98,7 +97,7 @@ impl Error {
     /// Retrying the same request cannot help; recorded until the config or key changes.
     pub fn is_permanent(&self) -> bool {
         match self {
-            Error::Refused { code, .. } => code.disposition() == Disposition::Permanent,
+            Error::Refused { code, .. } => code.is_permanent(),
             Error::Unexpected { status, .. } => !transient_status(*status),
             Error::Blocked(_) => true,
             _ => false,

@@ -11,7 +11,6 @@ use crate::error::Error;
 use crate::key::{self, KeyFileError};
 use crate::transport::Transport;
 use crate::updater::Pass;
-use route53_ddns_protocol::response::Disposition;
 use route53_ddns_protocol::{KeyId, SigningKey, UpdateResponse};
 use std::fs;
 use std::io;
@@ -156,7 +155,7 @@ pub(crate) fn send(
             accepted(pass, current, next);
             Ok(resp)
         }
-        Err(Error::Refused { code, .. }) if code.disposition() == Disposition::Permanent => {
+        Err(Error::Refused { code, .. }) if code.is_permanent() => {
             log::info!(
                 "the endpoint does not accept the next key {} yet ({}); sending with the current key {}. Register the next key with the command `route53-ddns pubkey --next` prints",
                 next.key_id(),

@@ -5,6 +5,7 @@
 use crate::error::Error;
 use crate::invocation::Invocation;
 use crate::registry::{parse_key_entry, Grant};
+use crate::snapshot::{self, Kind, Standing};
 use crate::verify::{Order, Principal, Verified};
 use crate::zones::{self, Zone};
 use route53_ddns_protocol::ErrorCode;
@@ -103,11 +104,33 @@ fn grants_of(
     let Principal::Key(key) = principal else {
         return Err(Error::new(ErrorCode::Internal, "no grants for this user"));
     };
+    let judged = snapshot::judge(inv, Kind::Key, key.as_str());
+    // A refusal of a key that is or was registered is the owner's business; of any other
+    // key (a stranger's, a next key not registered yet) it is not.
+    let not_registered = || {
+        let e = Error::new(ErrorCode::BadSignature, "this key is not registered");
+        if judged.known_before {
+            e.proven()
+        } else {
+            e
+        }
+    };
+    match judged.standing {
+        Standing::Read => {}
+        Standing::Stranger => return Err(not_registered()),
+        Standing::Unavailable => {
+            return Err(Error::new(
+                ErrorCode::Unavailable,
+                "the registry could not be read; retry later",
+            ))
+        }
+    }
     let registry = inv.registry();
     let entry = registry
         .get("keys", key.as_str())
         .map_err(|e| Error::aws("the registry", e))?
-        .ok_or_else(|| Error::new(ErrorCode::BadSignature, "this key is not registered"))?;
+        .ok_or_else(not_registered)?;
+    snapshot::learn(Kind::Key, key.as_str(), judged);
     parse_key_entry(&entry, inv.cfg.default_ttl).map_err(|why| {
         Error::new(
             ErrorCode::RegistryInvalid,
@@ -116,6 +139,7 @@ fn grants_of(
                 registry.parameter("keys", key.as_str())
             ),
         )
+        .proven()
     })
 }
 

@@ -5,6 +5,7 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use ring::rand::{SecureRandom, SystemRandom};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -31,6 +32,14 @@ impl AwsError {
             AwsError::Throttled | AwsError::Busy(_) | AwsError::Unrecognised(_)
         )
     }
+}
+
+/// SSM requests sent by this process so far (the log line records each request's share).
+static SSM_CALLS: AtomicU32 = AtomicU32::new(0);
+
+/// SSM requests sent by this process so far.
+pub fn ssm_calls() -> u32 {
+    SSM_CALLS.load(Ordering::Relaxed)
 }
 
 /// One HTTP exchange's outcome: status and body.
@@ -91,6 +100,9 @@ pub fn send_within(
     limit: Option<Duration>,
 ) -> Result<Reply, AwsError> {
     let creds = credentials()?;
+    if service == "ssm" {
+        SSM_CALLS.fetch_add(1, Ordering::Relaxed);
+    }
     let identity = creds.into();
     let params = v4::SigningParams::builder()
         .identity(&identity)

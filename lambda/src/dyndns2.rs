@@ -8,7 +8,9 @@ use crate::event::{Request, Response};
 use crate::invocation::Invocation;
 use crate::log::LogLine;
 use crate::reconcile::reconcile_all;
+use crate::registry::valid_user;
 use crate::signed::{v4, v6};
+use crate::snapshot::{self, Judged, Kind, Standing};
 use route53_ddns_protocol::{ErrorCode, MAX_HOSTS};
 use std::net::IpAddr;
 
@@ -94,12 +96,26 @@ fn answer(log: &mut LogLine, status: u16, code: &'static str, body: String) -> R
     Response::text(status, body)
 }
 
+/// The most bytes of query string, and of body, this door reads: ddclient's longest request
+/// (many names, both addresses) is far below. Anything larger is refused before parsing.
+pub const MAX_INPUT_BYTES: usize = 4096;
+
+/// A refusal of an unproven sender: the dyndns2 text, and the code for the metrics.
+fn refuse(log: &mut LogLine, status: u16, code: ErrorCode, text: &'static str) -> Response {
+    log.code = Some(code);
+    answer(log, status, text, text.into())
+}
+
 pub fn handle(
     inv: &Invocation,
     req: &Request,
     caller: &crate::caller::Caller,
     log: &mut LogLine,
 ) -> Response {
+    if req.body.len() > MAX_INPUT_BYTES || req.query.len() > MAX_INPUT_BYTES {
+        // dyndns2's answer for a request the server will not take; 413 says why.
+        return refuse(log, 413, ErrorCode::TooLarge, "badagent");
+    }
     // The address "no myip" and Dyn's fallback use: the caller's, when it is known.
     let usable = caller.usable.as_ref().ok().copied();
     let mut q = parse_query(&req.query);
@@ -110,7 +126,7 @@ pub fn handle(
     let creds = match req.header("authorization") {
         Some(h) => match parse_basic(h) {
             Some(c) => Some(c),
-            None => return answer(log, 200, "badauth", "badauth".into()),
+            None => return refuse(log, 200, ErrorCode::BadSignature, "badauth"),
         },
         None => match (q.username.take(), q.password.take()) {
             // Not over plain HTTP: only when the front says the caller's connection was HTTPS
@@ -120,13 +136,21 @@ pub fn handle(
         },
     };
     let Some((user, token)) = creds else {
-        log.result = Some("badauth");
-        return Response::text(401, "badauth".into())
+        return refuse(log, 401, ErrorCode::BadSignature, "badauth")
             .with_header("www-authenticate", "Basic realm=\"route53-ddns\"");
     };
     log.principal = Some(format!("dyndns2:{user}"));
+    let judged = match valid_user(&user) {
+        true => snapshot::judge(inv, Kind::User, &user),
+        false => Judged {
+            standing: Standing::Stranger,
+            known_before: false,
+            miss_read: false,
+        },
+    };
     let verified = match crate::verify::dyndns2(
         &inv.registry(),
+        judged,
         &user,
         &token,
         inv.now_ms,
@@ -136,10 +160,12 @@ pub fn handle(
         Err(e) => {
             log.fail(e.code, &e.message);
             log.detail = e.detail.clone();
+            log.proven = e.proven;
             let code = e.dyndns2_answer();
             return answer(log, 200, code, code.into());
         }
     };
+    log.proven = true;
     if q.hostnames.is_empty() {
         return answer(log, 200, "notfqdn", "notfqdn".into());
     }
@@ -189,6 +215,10 @@ pub fn handle(
             return answer(log, 200, code, code.into());
         }
     };
+    // A name refused to a proven user (not granted, not publishable) is the owner's to fix.
+    if let Some(Err(e)) = decision.per_name.iter().find(|o| o.is_err()) {
+        log.fail(e.code, &e.message);
+    }
     let done = (!decision.authorised.is_empty()).then(|| {
         log.names = decision.names();
         reconcile_all(inv, &decision.authorised)

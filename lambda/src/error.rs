@@ -14,6 +14,9 @@ pub struct Error {
     pub detail: Option<String>,
     /// Seconds the caller should wait (429/503).
     pub retry_after: Option<u64>,
+    /// The sender is proven (a valid signature of a key that is or was registered, or a
+    /// valid token): its refusals can be the owner's business (`metrics::permanent`).
+    pub proven: bool,
 }
 
 impl Error {
@@ -28,11 +31,18 @@ impl Error {
             message: message.into(),
             detail: None,
             retry_after,
+            proven: false,
         }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// Marks the sender proven.
+    pub fn proven(mut self) -> Self {
+        self.proven = true;
         self
     }
 

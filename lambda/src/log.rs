@@ -29,6 +29,11 @@ pub struct LogLine {
     pub order_ms: Option<u64>,
     /// Route53 API calls made for this request.
     pub route53_calls: u32,
+    /// SSM API calls made for this request (registry reads and listings, last seen).
+    pub ssm_calls: u32,
+    /// The sender was proven: a valid signature of a key that is or was registered, or a
+    /// valid token (the `PermanentError` / `UnprovenRefusal` split reads it).
+    pub proven: bool,
     pub latency_ms: u64,
     /// Time left for Route53/SSM retries when the request arrived.
     pub budget_ms: u64,

@@ -23,6 +23,7 @@
 //! | `route53`    | the Route53 client: paged reads of names + stamps, one ChangeBatch, retries |
 //! | `route53_xml` | pure: Route53's XML, list pages → records per name, ChangeBatch, replies |
 //! | `registry`   | which key/user may update which names: SSM Parameter Store              |
+//! | `snapshot`   | per instance: which keys/users are registered, so strangers cost no SSM call |
 //! | `names`      | name canonicalisation (IDN → punycode, case, trailing dot, `*.` first) |
 //! | `zones`      | several hosted zones: the list, a name's longest-suffix zone, per-zone runs |
 //! | `aws`        | SigV4-signed calls over ureq + rustls, retry with backoff and jitter    |
@@ -33,8 +34,10 @@
 //! | `seen`       | last-seen record per key/user: SSM `<prefix>/seen/…`, best-effort       |
 //! | `notify`     | change notifications: SNS Publish of old → new, best-effort             |
 //! | `silence`    | hourly schedule: registered keys/users silent too long → `SilentRouters` |
+//! | `alive`      | the silence check's second source: recent stamps in Route53 vouch for a router |
 
 mod accepted;
+mod alive;
 mod authorise;
 mod aws;
 mod caller;
@@ -58,6 +61,7 @@ mod route53_xml;
 mod seen;
 mod signed;
 mod silence;
+mod snapshot;
 mod verify;
 mod zones;
 
@@ -76,6 +80,7 @@ fn invoke(
     event: LambdaEvent<event::RawEvent>,
 ) -> event::Response {
     let started = Instant::now();
+    let ssm_before = aws::ssm_calls();
     let now = now_ms();
     let mut log = log::LogLine {
         request_id: event.context.request_id.clone(),
@@ -133,6 +138,7 @@ fn invoke(
         }
     };
     log.status = response.status_code;
+    log.ssm_calls = aws::ssm_calls().wrapping_sub(ssm_before);
     log.latency_ms = started.elapsed().as_millis() as u64;
     log.metrics = Some(metrics::Emf::of(&log, now, &metrics::function_name()));
     log.emit();

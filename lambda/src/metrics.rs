@@ -1,6 +1,7 @@
 //! CloudWatch metrics in the log line itself (embedded metric format): an `_aws` member
-//! tells CloudWatch Logs to take `Accepted` and `PermanentError` from the same JSON line as
-//! metrics of namespace `route53-ddns`, dimension `Function`. No API call per request.
+//! tells CloudWatch Logs to take `Accepted`, `PermanentError` and `UnprovenRefusal` from the
+//! same JSON line as metrics of namespace `route53-ddns`, dimension `Function`. No API call
+//! per request.
 
 use crate::log::LogLine;
 use serde::Serialize;
@@ -8,8 +9,11 @@ use serde::Serialize;
 pub const NAMESPACE: &str = "route53-ddns";
 /// 1 when the request was carried out (records written or confirmed), else 0.
 pub const ACCEPTED: &str = "Accepted";
-/// 1 when the answer was a 401/403-class code: a fault only the owner can fix.
+/// 1 when a proven sender was refused for good: a fault only the owner can fix (alarmed).
 pub const PERMANENT_ERROR: &str = "PermanentError";
+/// 1 when a sender that is not proven was refused (strangers, clock skew, next-key probes):
+/// not alarmed by default.
+pub const UNPROVEN_REFUSAL: &str = "UnprovenRefusal";
 pub const DIMENSION: &str = "Function";
 /// The hourly silence check's count of registered keys/users silent too long (`silence.rs`).
 pub const SILENT_ROUTERS: &str = "SilentRouters";
@@ -24,6 +28,8 @@ pub struct Emf {
     accepted: u8,
     #[serde(rename = "PermanentError")]
     permanent_error: u8,
+    #[serde(rename = "UnprovenRefusal")]
+    unproven_refusal: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,7 +45,7 @@ struct Metadata {
 struct Directive {
     namespace: &'static str,
     dimensions: [[&'static str; 1]; 1],
-    metrics: [Metric; 2],
+    metrics: [Metric; 3],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,10 +55,18 @@ struct Metric {
     unit: &'static str,
 }
 
-/// Whether a refusal is one that only the owner can fix: 401 (key, clock, endpoint) or
-/// 403 (names, registry entry, the deployment's permissions).
+/// Whether a refusal is one that only the owner can fix: a proven sender (a valid signature
+/// of a key that is or was registered, or a valid token) refused with a code the router
+/// also treats as permanent (`ErrorCode::is_permanent`, the one definition). A clock skew is
+/// judged before the signature, and a next key not registered yet was never accepted, so
+/// neither is proven; nor is anything a stranger can send.
 pub fn permanent(line: &LogLine) -> bool {
-    line.code.is_some_and(|c| matches!(c.status(), 401 | 403))
+    line.proven && line.code.is_some_and(|c| c.is_permanent())
+}
+
+/// A 4xx-class refusal of a sender that is not proven.
+pub fn unproven_refusal(line: &LogLine) -> bool {
+    !line.proven && !line.accepted && line.code.is_some_and(|c| (400..500).contains(&c.status()))
 }
 
 impl Emf {
@@ -74,12 +88,17 @@ impl Emf {
                             name: PERMANENT_ERROR,
                             unit: "Count",
                         },
+                        Metric {
+                            name: UNPROVEN_REFUSAL,
+                            unit: "Count",
+                        },
                     ],
                 }],
             },
             function: function.to_owned(),
             accepted: u8::from(line.accepted),
             permanent_error: u8::from(permanent(line)),
+            unproven_refusal: u8::from(unproven_refusal(line)),
         }
     }
 }
@@ -140,7 +159,7 @@ mod tests {
                 m["Name"].as_str().expect("name")
             })
             .collect();
-        assert_eq!(names, ["Accepted", "PermanentError"]);
+        assert_eq!(names, ["Accepted", "PermanentError", "UnprovenRefusal"]);
         // Every dimension and metric named is a member at the root, of the right type.
         assert_eq!(v["Function"], "ddns-fn");
         assert_eq!(v["Accepted"], 1);
@@ -169,22 +188,33 @@ mod tests {
     }
 
     #[test]
-    fn only_401_and_403_codes_count_as_permanent() {
-        for (code, want) in [
-            (ErrorCode::BadSignature, 1),
-            (ErrorCode::WrongEndpoint, 1),
-            (ErrorCode::NameNotAllowed, 1),
-            (ErrorCode::NotPermitted, 1),
-            (ErrorCode::RegistryInvalid, 1),
-            (ErrorCode::Throttled, 0),
-            (ErrorCode::Superseded, 0),
-            (ErrorCode::Malformed, 0),
-            (ErrorCode::Unavailable, 0),
+    fn only_permanent_refusals_of_proven_senders_count_as_permanent() {
+        for (code, proven, permanent, unproven) in [
+            (ErrorCode::NameNotAllowed, true, 1, 0),
+            (ErrorCode::NotPermitted, true, 1, 0),
+            (ErrorCode::RegistryInvalid, true, 1, 0),
+            (ErrorCode::BadSignature, true, 1, 0), // a revoked key that keeps sending
+            (ErrorCode::Malformed, true, 1, 0),
+            (ErrorCode::Superseded, true, 0, 0),
+            (ErrorCode::Throttled, true, 0, 0),
+            (ErrorCode::Unavailable, true, 0, 0),
+            // Anything from a sender not proven: never the alarm, its own metric.
+            (ErrorCode::BadSignature, false, 0, 1),
+            (ErrorCode::ClockSkew, false, 0, 1),
+            (ErrorCode::WrongEndpoint, false, 0, 1),
+            (ErrorCode::NameNotAllowed, false, 0, 1),
+            (ErrorCode::TooLarge, false, 0, 1),
+            (ErrorCode::Malformed, false, 0, 1),
+            (ErrorCode::Unavailable, false, 0, 0),
         ] {
-            let mut line = LogLine::default();
+            let mut line = LogLine {
+                proven,
+                ..Default::default()
+            };
             line.fail(code, "x");
             let v = emitted(&mut line);
-            assert_eq!(v["PermanentError"], want, "{code:?}");
+            assert_eq!(v["PermanentError"], permanent, "{code:?} proven={proven}");
+            assert_eq!(v["UnprovenRefusal"], unproven, "{code:?} proven={proven}");
             assert_eq!(v["Accepted"], 0);
         }
     }

@@ -30,6 +30,7 @@ pub fn handle(inv: &Invocation, req: &Request, log: &mut LogLine) -> Response {
                 _ => {
                     // dyndns2's answer for a method it does not take.
                     log.result = Some("badagent");
+                    log.code = Some(ErrorCode::MethodNotAllowed);
                     Response::text(405, "badagent".into()).with_header("allow", "GET, POST")
                 }
             };
@@ -49,6 +50,7 @@ pub fn handle(inv: &Invocation, req: &Request, log: &mut LogLine) -> Response {
         Err(e) => {
             log.fail(e.code, &e.message);
             log.detail = e.detail.clone();
+            log.proven |= e.proven;
             let allow = (e.code == ErrorCode::MethodNotAllowed).then_some("POST");
             let r = error_response(inv, e, observed);
             match allow {

@@ -1,6 +1,7 @@
 //! Last seen: for each key and dyndns2 user, its last accepted request, kept in one SSM
 //! standard parameter `<prefix>/seen/keys/<key id>` or `<prefix>/seen/tokens/<user>`
-//! (PutParameter with Overwrite). Best-effort: the caller logs a failure and goes on.
+//! (PutParameter with Overwrite), retried within the caller's limit. Best-effort: the
+//! caller logs a failure and goes on.
 
 use crate::aws::{self, AwsError};
 use crate::verify::Principal;
@@ -95,7 +96,8 @@ pub fn parameter_name(prefix: &str, principal: &Principal) -> String {
     }
 }
 
-/// Writes the record with one PutParameter, within `limit`, without retrying.
+/// Writes the record with PutParameter, retrying a throttled or failed attempt (backoff with
+/// jitter) while `limit` allows: a lost record could otherwise look like a silent router.
 pub fn write(
     endpoint: &str,
     region: &str,
@@ -111,19 +113,25 @@ pub fn write(
         "Tier": "Standard",
     })
     .to_string();
-    let reply = aws::send_within(
-        "POST",
-        &format!("{endpoint}/"),
-        &[
-            ("content-type", "application/x-amz-json-1.1"),
-            ("x-amz-target", "AmazonSSM.PutParameter"),
-        ],
-        body.as_bytes(),
-        region,
-        "ssm",
-        Some(limit),
-    )?;
-    aws::json_answer(&reply).map(|_| ())
+    let budget = aws::Budget {
+        until: std::time::Instant::now() + limit,
+    };
+    let url = format!("{endpoint}/");
+    aws::with_retry(budget, || {
+        let reply = aws::send_within(
+            "POST",
+            &url,
+            &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "AmazonSSM.PutParameter"),
+            ],
+            body.as_bytes(),
+            region,
+            "ssm",
+            Some(budget.remaining()),
+        )?;
+        aws::json_answer(&reply).map(|_| ())
+    })
 }
 
 #[cfg(test)]

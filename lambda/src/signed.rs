@@ -67,6 +67,8 @@ pub fn handle(
         .collect::<Result<Vec<_>, Error>>()?;
 
     let decision = authorise(inv, verified, &wanted)?;
+    // The key is registered and its entry valid: from here on a refusal is the owner's.
+    log.proven = true;
     let mut seen = std::collections::HashSet::new();
     for outcome in &decision.per_name {
         let i = *outcome.as_ref().map_err(Clone::clone)?;

@@ -5,7 +5,9 @@
 //!
 //! Never seen: a key/user with no last-seen record counts as silent once its registry
 //! entry is older than `silence_hours` (its LastModifiedDate), so a newly registered router
-//! has the same grace as one that just sent its heartbeat.
+//! has the same grace as one that just sent its heartbeat. One the records call silent is
+//! not, when a recent stamp of one of its names in Route53 names it (`alive`): a failed
+//! last-seen write does not make an updating router silent.
 
 use crate::aws::{self, AwsError, Budget};
 use crate::event::Response;
@@ -36,7 +38,18 @@ pub struct Entry {
 /// The parameters under `path` (recursively or not), at most [`MAX_ENTRIES`] and within
 /// the invocation's budget. `Ok((entries, truncated))`.
 pub fn list(inv: &Invocation, path: &str, recursive: bool) -> Result<(Vec<Entry>, bool), AwsError> {
-    let (endpoint, region, budget) = (&inv.cfg.ssm_endpoint, &inv.cfg.region, inv.budget);
+    list_within(inv.cfg, inv.budget, path, recursive)
+}
+
+/// [`list`] for any caller: SSM of `cfg`, within `budget` (the registry snapshot gives it
+/// less time than the whole invocation).
+pub fn list_within(
+    cfg: &crate::config::Config,
+    budget: Budget,
+    path: &str,
+    recursive: bool,
+) -> Result<(Vec<Entry>, bool), AwsError> {
+    let (endpoint, region) = (&cfg.ssm_endpoint, &cfg.region);
     let mut entries = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
@@ -177,6 +190,8 @@ pub fn silent(
 /// The check's outcome, before it becomes the log line.
 struct Outcome {
     registered: usize,
+    /// Silent by their last-seen records, alive by a recent stamp of theirs.
+    vouched_by_stamps: usize,
     silent: Vec<String>,
     truncated: bool,
 }
@@ -187,14 +202,20 @@ fn check(inv: &Invocation) -> Result<Outcome, AwsError> {
     let (tokens, t2) = list(inv, &format!("{prefix}/tokens"), false)?;
     let (seen, t3) = list(inv, &format!("{prefix}/{SEEN}"), true)?;
     let registered = registered(prefix, &keys, &tokens);
-    let silent = silent(
+    let by_records = silent(
         inv.now_ms,
         inv.cfg.silence_hours,
         &registered,
         &last_seen(prefix, &seen),
     );
+    // A last-seen write can fail; the stamps in Route53 are the second source.
+    let candidates = by_records.len();
+    let names = crate::alive::names_of(prefix, &keys, &tokens, inv.cfg.default_ttl);
+    let limit_ms = u64::from(inv.cfg.silence_hours) * 3_600_000;
+    let silent = crate::alive::still_silent(inv, by_records, &names, limit_ms);
     Ok(Outcome {
         registered: registered.len(),
+        vouched_by_stamps: candidates - silent.len(),
         silent,
         truncated: t1 || t2 || t3,
     })
@@ -214,6 +235,7 @@ pub fn run(inv: &Invocation, function: &str) -> Response {
         Ok(o) => {
             let count = o.silent.len();
             line["registered"] = o.registered.into();
+            line["vouched_by_stamps"] = o.vouched_by_stamps.into();
             line["silent_routers"] = o.silent[..count.min(MAX_LISTED)].into();
             line["silent_more"] = count.saturating_sub(MAX_LISTED).into();
             line["truncated"] = o.truncated.into();

@@ -4,6 +4,7 @@
 
 use crate::error::Error;
 use crate::registry::{parse_token_entry, token_sha256, valid_user, Grant, Registry};
+use crate::snapshot::{Judged, Standing};
 use route53_ddns_protocol::{ErrorCode, KeyId, SignedHeaders, VerifyError, CLOCK_WINDOW_MS};
 
 /// Whose request it is.
@@ -140,11 +141,13 @@ fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
-/// The dyndns2 door: user and token, the token compared as SHA-256 in constant time. An
-/// unknown user costs the same as a wrong token. `Err` codes: `BadSignature` (badauth),
-/// `RegistryInvalid`, or an AWS failure.
+/// The dyndns2 door: user and token, the token compared as SHA-256 in constant time. A user
+/// the registry snapshot does not list (`standing`, see `snapshot`) is refused without an
+/// SSM call; one that is read but has no entry costs the same as a wrong token. `Err` codes:
+/// `BadSignature` (badauth), `RegistryInvalid`, `Unavailable`, or an AWS failure.
 pub fn dyndns2(
     registry: &Registry,
+    judged: Judged,
     user: &str,
     token: &str,
     now_ms: u64,
@@ -154,9 +157,23 @@ pub fn dyndns2(
     if !valid_user(user) {
         return Err(badauth());
     }
+    match judged.standing {
+        Standing::Read => {}
+        // Not registered: no SSM call (the token cannot be checked without an entry anyway).
+        Standing::Stranger => return Err(badauth()),
+        Standing::Unavailable => {
+            return Err(Error::new(
+                ErrorCode::Unavailable,
+                "the registry could not be read; retry later",
+            ))
+        }
+    }
     let entry = registry
         .get("tokens", user)
         .map_err(|e| Error::aws("the registry", e))?;
+    if entry.is_some() {
+        crate::snapshot::learn(crate::snapshot::Kind::User, user, judged);
+    }
     let presented = sha256(token.as_bytes());
     let expected = entry.as_deref().and_then(token_sha256).unwrap_or([0u8; 32]);
     // Always compare, so an unknown user costs the same as a wrong token; and judge the
@@ -172,7 +189,8 @@ pub fn dyndns2(
                 "the registry entry {} is invalid: {why}",
                 registry.parameter("tokens", user)
             ),
-        )),
+        )
+        .proven()),
         Ok(grant) => Ok(Verified {
             principal: Principal::User(user.to_owned()),
             order: Order::Server(now_ms),

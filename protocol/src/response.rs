@@ -121,6 +121,13 @@ impl ErrorCode {
         }
     }
 
+    /// Retrying cannot help: only a person can fix it. The router stops sending on such a
+    /// refusal, and the endpoint's `PermanentError` metric counts it (for proven senders
+    /// only). This is the one definition of "permanent" for both.
+    pub fn is_permanent(self) -> bool {
+        self.disposition() == Disposition::Permanent
+    }
+
     /// What the router's owner should do about it.
     pub fn advice(self) -> &'static str {
         match self {
@@ -258,5 +265,30 @@ mod tests {
             ErrorCode::BadSignature.disposition(),
             Disposition::Permanent
         );
+    }
+
+    #[test]
+    fn permanent_means_only_a_person_can_fix_it() {
+        use ErrorCode::*;
+        for code in [
+            NameNotAllowed,
+            RegistryInvalid,
+            NotPermitted,
+            BadSignature,
+            Malformed,
+        ] {
+            assert!(code.is_permanent(), "{code:?}");
+        }
+        // The router corrects its clock; the rest pass or are retried.
+        for code in [
+            ClockSkew,
+            Throttled,
+            Unavailable,
+            Internal,
+            Superseded,
+            Replayed,
+        ] {
+            assert!(!code.is_permanent(), "{code:?}");
+        }
     }
 }

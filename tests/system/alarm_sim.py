@@ -164,3 +164,17 @@ def restamp(line: str, time_ms: int) -> str:
     doc = json.loads(line)
     doc["_aws"]["Timestamp"] = time_ms
     return json.dumps(doc)
+
+
+def episodes(alarm: Alarm, points: list[Datapoint], start_ms: int, end_ms: int,
+             step_ms: int = 60_000) -> list[tuple[int, int]]:
+    """The (first, last) evaluation times of each stretch in ALARM, evaluated every step."""
+    out: list[tuple[int, int]] = []
+    for t in range(start_ms, end_ms, step_ms):
+        if alarm.state(points, t) != "ALARM":
+            continue
+        if out and out[-1][1] == t - step_ms:
+            out[-1] = (out[-1][0], t)
+        else:
+            out.append((t, t))
+    return out
