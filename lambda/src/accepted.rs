@@ -36,7 +36,7 @@ pub fn changes(done: &Reconciled) -> Vec<HostChange> {
 }
 
 fn failed(what: &crate::aws::AwsError) -> String {
-    seen::bounded(&format!("failed: {what:?}"), 300)
+    crate::log::bounded(&format!("failed: {what:?}"), 300)
 }
 
 /// Marks the request accepted and runs the follow-ups. Never fails, never waits past
@@ -52,7 +52,7 @@ pub fn follow_up(
     log.accepted = true;
     let agent = req
         .header("user-agent")
-        .map(|ua| seen::bounded(ua, seen::MAX_AGENT));
+        .map(|ua| crate::log::bounded(ua, seen::MAX_AGENT));
     log.agent = agent.clone();
     let limit = DEADLINE.min(inv.budget.remaining().saturating_sub(RESERVE));
     if limit < TOO_LITTLE {
@@ -100,7 +100,7 @@ pub fn follow_up(
         });
         if let Some(handle) = notified {
             log.notified = Some(match handle.join() {
-                Ok(Ok(id)) => seen::bounded(&format!("sent {id}"), 100),
+                Ok(Ok(id)) => crate::log::bounded(&format!("sent {id}"), 100),
                 Ok(Err(e)) => failed(&e),
                 Err(_) => "failed: the publishing thread panicked".into(),
             });

@@ -12,10 +12,10 @@
 
 use crate::aws;
 use crate::invocation::Invocation;
+use crate::listing::Entry;
 use crate::plan::{stamp_name, Stamp};
 use crate::registry::{parse_key_entry, parse_token_entry};
 use crate::route53_xml::{existing_of, parse_page};
-use crate::silence::Entry;
 use std::cell::Cell;
 use std::collections::HashMap;
 

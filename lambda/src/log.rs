@@ -48,9 +48,10 @@ pub struct LogLine {
     /// The error code of a refusal (the `PermanentError` metric reads it).
     #[serde(skip)]
     pub code: Option<ErrorCode>,
-    /// The embedded-metric-format members, added just before the line is written.
+    /// The embedded-metric-format members (`metrics::Emf::members`), added just before the
+    /// line is written. Plain JSON here, so the log line depends on no metric type.
     #[serde(flatten)]
-    pub metrics: Option<crate::metrics::Emf>,
+    pub metrics: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl LogLine {
@@ -91,6 +92,14 @@ fn code_name(code: ErrorCode) -> &'static str {
         ErrorCode::Unavailable => "unavailable",
         ErrorCode::Internal => "internal",
     }
+}
+
+/// At most `max` bytes of printable ASCII (anything else becomes `?`).
+pub fn bounded(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect()
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! | `reconcile`  | `Authorised` → Route53: ordering stamps, one atomic batch, race retries |
 //! | `quiet`      | the write budget: unchanged requests leave recently written names alone |
 //! | `order`      | pure: a request's place in its names' order, settling lost answers, waits |
+//! | `principal`  | who sent a request: a key or a dyndns2 user, named one way          |
 //! | `plan`       | pure: records now vs wanted → changes; stamp format; Route53 order      |
 //! | `route53`    | the Route53 client: paged reads of names + stamps, one ChangeBatch, retries |
 //! | `route53_xml` | pure: Route53's XML, list pages → records per name, ChangeBatch, replies |
@@ -28,6 +29,7 @@
 //! | `zones`      | several hosted zones: the list, a name's longest-suffix zone, per-zone runs |
 //! | `aws`        | SigV4-signed calls over ureq + rustls, retry with backoff and jitter    |
 //! | `error`      | the one error type: wire code, safe message, log-only detail            |
+//! | `listing`    | SSM GetParametersByPath, paged and bounded (registry, seen, silence) |
 //! | `log`        | the structured JSON log line                                            |
 //! | `metrics`    | CloudWatch metrics inside the log line (embedded metric format)         |
 //! | `accepted`   | after an accepted request: last seen + change notification, bounded    |
@@ -46,12 +48,14 @@ mod dyndns2;
 mod error;
 mod event;
 mod invocation;
+mod listing;
 mod log;
 mod metrics;
 mod names;
 mod notify;
 mod order;
 mod plan;
+mod principal;
 mod quiet;
 mod reconcile;
 mod registry;
@@ -140,7 +144,7 @@ fn invoke(
     log.status = response.status_code;
     log.ssm_calls = aws::ssm_calls().wrapping_sub(ssm_before);
     log.latency_ms = started.elapsed().as_millis() as u64;
-    log.metrics = Some(metrics::Emf::of(&log, now, &metrics::function_name()));
+    log.metrics = Some(metrics::Emf::of(&log, now, &metrics::function_name()).members());
     log.emit();
     response.with_header("x-request-id", &event.context.request_id)
 }

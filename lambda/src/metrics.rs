@@ -72,6 +72,14 @@ pub fn unproven_refusal(line: &LogLine) -> bool {
 impl Emf {
     /// The metric members for `line`, stamped `now_ms`, for the function `function`
     /// (`AWS_LAMBDA_FUNCTION_NAME`; the alarms name it as their dimension).
+    /// The directive and metric members, to flatten into the log line.
+    pub fn members(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        }
+    }
+
     pub fn of(line: &LogLine, now_ms: u64, function: &str) -> Self {
         Emf {
             aws: Metadata {
@@ -122,7 +130,7 @@ pub fn function_name() -> String {
     std::env::var("AWS_LAMBDA_FUNCTION_NAME")
         .ok()
         .filter(|n| !n.is_empty())
-        .map(|n| crate::seen::bounded(&n, 140))
+        .map(|n| crate::log::bounded(&n, 140))
         .unwrap_or_else(|| env!("CARGO_PKG_NAME").to_owned())
 }
 
@@ -132,7 +140,7 @@ mod tests {
     use route53_ddns_protocol::ErrorCode;
 
     fn emitted(line: &mut LogLine) -> serde_json::Value {
-        line.metrics = Some(Emf::of(line, 1_700_000_000_123, "ddns-fn"));
+        line.metrics = Some(Emf::of(line, 1_700_000_000_123, "ddns-fn").members());
         serde_json::from_str(&line.to_json()).expect("one JSON line")
     }
 

@@ -102,7 +102,7 @@ impl Message<'_> {
         if more > 0 {
             s.push_str(&format!(" (+{more})"));
         }
-        let mut s = crate::seen::bounded(&s, MAX_SUBJECT);
+        let mut s = crate::log::bounded(&s, MAX_SUBJECT);
         if s.len() == MAX_SUBJECT {
             s.replace_range(MAX_SUBJECT - 3.., "...");
         }

@@ -33,7 +33,7 @@ pub struct ChangeFailure {
 }
 
 /// A Route53 client for one zone. Its fields are private and its one constructor takes an
-/// [`Authorised`]: a read or a write without authorisation does not compile (as rustls's
+/// [`Authorised`]: a write without authorisation does not compile (as rustls's
 /// verified-certificate types make a handshake without verification unrepresentable).
 pub struct Route53<'a> {
     endpoint: &'a str,

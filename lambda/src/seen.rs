@@ -4,7 +4,7 @@
 //! caller logs a failure and goes on.
 
 use crate::aws::{self, AwsError};
-use crate::verify::Principal;
+use crate::principal::Principal;
 use serde::Serialize;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -55,18 +55,18 @@ impl Record {
             if bytes > MAX_NAMES_BYTES {
                 break;
             }
-            kept.push(bounded(n, 253));
+            kept.push(crate::log::bounded(n, 253));
         }
         Record {
             time_ms,
             more_names: names.len() - kept.len(),
             names: kept,
-            result: bounded(result, 32),
+            result: crate::log::bounded(result, 32),
             agent: agent
-                .map(|a| bounded(a, MAX_AGENT))
+                .map(|a| crate::log::bounded(a, MAX_AGENT))
                 .filter(|a| !a.is_empty()),
             observed,
-            request_id: bounded(request_id, 64),
+            request_id: crate::log::bounded(request_id, 64),
         }
     }
 
@@ -78,14 +78,6 @@ impl Record {
         }
         text
     }
-}
-
-/// At most `max` bytes of printable ASCII (anything else becomes `?`).
-pub fn bounded(text: &str, max: usize) -> String {
-    text.chars()
-        .take(max)
-        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-        .collect()
 }
 
 /// `<prefix>/seen/keys/<key id>` or `<prefix>/seen/tokens/<user>`.

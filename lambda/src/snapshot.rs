@@ -225,7 +225,7 @@ pub fn judge(inv: &Invocation, kind: Kind, id: &str) -> Judged {
 }
 
 /// The direct children of `<base>/` among listed parameter names.
-fn ids(entries: &[crate::silence::Entry], base: &str) -> HashSet<String> {
+fn ids(entries: &[crate::listing::Entry], base: &str) -> HashSet<String> {
     entries
         .iter()
         .filter_map(|e| e.name.strip_prefix(base)?.strip_prefix('/'))
@@ -241,7 +241,7 @@ fn fetch(inv: &Invocation, with_accepted: bool) -> Option<Listing> {
     };
     let prefix = &cfg.registry_prefix;
     let list =
-        |path: &str, recursive| crate::silence::list_within(cfg, budget, path, recursive).ok();
+        |path: &str, recursive| crate::listing::list_within(cfg, budget, path, recursive).ok();
     let (keys_base, users_base) = (format!("{prefix}/keys"), format!("{prefix}/tokens"));
     let (keys, t1) = list(&keys_base, false)?;
     let (users, t2) = list(&users_base, false)?;

@@ -3,34 +3,10 @@
 //! takes a `Verified`, so a request cannot reach Route53 without passing one of the two.
 
 use crate::error::Error;
+pub use crate::principal::Principal;
 use crate::registry::{parse_token_entry, token_sha256, valid_user, Grant, Registry};
 use crate::snapshot::{Judged, Standing};
-use route53_ddns_protocol::{ErrorCode, KeyId, SignedHeaders, VerifyError, CLOCK_WINDOW_MS};
-
-/// Whose request it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    Key(KeyId),
-    User(String),
-}
-
-impl Principal {
-    /// The `by` field of the stamp: the id (`plan::stamp_id`) of `k=<key id>` or `u=<user>`.
-    pub fn stamp_by(&self) -> String {
-        crate::plan::stamp_id(&match self {
-            Principal::Key(k) => format!("k={k}"),
-            Principal::User(u) => format!("u={u}"),
-        })
-    }
-
-    /// For the log line.
-    pub fn describe(&self) -> String {
-        match self {
-            Principal::Key(k) => k.to_string(),
-            Principal::User(u) => format!("dyndns2:{u}"),
-        }
-    }
-}
+use route53_ddns_protocol::{ErrorCode, SignedHeaders, VerifyError, CLOCK_WINDOW_MS};
 
 /// Where a request stands in its names' order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
