@@ -154,8 +154,12 @@ def who_of(r) -> str:
 
 
 def unknown(r: Req) -> bool:
-    """A request whose batch may or may not have been applied (its answer was lost)."""
-    return (r.status == 409 and "was lost" in r.text) or (r.status == 503 and "was lost" in r.text)
+    """A request whose batch may or may not have been applied (its answer was lost): signed,
+    409/503 saying so; dyndns2, a bare `nochg` (409 `superseded` in dyndns2's words: a newer
+    request stands) or `911`."""
+    if r.kind == "dyndns2":
+        return r.status == 200 and r.text in ("nochg", "911")
+    return r.status in (409, 503) and "was lost" in r.text
 
 
 def quiet(r: Req) -> bool:
@@ -166,7 +170,7 @@ def changed(r: Req) -> bool:
     return r.status == 200 and (r.text.startswith("good") or '"result":"updated"' in r.text)
 
 
-def check_round(stack: Stack, name: str, reqs: list[Req], history, notes) -> list[str]:
+def check_round(stack: Stack, name: str, reqs: list[Req], history, notes, lossy=False) -> list[str]:
     bad = []
     for r in reqs:
         if r.status == 500 or r.status == -1:
@@ -178,16 +182,22 @@ def check_round(stack: Stack, name: str, reqs: list[Req], history, notes) -> lis
             bad.append(f"dyndns2 answer not good/nochg: {r.label()}")
     ok = [r for r in reqs if r.status == 200]
     sent = sum(1 for n in notes if any(c["name"] == name for c in n["Message"]["changes"]))
-    if sent != sum(changed(r) for r in ok):
+    copies = len(ok) - len({(r.kind, r.who, r.t) for r in ok})  # see "replay accepted" below
+    if not (sum(changed(r) for r in ok) - copies <= sent <= sum(changed(r) for r in ok)):
         bad.append(f"{sent} change notifications for {sum(changed(r) for r in ok)} changes")
-    twice = collections.Counter((r.who, r.t) for r in ok if r.kind == "signed")
-    for (who, t), n in twice.items():
-        if n > 1:
-            bad.append(f"replay accepted: one signed request (key {who[:8]} t={t}) answered 200 {n} times")
     # Route53's order of applied stamps for this name (the stand-in's history).
     stamp_name = f"_r53ddns.{name}."
     writes = [parse_stamp(vals[0]) for _, changes in history for (a, n, t, _ttl, vals) in changes
               if n == stamp_name and t == "TXT" and a == "CREATE"]
+    twice = collections.Counter((r.who, r.t) for r in ok if r.kind == "signed")
+    stamped = collections.Counter((w, t) for t, w in writes)
+    for (who, t), n in twice.items():
+        # Two copies of one request, the first copy's answer lost: the second copy's batch
+        # can land first, and the first copy then finds its own stamp. The request is applied
+        # once (checked below); both copies are told 200 (docs/protocol.md §3, "Lost answers").
+        shared = lossy and stamped[(stamp_id("k=" + who), t)] == 1
+        if n > 1 and not shared:
+            bad.append(f"replay accepted: one signed request (key {who[:8]} t={t}) answered 200 {n} times")
     times = [t for t, _ in writes]
     if times != sorted(set(times)):
         bad.append(f"stamp times not strictly increasing in Route53's order: {times}")
@@ -196,7 +206,7 @@ def check_round(stack: Stack, name: str, reqs: list[Req], history, notes) -> lis
     # is fresh), so only `good` ones write; an unknown request's write may be there or not.
     key = lambda r: (who_of(r), r.t) if r.kind == "signed" else (who_of(r),)  # noqa: E731
     written = [r for r in ok if r.kind == "signed" or r.text.startswith("good")]
-    want = collections.Counter(key(r) for r in written)
+    want = collections.Counter(set(key(r) for r in written))  # copies of one request: one write
     got = collections.Counter(((w, t) if w in signed_ids else (w,)) for t, w in writes)
     maybe = collections.Counter(key(r) for r in reqs if unknown(r))
     if not (want <= got and got - want <= maybe):
@@ -266,7 +276,7 @@ def test_concurrent_writers_of_one_name_leave_the_latest_accepted_intent(race_st
             totals["quiet 429"] += quiet(r)
         t1 = time.monotonic()
         totals["lossy rounds"] += lossy
-        bad = check_round(stack, name, reqs, history, stack.notifications(wait_s=0.2))
+        bad = check_round(stack, name, reqs, history, stack.notifications(wait_s=0.2), lossy)
         spent["check"] += time.monotonic() - t1
         if bad:
             failures.append((seed, bad, [r.label() for r in reqs]))
