@@ -26,6 +26,7 @@
 //! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
 //! | [`leftovers`] | what removing the package leaves, and the commands that remove it        |
+//! | [`shell`]     | POSIX single-quoting of every value in a command printed for the owner    |
 //! | [`state`]     | per-host JSON state on tmpfs, written atomically                            |
 //! | [`tidy`]      | the state directory kept usable: odd files removed, stale temporaries too   |
 //! | [`lock`]      | one run at a time; events during a run cause at most one more pass          |
@@ -52,6 +53,7 @@ pub mod retry;
 pub mod roots;
 pub mod rotation;
 pub mod schema;
+pub mod shell;
 pub mod state;
 pub mod status;
 pub mod tidy;
