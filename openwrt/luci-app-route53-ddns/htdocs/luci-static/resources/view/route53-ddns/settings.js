@@ -434,6 +434,14 @@ return view.extend({
 		o.validate = optional(checkIPv6Suffix);
 		o.depends('ipv6', '1');
 
-		return m.render();
+		/* The endpoint URL is ~60 characters (a Lambda function URL): a field as wide as
+		 * the theme's default (~30) would hide most of it. */
+		return Promise.resolve(m.render()).then((node) => {
+			node.prepend(E('style', { 'type': 'text/css' }, [
+				'.cbi-value-field input[name$=".endpoint"], .cbi-value-field input[id$=".endpoint"]' +
+				'{width:100% !important;max-width:46em !important;min-width:0}'
+			]));
+			return node;
+		});
 	}
 });
