@@ -24,6 +24,7 @@
 //! | [`pem`]       | PEM bundle reading: capped lines, skipping, word-at-a-time search, base64  |
 //! | [`roots`]     | certificate verification against the CA bundle, decoded on demand; hint   |
 //! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
+//! | [`boot_order`]| wan6 up before wan: no route yet to an IPv4-only endpoint is not a fault |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
 //! | [`leftovers`] | what removing the package leaves, and the commands that remove it        |
 //! | [`shell`]     | POSIX single-quoting of every value in a command printed for the owner    |
@@ -34,6 +35,7 @@
 //! | [`log`]       | syslog via `/dev/log` (+ stderr on a terminal), run and request ids         |
 
 pub mod addresses;
+pub mod boot_order;
 pub mod cli;
 pub mod clock;
 pub mod command;
