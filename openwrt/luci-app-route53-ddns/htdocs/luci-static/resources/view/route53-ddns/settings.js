@@ -437,6 +437,8 @@ return view.extend({
 		/* The endpoint URL is ~60 characters (a Lambda function URL): a field as wide as
 		 * the theme's default (~30) would hide most of it. */
 		return Promise.resolve(m.render()).then((node) => {
+			if (!node || typeof node.prepend != 'function')
+				return node;
 			node.prepend(E('style', { 'type': 'text/css' }, [
 				'.cbi-value-field input[name$=".endpoint"], .cbi-value-field input[id$=".endpoint"]' +
 				'{width:100% !important;max-width:46em !important;min-width:0}'
