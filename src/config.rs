@@ -10,7 +10,8 @@ use std::time::Duration;
 
 pub use crate::schema::{schema, Kind, OptSpec, Schema, GLOBAL_OPTIONS, HOST_OPTIONS, LOG_LEVELS};
 pub use crate::values::{
-    allow_http, check_value, parse_bool, parse_endpoint, parse_suffix, Endpoint,
+    allow_http, check_confined, check_value, parse_bool, parse_endpoint, parse_suffix, Endpoint,
+    KEY_DIR,
 };
 
 pub const DEFAULT_CONFIG: &str = "/etc/config/route53-ddns";
@@ -375,6 +376,12 @@ impl Config {
         };
         let g = check_globals(&loaded.package, &empty, &mut f);
         let hosts = check_hosts(&loaded.package, &mut f);
+        for name in crate::values::CONFINED_OPTIONS {
+            if let Err(e) = crate::values::check_confined(path, name, g.get(name)) {
+                let line = g.section.get(name).map(|o| o.line);
+                f.problems.push(problem(line, e));
+            }
+        }
         if !f.problems.is_empty() {
             return Err(fail(f.problems));
         }

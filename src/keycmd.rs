@@ -17,7 +17,7 @@ macro_rules! say {
 
 /// The key file the config names, and the config's host names.
 pub fn key_path(path: &Path) -> (PathBuf, Vec<String>) {
-    let default = PathBuf::from("/etc/route53-ddns/key");
+    let default = PathBuf::from(config::KEY_DIR).join("key");
     match config::read(path) {
         Ok(loaded) => match Config::from_package(path, &loaded) {
             Ok((c, _)) => (c.key_file, c.hosts.into_iter().map(|h| h.name).collect()),
@@ -30,7 +30,10 @@ pub fn key_path(path: &Path) -> (PathBuf, Vec<String>) {
                     .filter(|s| s.kind == "global")
                     .find_map(|s| s.get("key_file"))
                     .and_then(|o| match &o.value {
-                        crate::uci::Value::Single(v) if v.starts_with('/') => {
+                        crate::uci::Value::Single(v)
+                            if v.starts_with('/')
+                                && config::check_confined(path, "key_file", v).is_ok() =>
+                        {
                             Some(PathBuf::from(v))
                         }
                         _ => None,
@@ -50,10 +53,11 @@ fn print_registration(key_id: &str, names: &[String]) {
         names.to_vec()
     };
     let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    let value = format!("{{\"names\":[{}]}}", list.join(","));
     say!(
-        "Register this key with the endpoint (where you have AWS credentials for the deployment):\n  aws ssm put-parameter --type String --name '{}' --value '{{\"names\":[{}]}}'",
-        crate::rotation::parameter(key_id),
-        list.join(",")
+        "Register this key with the endpoint (where you have AWS credentials for the deployment):\n  aws ssm put-parameter --type String --name {} --value {}",
+        crate::shell::quote(&crate::rotation::parameter(key_id)),
+        crate::shell::quote(&value)
     );
 }
 
@@ -107,9 +111,9 @@ fn show_next(
     say!("This is the next key: each update is signed with it first and, until the endpoint accepts it, sent again with the current key {cur}. The first accepted update makes it the key.");
     print_registration(id, names);
     say!(
-        "or give it exactly the current key's names by copying its entry:\n  aws ssm put-parameter --type String --name '{}' --value \"$(aws ssm get-parameter --name '{}' --query Parameter.Value --output text)\"",
-        crate::rotation::parameter(id),
-        crate::rotation::parameter(cur)
+        "or give it exactly the current key's names by copying its entry:\n  aws ssm put-parameter --type String --name {} --value \"$(aws ssm get-parameter --name {} --query Parameter.Value --output text)\"",
+        crate::shell::quote(&crate::rotation::parameter(id)),
+        crate::shell::quote(&crate::rotation::parameter(cur))
     );
     Exit::Ok
 }
@@ -127,7 +131,7 @@ pub fn pubkey_old(path: &Path) -> Exit {
     say!(
         "The key the last rotation replaced; the router no longer has it. Remove it from the registry (where you have AWS credentials for the deployment):\n  {}\nthen, on the router: rm {}",
         crate::rotation::delete_command(&old),
-        crate::rotation::old_id_path(&file).display()
+        crate::shell::quote_path(&crate::rotation::old_id_path(&file))
     );
     Exit::Ok
 }

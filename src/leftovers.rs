@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The package's own directory for the key (and a private `ca_file`).
-pub const KEY_DIR: &str = "/etc/route53-ddns";
+pub use crate::values::KEY_DIR;
 
 /// Where a deployment made with the documented stack name keeps its hosted zone id.
 pub const ZONE_FROM_STACK: &str = "ZONE=$(aws cloudformation describe-stacks --stack-name route53-ddns --query \"Stacks[0].Parameters[?ParameterKey=='HostedZoneId'].ParameterValue\" --output text)";
@@ -32,7 +32,8 @@ fn read(path: &Path) -> (PathBuf, Vec<String>) {
         };
         match s.kind.as_str() {
             "global" => {
-                if let Some(k) = single("key_file").filter(|k| k.starts_with('/')) {
+                let confined = |k: &String| config::check_confined(path, "key_file", k).is_ok();
+                if let Some(k) = single("key_file").filter(|k| k.starts_with('/') && confined(k)) {
                     key = PathBuf::from(k);
                 }
             }
@@ -56,7 +57,8 @@ fn read(path: &Path) -> (PathBuf, Vec<String>) {
 /// not expand), so even a 253-character name keeps the line under one syslog message.
 pub fn delete_records_command(name: &str) -> String {
     format!(
-        "(set -f; N='{name}'; for s in \"$N. A\" \"$N. AAAA\" \"_r53ddns.$N. TXT\"; do set -- $s; r=$(aws route53 list-resource-record-sets --hosted-zone-id \"$ZONE\" --start-record-name $1 --start-record-type $2 --max-items 1 --query \"ResourceRecordSets[?Name=='$1'&&Type=='$2']|[0]\" --output json); [ \"$r\" = null ] || aws route53 change-resource-record-sets --hosted-zone-id \"$ZONE\" --change-batch \"{{\\\"Changes\\\":[{{\\\"Action\\\":\\\"DELETE\\\",\\\"ResourceRecordSet\\\":$r}}]}}\"; done)"
+        "(set -f; N={}; for s in \"$N. A\" \"$N. AAAA\" \"_r53ddns.$N. TXT\"; do set -- $s; r=$(aws route53 list-resource-record-sets --hosted-zone-id \"$ZONE\" --start-record-name $1 --start-record-type $2 --max-items 1 --query \"ResourceRecordSets[?Name=='$1'&&Type=='$2']|[0]\" --output json); [ \"$r\" = null ] || aws route53 change-resource-record-sets --hosted-zone-id \"$ZONE\" --change-batch \"{{\\\"Changes\\\":[{{\\\"Action\\\":\\\"DELETE\\\",\\\"ResourceRecordSet\\\":$r}}]}}\"; done)",
+        crate::shell::quote(name)
     )
 }
 
@@ -65,16 +67,23 @@ pub fn lines(path: &Path) -> Vec<String> {
     let (key, names) = read(path);
     let in_dir = key.starts_with(KEY_DIR);
     // With the config: what an upgrade over an edited one left (opkg's -opkg, apk's .apk-new).
-    let config = path.display();
+    // Every path is one quoted shell word: a config or key path holding `$(…)`, quotes or
+    // spaces is removed as named, never run.
+    let with = |p: &Path, suffix: &str| {
+        let mut s = p.as_os_str().to_owned();
+        s.push(suffix);
+        crate::shell::quote_path(Path::new(&s))
+    };
     let mut files = vec![
-        KEY_DIR.to_owned(),
-        format!("{config} {config}-opkg {config}.apk-new"),
+        crate::shell::quote(KEY_DIR),
+        with(path, ""),
+        with(path, "-opkg"),
+        with(path, ".apk-new"),
     ];
     if !in_dir {
-        let k = key.display();
-        files.push(format!("{k} {k}.next {k}.old-id"));
+        files.extend([with(&key, ""), with(&key, ".next"), with(&key, ".old-id")]);
     }
-    files.push(crate::state::DEFAULT_STATE_DIR.to_owned());
+    files.push(crate::shell::quote(crate::state::DEFAULT_STATE_DIR));
     let current = rotation::key_id_of(&key);
     let key_text = match &current {
         Some(id) => format!("key {}, key id {id}", key.display()),

@@ -24,14 +24,18 @@
 //! | [`pem`]       | PEM bundle reading: capped lines, skipping, word-at-a-time search, base64  |
 //! | [`roots`]     | certificate verification against the CA bundle, decoded on demand; hint   |
 //! | [`transport`] | one HTTPS POST: timeouts, pinned IP family, HTTP/1.1, answer or failure    |
+//! | [`boot_order`]| wan6 up before wan: no route yet to an IPv4-only endpoint is not a fault |
 //! | [`updater`]   | one pass: no-change check, signed request, staged retries, recording        |
 //! | [`leftovers`] | what removing the package leaves, and the commands that remove it        |
+//! | [`shell`]     | POSIX single-quoting of every value in a command printed for the owner    |
+//! | [`idn`]       | a Unicode name's `xn--` (Punycode) form, to find it in the endpoint's answer |
 //! | [`state`]     | per-host JSON state on tmpfs, written atomically                            |
 //! | [`tidy`]      | the state directory kept usable: odd files removed, stale temporaries too   |
 //! | [`lock`]      | one run at a time; events during a run cause at most one more pass          |
 //! | [`log`]       | syslog via `/dev/log` (+ stderr on a terminal), run and request ids         |
 
 pub mod addresses;
+pub mod boot_order;
 pub mod cli;
 pub mod clock;
 pub mod command;
@@ -40,6 +44,7 @@ pub mod detach;
 pub mod error;
 pub mod files;
 pub mod host_id;
+pub mod idn;
 pub mod key;
 pub mod keycmd;
 pub mod leftovers;
@@ -52,6 +57,7 @@ pub mod retry;
 pub mod roots;
 pub mod rotation;
 pub mod schema;
+pub mod shell;
 pub mod state;
 pub mod status;
 pub mod tidy;

@@ -39,8 +39,9 @@ pub fn read_until(
     Ok(read)
 }
 
-/// Consumes the input up to and including the next `-` (or to its end): the rest of a PEM
-/// block whose base64 has no `-`, up to its END line. Lines of exactly 64 characters that
+/// Consumes the input up to the next `-`, which stays unread (or to its end): the rest of
+/// a PEM block whose base64 has no `-`, up to its END line (or, in a damaged bundle, up to
+/// the next BEGIN line, which is then read whole as a line). Lines of exactly 64 characters that
 /// do not start with `-` (a bundle's base64 lines) are passed over whole, without looking
 /// at each byte; anything else is searched.
 pub fn skip_to_dash(input: &mut impl BufRead) -> std::io::Result<()> {
@@ -61,7 +62,7 @@ pub fn skip_to_dash(input: &mut impl BufRead) -> std::io::Result<()> {
         // Not at a whole line here: search the rest of the buffer.
         match find(buf, b'-') {
             Some(i) => {
-                input.consume(i + 1);
+                input.consume(i);
                 return Ok(());
             }
             None => {
@@ -246,13 +247,13 @@ mod tests {
         assert_eq!(out, b"abcdefgh\n");
         assert!(skip_to_dash(&mut input).is_ok());
         out.clear();
-        assert_eq!(read_until(&mut input, b'\n', &mut out, 50).ok(), Some(1));
-        assert_eq!(out, b"x");
+        assert_eq!(read_until(&mut input, b'\n', &mut out, 50).ok(), Some(2));
+        assert_eq!(out, b"-x");
         assert_eq!(read_until(&mut input, b'\n', &mut out, 50).ok(), Some(0));
     }
 
     #[test]
-    fn skipping_passes_whole_lines_and_stops_after_the_first_dash() {
+    fn skipping_passes_whole_lines_and_stops_at_the_first_dash() {
         let line = format!("{}\n", "A".repeat(64));
         let text = format!("{line}{line}{line}AB\n-----END X-----\nnext\n");
         for cap in [1, 10, 64, 65, 66, 130, 200, 4096] {
@@ -260,7 +261,7 @@ mod tests {
             assert!(skip_to_dash(&mut input).is_ok());
             let mut out = Vec::new();
             assert!(read_until(&mut input, b'\n', &mut out, 50).is_ok());
-            assert_eq!(out, b"----END X-----\n", "buffer of {cap}");
+            assert_eq!(out, b"-----END X-----\n", "buffer of {cap}");
         }
         // A dash that starts a 64-character line is found, not passed over.
         let dashed = format!("{line}-{}\nrest", "B".repeat(63));
@@ -268,6 +269,6 @@ mod tests {
         assert!(skip_to_dash(&mut input).is_ok());
         let mut out = Vec::new();
         assert!(read_until(&mut input, b'\n', &mut out, 80).is_ok());
-        assert_eq!(out, format!("{}\n", "B".repeat(63)).as_bytes());
+        assert_eq!(out, format!("-{}\n", "B".repeat(63)).as_bytes());
     }
 }

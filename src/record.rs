@@ -20,7 +20,7 @@ pub fn success(
         let published = resp
             .hosts
             .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(&plan.name));
+            .find(|h| crate::idn::same_name(&h.name, &plan.name));
         let mut st = old.clone();
         if let Some(p) = published {
             st.ipv4 = p.a.first().map(|a| a.to_string()).or(st.ipv4);
@@ -80,5 +80,46 @@ pub fn failure(
         if let Err(e) = store.save_host(&st) {
             log::warn!("cannot write state for {}: {e}", plan.name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use route53_ddns_protocol::PublishedHost;
+
+    /// The endpoint answers with a Unicode name's `xn--` form; its records are saved.
+    #[test]
+    fn an_idn_name_records_what_the_endpoint_published() {
+        let dir = std::env::temp_dir().join(format!("r53ddns-idn-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let store = Store::new(dir.clone());
+        let plan = HostPlan {
+            name: "bücher.example.com".into(),
+            ipv4: AddrSpec::Auto,
+            ipv6: AddrSpec::Keep,
+            wan_ipv4: None,
+            nat: None,
+        };
+        let resp = UpdateResponse {
+            result: UpdateResult::Updated,
+            hosts: vec![PublishedHost {
+                name: "xn--bcher-kva.example.com".into(),
+                a: vec!["203.0.113.7".parse().expect("ip")],
+                aaaa: vec![],
+                ttl: 60,
+            }],
+            observed: "203.0.113.7".parse().expect("ip"),
+            request_id: "r".into(),
+            server_time: 0,
+            change_id: None,
+        };
+        let old = store.host(&plan.name);
+        success(&store, 1, &[&plan], &[old], &resp);
+        let saved = store.host("bücher.example.com");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(saved.ipv4.as_deref(), Some("203.0.113.7"));
+        assert_eq!(saved.result.as_deref(), Some("updated"));
     }
 }

@@ -116,12 +116,12 @@ const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
 const END: &[u8] = b"-----END CERTIFICATE-----";
 
 impl LazyRoots {
-    /// The bundle fuzz target's entry: how many roots for `issuers` the hinted blocks give
-    /// and how many the full scan gives, whatever the bundle and hint files hold.
-    pub fn scan(&self, issuers: &[&[u8]]) -> Result<(usize, usize), Error> {
+    /// The bundle fuzz target's entry: the roots for `issuers` that the hinted blocks give
+    /// and those the full scan gives, whatever the bundle and hint files hold.
+    pub fn scan(&self, issuers: &[&[u8]]) -> Result<(RootCertStore, RootCertStore), Error> {
         let (file, _, offsets) = self.open()?;
         let hinted = self.roots_at(&file, &offsets.unwrap_or_default(), issuers)?;
-        Ok((hinted.len(), self.roots_for(&file, issuers)?.0.len()))
+        Ok((hinted, self.roots_for(&file, issuers)?.0))
     }
 
     /// The bundle, opened once for the run, its identity, and the hint's offsets when the
@@ -189,14 +189,25 @@ impl LazyRoots {
         let mut roots = RootCertStore::empty();
         let mut line = Vec::with_capacity(128);
         for &at in offsets {
-            file.seek(SeekFrom::Start(at))
+            // From the byte before: a BEGIN line counts only where a line starts, as in the
+            // full scan; and no further than the full scan reads.
+            let from = at.saturating_sub(1);
+            file.seek(SeekFrom::Start(from))
                 .map_err(|e| self.read_error(e))?;
+            let limit = MAX_BLOCK.min(MAX_BUNDLE.saturating_sub(from));
             // The same reader type as the full scan's: one copy of the block reader in the binary.
             let mut input = Counted {
-                inner: BufReader::with_capacity(4096, file.take(MAX_BLOCK)),
-                pos: at,
+                inner: BufReader::with_capacity(4096, file.take(limit)),
+                pos: from,
             };
-            let begins = read_line(&mut input, &mut line).map_err(|e| self.read_error(e))?
+            let mut before = [b'\n'];
+            if at > 0 {
+                input
+                    .read_exact(&mut before)
+                    .map_err(|e| self.read_error(e))?;
+            }
+            let begins = before == [b'\n']
+                && read_line(&mut input, &mut line).map_err(|e| self.read_error(e))?
                 && line.trim_ascii() == BEGIN;
             if !begins {
                 continue;

@@ -27,7 +27,10 @@ pub fn parameter(id: &str) -> String {
 
 /// The command that removes a key from the registry.
 pub fn delete_command(id: &str) -> String {
-    format!("aws ssm delete-parameter --name '{}'", parameter(id))
+    format!(
+        "aws ssm delete-parameter --name {}",
+        crate::shell::quote(&parameter(id))
+    )
 }
 
 fn with_suffix(key_file: &Path, suffix: &str) -> PathBuf {

@@ -99,7 +99,7 @@ pub const GLOBAL_OPTIONS: &[OptSpec] = &[
         "ca_file",
         Kind::Path,
         Some(""),
-        "PEM CA certificates to trust instead of the system bundle (private endpoints).",
+        "PEM CA certificates to trust instead of the system bundle (private endpoints); in /etc/config/route53-ddns, a file inside /etc/route53-ddns/.",
     ),
     opt(
         "connect_timeout",
@@ -201,6 +201,10 @@ impl Serialize for OptSpec {
             }
             Kind::Enum(values) => m.serialize_entry("values", values)?,
             _ => {}
+        }
+        // In the system config the file must lie in this directory (values::check_confined).
+        if crate::values::CONFINED_OPTIONS.contains(&self.name) {
+            m.serialize_entry("inside", &format!("{}/", crate::values::KEY_DIR))?;
         }
         m.serialize_entry("description", self.description)?;
         m.end()

@@ -125,6 +125,20 @@ struct HostStatusJson {
     error: Option<ErrorInfo>,
 }
 
+/// The key in `key_file`, a pending next key and the key the last rotation replaced.
+fn key_json(key_file: &Path) -> KeyJson {
+    let id = crate::rotation::key_id_of(key_file);
+    let next = crate::rotation::next_id(key_file).filter(|n| Some(n) != id.as_ref());
+    let old = crate::rotation::old_id(key_file);
+    KeyJson {
+        id,
+        next_pending: next.is_some(),
+        next_key_id: next,
+        old_key_remove: old.as_deref().map(crate::rotation::delete_command),
+        old_key_id: old,
+    }
+}
+
 fn build_status(path: &Path) -> StatusJson {
     let store = Store::new(crate::state::state_dir());
     let run = store.run();
@@ -141,6 +155,10 @@ fn build_status(path: &Path) -> StatusJson {
         run: run_json(&store, &run, now),
         hosts: Vec::new(),
     };
+    // The key first: a router that is not set up yet (or whose config is broken) has its
+    // key all the same, and the owner needs its id to register it.
+    out.key = key_json(&crate::keycmd::key_path(path).0);
+    out.key_id = out.key.id.clone();
     let loaded = match config::read(path) {
         Ok(l) => l,
         Err(e) => {
@@ -155,19 +173,6 @@ fn build_status(path: &Path) -> StatusJson {
             out.config_error = Some(e.to_string());
             return out;
         }
-    };
-    out.key_id = crate::files::read_capped(&cfg.key_file, crate::key::MAX_KEY_FILE)
-        .ok()
-        .and_then(|der| route53_ddns_protocol::SigningKey::from_pkcs8(&der).ok())
-        .map(|k| k.key_id().to_string());
-    let next = crate::rotation::next_id(&cfg.key_file).filter(|n| Some(n) != out.key_id.as_ref());
-    let old = crate::rotation::old_id(&cfg.key_file);
-    out.key = KeyJson {
-        id: out.key_id.clone(),
-        next_pending: next.is_some(),
-        next_key_id: next,
-        old_key_remove: old.as_deref().map(crate::rotation::delete_command),
-        old_key_id: old,
     };
     out.next_check = next_check(&run, out.enabled, cfg.check_interval_s(), now);
     if cfg.hosts.iter().any(|h| h.ipv6) {

@@ -285,6 +285,10 @@ impl Pass<'_> {
                 run.clear_retry();
                 Ok(Outcome::Sent(resp.result))
             }
+            Err(e) if crate::boot_order::ipv4_not_up_yet(self.config, &batch.plans, &e) => {
+                crate::boot_order::note(self.config);
+                Ok(Outcome::Nothing)
+            }
             Err(e) => {
                 let info = e.info();
                 let request_id = match &e {

@@ -3,6 +3,33 @@
 
 use crate::schema::{Kind, OptSpec};
 use route53_ddns_protocol::hostname;
+use std::path::Path;
+
+/// The package's own directory: the key and a private CA file live here.
+pub const KEY_DIR: &str = "/etc/route53-ddns";
+
+/// The options that decide what the router signs with and whom it trusts.
+pub const CONFINED_OPTIONS: [&str; 2] = ["key_file", "ca_file"];
+
+/// In the system's config (`config`, as [`crate::config::DEFAULT_CONFIG`]: the file that
+/// LuCI, and any LuCI user allowed to change this app, writes), `key_file` and `ca_file`
+/// must name a file inside [`KEY_DIR`]: a path elsewhere (an uploaded file, the config file
+/// itself) would let that user choose the key or the CA. No `.`/`..` segments, no `//`.
+/// A config given elsewhere with `--config` is root's own choice and is not confined.
+pub fn check_confined(config: &Path, name: &str, value: &str) -> Result<(), String> {
+    if config != Path::new(crate::config::DEFAULT_CONFIG) || value.is_empty() {
+        return Ok(());
+    }
+    let inside = value
+        .strip_prefix(KEY_DIR)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|rest| {
+            !rest.is_empty() && rest.split('/').all(|seg| !matches!(seg, "" | "." | ".."))
+        });
+    inside.then_some(()).ok_or_else(|| {
+        format!("{name} must name a file inside {KEY_DIR}/ (it decides what the router signs with or trusts), not '{value}'")
+    })
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {

@@ -40,7 +40,9 @@ struct Case {
 fn case() -> Case {
     let dir = TempDir::new("ca-hint");
     let pki = pki(&["localhost"]);
-    let before = others(3);
+    // 512 KiB of comment lines first: a full scan reads them, a hinted read does not.
+    let pad = format!("# {}\n", "x".repeat(1021)).repeat(512);
+    let before = format!("{pad}{}", others(3));
     let text = format!("{before}{}{}", pki.ca_pem, others(3));
     let bundle = dir.write("bundle.pem", &text);
     let hint = dir.join("ca-hint");
@@ -71,45 +73,42 @@ fn the_roots_place_is_recorded_after_a_verified_handshake() {
     assert!(!c.hint.exists());
 }
 
-/// The bundle rewritten in place, same length and same modification time, so that a full
-/// scan no longer sees the test CA but its block still starts where the hint says: a
-/// damaged block runs up to the CA's BEGIN line, whose first '-' the scanner's skip eats.
-fn damage_keeping_identity(c: &Case) {
-    let mtime = std::fs::metadata(&c.bundle)
-        .and_then(|m| m.modified())
-        .expect("mtime");
-    let head = "-----BEGIN CERTIFICATE-----\n";
-    let mut filler = String::new();
-    while filler.len() < c.at - head.len() {
-        filler.push(if filler.len() % 65 == 64 { '\n' } else { 'A' });
-    }
-    filler.truncate(c.at - head.len() - 1);
-    filler.push('\n');
-    let damaged = format!("{head}{filler}{}", &c.text[c.at..]);
-    assert_eq!(damaged.len(), c.text.len());
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&c.bundle)
-        .expect("open");
-    std::io::Write::write_all(&mut &f, damaged.as_bytes()).expect("write");
-    f.set_modified(mtime).expect("set mtime");
+/// Bytes this thread has read from files so far (the handshake runs on the test's thread).
+fn read_so_far() -> u64 {
+    let io = std::fs::read_to_string("/proc/thread-self/io").expect("/proc/thread-self/io");
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .and_then(|n| n.parse().ok())
+        .expect("rchar")
+}
+
+/// Bytes read from files by one handshake, and its outcome.
+fn reading(f: impl FnOnce() -> Result<(), Error>) -> (u64, Result<(), Error>) {
+    let before = read_so_far();
+    let outcome = f();
+    (read_so_far() - before, outcome)
 }
 
 #[test]
 fn a_hint_for_the_same_bundle_file_is_read_instead_of_the_bundle() {
     let c = case();
-    assert_eq!(hinted(&c), Ok(()));
-    damage_keeping_identity(&c);
-    // Without the hint the scan misses the CA; with it the CA's block is read directly.
-    assert_eq!(trusting(&c.pki, &c.bundle, None), Err(UNKNOWN_ISSUER));
-    assert_eq!(hinted(&c), Ok(()));
+    let size = c.text.len() as u64;
+    let (scanned, outcome) = reading(|| hinted(&c));
+    assert_eq!(outcome, Ok(()));
+    assert!(
+        scanned >= size,
+        "the first handshake scans the bundle: {scanned} bytes"
+    );
+    // The hint's block only: the CA's PEM, far less than the padding before it.
+    let (read, outcome) = reading(|| hinted(&c));
+    assert_eq!(outcome, Ok(()));
+    assert!(read < size / 8, "{read} bytes read of a {size}-byte bundle");
 }
 
 #[test]
 fn a_hint_from_before_the_bundle_changed_is_not_used() {
     let c = case();
     assert_eq!(hinted(&c), Ok(()));
-    damage_keeping_identity(&c);
     // Touched: the same bytes, another modification time (a `ca-bundle` update).
     let f = std::fs::File::options()
         .write(true)
@@ -117,7 +116,38 @@ fn a_hint_from_before_the_bundle_changed_is_not_used() {
         .expect("open");
     f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
         .expect("touch");
+    let (read, outcome) = reading(|| hinted(&c));
+    assert_eq!(outcome, Ok(()));
+    assert!(read >= c.text.len() as u64, "scanned again: {read} bytes");
+    let kept = std::fs::read_to_string(&c.hint).expect("hint");
+    assert_eq!(kept, hint_for(&c.bundle, &c.at.to_string()), "renewed");
+}
+
+/// The bundle with the test CA's PEM written on, not after, the line before: the full
+/// scan does not take a BEGIN marker inside a line, and a hint pointing at it does not
+/// either.
+#[test]
+fn a_begin_marker_inside_a_line_counts_neither_way() {
+    let c = case();
+    let text = format!("{}# x{}", &c.text[..c.at], &c.text[c.at..]);
+    std::fs::write(&c.bundle, &text).expect("bundle");
+    assert_eq!(trusting(&c.pki, &c.bundle, None), Err(UNKNOWN_ISSUER));
+    std::fs::write(&c.hint, hint_for(&c.bundle, &(c.at + 3).to_string())).expect("hint");
     assert_eq!(hinted(&c), Err(UNKNOWN_ISSUER));
+}
+
+/// A damaged block (no END line) ending where the test CA's BEGIN line starts: the full
+/// scan finds the CA there, as a hint pointing at it does.
+#[test]
+fn a_root_right_after_a_damaged_block_is_found_with_and_without_the_hint() {
+    let c = case();
+    let damaged = format!("-----BEGIN CERTIFICATE-----\n{}\n", "MIIB".repeat(16));
+    let text = format!("{}{damaged}{}", &c.text[..c.at], &c.text[c.at..]);
+    std::fs::write(&c.bundle, &text).expect("bundle");
+    assert_eq!(trusting(&c.pki, &c.bundle, None), Ok(()));
+    let at = c.at + damaged.len();
+    std::fs::write(&c.hint, hint_for(&c.bundle, &at.to_string())).expect("hint");
+    assert_eq!(hinted(&c), Ok(()));
 }
 
 #[test]

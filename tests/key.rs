@@ -280,5 +280,8 @@ fn promotion_renames_the_next_key_over_the_key_and_pubkey_old_prints_its_removal
         )),
         "{text}"
     );
-    assert!(text.contains(&format!("rm {}", key.display())), "{text}");
+    assert!(
+        text.contains(&format!("rm '{}.old-id'", key.display())),
+        "{text}"
+    );
 }

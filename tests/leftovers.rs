@@ -66,7 +66,7 @@ fn the_rm_line_names_what_upgrades_leave_beside_the_config() {
     let first = &lines(&path)[0];
     let p = path.display();
     assert!(
-        first.contains(&format!("{p} {p}-opkg {p}.apk-new")),
+        first.contains(&format!("'{p}' '{p}-opkg' '{p}.apk-new'")),
         "{first}"
     );
 }

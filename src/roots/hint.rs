@@ -1,9 +1,12 @@
 //! Where in the CA bundle the endpoint's root was found last time: a few byte offsets in
 //! a small file on tmpfs, so the next run reads those blocks instead of scanning ~220 KB.
 //!
-//! The hint never decides trust. Each hinted block is read from the bundle itself, must
-//! start with a BEGIN line and is kept only if its subject is one of the chain's issuers,
-//! exactly as in a full scan; any failure with the hinted roots runs the full scan. A hint
+//! The hint never decides trust. Each hinted block is read from the bundle itself: its
+//! offset must start a line (the byte before it is a newline) holding the BEGIN marker, it
+//! is read no further than a full scan reads, and it is kept only if its subject is one of
+//! the chain's issuers, as in a full scan. So every root a hint gives is one the full scan
+//! of the same bundle gives (the `bundle` fuzz target checks this); any failure with the
+//! hinted roots runs the full scan. A hint
 //! is used only while the bundle is the same file (device, inode, size, modification
 //! time), so an updated `ca-bundle` is scanned afresh. A missing, damaged, oversized or
 //! foreign hint file is ignored and replaced.

@@ -233,6 +233,7 @@ class Root:
         else:
             shutil.copy2(HERE / "uci", p / "sbin" / "uci")
         shutil.copy2(HERE / "hotplug-call", p / "sbin" / "hotplug-call")
+        shutil.copy2(HERE / "functions.sh", p / "lib" / "functions.sh")
         shutil.copy2(HERE / "rc-procd", p / "sbin" / "rc-procd")
         if standin:
             shutil.copy2(HERE / "route53-ddns-standin", p / "usr" / "sbin" / PKG)
@@ -404,11 +405,19 @@ class Root:
             self.log_socket.close()
 
 
+# What netifd's own environment carries into its hotplug calls: procd starts it with the
+# kernel's HOME and TERM and procd's PATH.
+NETIFD_ENV = {"HOME": "/", "TERM": "linux", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+
+
 def hotplug_env(action: str, interface: str, device: str | None = None, **ifupdate: str) -> dict[str, str]:
-    """Exactly the environment netifd gives /sbin/hotplug-call for an interface event:
-    ACTION, INTERFACE, DEVICE (only when the interface has an l3 device) and, for ifupdate,
-    IFUPDATE_ADDRESSES/ROUTES/PREFIXES/DATA=1 for what changed."""
-    env = {"ACTION": action, "INTERFACE": interface}
+    """The environment netifd gives /sbin/hotplug-call for an interface event, as read in
+    netifd's source and seen under a real netifd (a model of it, not a recording): its own
+    HOME, TERM and PATH, then ACTION, INTERFACE, DEVICE (only when the interface has an l3
+    device) and, for ifupdate, IFUPDATE_ADDRESSES/ROUTES/PREFIXES/DATA=1 for what changed.
+    A DHCPv6-PD renewal sends ifupdate with IFUPDATE_PREFIXES=1 at every renewal, the
+    prefix changed or not."""
+    env = dict(NETIFD_ENV, ACTION=action, INTERFACE=interface)
     if device:
         env["DEVICE"] = device
     for k, v in ifupdate.items():

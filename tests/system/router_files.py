@@ -15,14 +15,18 @@ from pathlib import Path
 
 
 def iface(v4=None, v6=None, uptime=42):
-    """`ubus call network.interface.<if> status` as netifd prints it (DHCP / DHCPv6)."""
+    """`ubus call network.interface.<if> status` shaped like netifd's answer for a DHCP or
+    DHCPv6 interface (modelled on a real netifd's output; fields the router does not read
+    are there so that it is read as a whole): DHCP adds the server, lease time and host
+    name the client's script reported under `data`."""
+    data = {"dhcpserver": "192.0.2.254", "hostname": "OpenWrt", "leasetime": 3600} if v4 else {}
     return {
         "up": True, "pending": False, "available": True, "autostart": True, "dynamic": False,
         "uptime": uptime, "l3_device": "eth1", "proto": "dhcpv6" if v6 else "dhcp", "device": "eth1",
         "ipv4-address": [{"address": v4, "mask": 24}] if v4 else [],
         "ipv6-address": [{"address": v6, "mask": 128, "preferred": 3600, "valid": 7200}] if v6 else [],
         "ipv6-prefix": [], "ipv6-prefix-assignment": [], "route": [], "dns-server": [],
-        "dns-search": [], "neighbors": [], "inactive": {}, "data": {},
+        "dns-search": [], "neighbors": [], "inactive": {}, "data": data,
     }
 
 

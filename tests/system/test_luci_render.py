@@ -92,6 +92,18 @@ def test_cgnat_warning_names_both_addresses(render) -> None:
     assert "198.51.100.7" in row["Public address seen"] and "100.64.12.34" in row["Public address seen"]
 
 
+def test_one_nat_warning_for_all_hosts_and_no_duplicate_line(render) -> None:
+    """The NAT is the router's: said once above the table, not again under each host."""
+    diag = "the WAN address 100.64.12.34 is carrier-grade NAT: 198.51.100.7 is not this router's"
+    hosts = [host(n, ipv4="198.51.100.7", result="updated", time=1764130000, observed="198.51.100.7",
+                  wan_ipv4="100.64.12.34", nat="cgnat", diagnosis=diag)
+             for n in ("home.example.com", "nas.example.com", "cam.example.com")]
+    f = render("status", rpc_for(status(hosts)))
+    assert len(f["nat_warnings"]) == 1
+    assert f["diagnoses"] == []
+    assert f["body_text"].count("Carrier-grade NAT") == 1
+
+
 def test_double_nat_warning(render) -> None:
     st = status([host("home.example.com", observed="203.0.113.9", wan_ipv4="192.168.0.2", nat="nat",
                       result="updated", time=1764130000)])
@@ -149,9 +161,21 @@ def test_update_now_runs_an_update_and_shows_the_new_result(render) -> None:
                          request_id="req-new", observed="203.0.113.9", nat="none")], last_run=1764130100)
     f = render("status", rpc_for(before), actions=["update"], after=after)
     assert "luci.route53-ddns.update" in f["rpc_calls"]
-    assert any("Update started" in n["text"] for n in f["notifications"])
     row = {c["title"]: c["text"] for c in f["hosts"][0]["cells"]}
     assert "req-new" in row["Last result"] and "203.0.113.9" in row["Published"]
+    # the run showed up in the status: its "Update started" banner is gone
+    assert f["banners"] == [] and f["notifications"] == []
+
+
+def test_update_banners_do_not_pile_up(render) -> None:
+    """Two clicks, the second while the page waits for its run: one banner, no stack of
+    notifications."""
+    before = status([host("home.example.com")], last_run=None)
+    after = status([host("home.example.com", result="updated", time=1764130100)], last_run=1764130100)
+    f = render("status", rpc_for(before), actions=["update", "update"], after=after)
+    assert f["rpc_calls"].count("luci.route53-ddns.update") == 2
+    assert f["notifications"] == []
+    assert len(f["banners"]) <= 1, f["banners"]
 
 
 def test_update_now_reports_the_exit_code_when_the_backend_waited(render) -> None:
@@ -159,7 +183,7 @@ def test_update_now_reports_the_exit_code_when_the_backend_waited(render) -> Non
     st = status([host("home.example.com")])
     rpc = dict(rpc_for(st), **{"luci.route53-ddns.update": {"started": True, "finished": True, "code": 6}})
     f = render("status", rpc, actions=["update"], after=st)
-    assert any("failed for now" in n["text"] and n["cls"] == "warning" for n in f["notifications"])
+    assert len(f["banners"]) == 1 and "failed for now" in f["banners"][0]
 
 
 def test_status_refresh_keeps_the_table(render) -> None:
@@ -177,7 +201,7 @@ def test_text_from_the_network_is_never_html(render) -> None:
     st = status([host('<u id="xss4">h</u>.example.com', result="error", error=err, observed=evil,
                       diagnosis='<s id="xss5">d</s>', request_id='<p id="xss6">r</p>')],
                 config_error='<em id="xss7">e</em>')
-    f = render("status", rpc_for(st), actions=["click-update"])  # the notification quotes config_error
+    f = render("status", rpc_for(st), actions=["click-update"])  # the banner quotes config_error
     assert f["injected_nodes"] == 0
     assert 'onerror="document.body.dataset.pwned=1"' in f["body_text"], "shown literally"
 
@@ -195,7 +219,7 @@ def test_update_now_explains_why_nothing_would_run(tmp_path: Path, tools: None, 
     facts = json.loads(support.node(str(support.LUCI_TESTS / "lib" / "render.js"), str(f), timeout=180))
     assert facts["errors"] == []
     assert "luci.route53-ddns.update" not in facts["rpc_calls"]
-    assert any(expect in n["text"] and n["cls"] == "warning" for n in facts["notifications"])
+    assert len(facts["banners"]) == 1 and expect in facts["banners"][0]
 
 
 def test_status_polls_every_two_seconds(render) -> None:
@@ -307,6 +331,66 @@ def test_real_status_json_from_the_binary(render, tmp_path: Path) -> None:
     assert all("Not yet sent" in h["cells"][2]["text"] for h in f["hosts"])
     assert f["key_id"] == key_id == st["key_id"]
     assert f"/route53-ddns/keys/{key_id} " in f["command"]
+
+
+def srgb(css: str) -> float:
+    """Relative luminance (WCAG 2) of a computed `rgb(r, g, b)` colour."""
+    r, g, b = (int(x) / 255 for x in re.findall(r"\d+", css)[:3])
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_result_badges_are_readable(render) -> None:
+    """WCAG AA: badge text at least 4.5:1 against its background, for every result."""
+    hosts = [host("a.example.com", result="updated", time=1764130000),
+             host("b.example.com", result="unchanged", time=1764130000),
+             host("c.example.com", result="error", time=1764130000),
+             host("d.example.com")]
+    f = render("status", rpc_for(status(hosts)))
+    assert len(f["badges"]) == 4
+    for b in f["badges"]:
+        hi, lo = sorted((srgb(b["color"]), srgb(b["background"])), reverse=True)
+        ratio = (hi + 0.05) / (lo + 0.05)
+        assert ratio >= 4.5, f"{b['text']}: {b['color']} on {b['background']} is {ratio:.2f}:1"
+
+
+def test_a_rotation_in_progress_from_the_binary(render, tmp_path: Path) -> None:
+    """`keygen --next` pending and an old key recorded: the page shows the waiting key with
+    its registration command, and the command that removes the old key, as the binary
+    prints them (`status --json`)."""
+    binary = support.build_router_binary()
+    cfg = tmp_path / "route53-ddns"
+    key = tmp_path / "key"
+    cfg.write_text(support.render_uci([
+        ("global", "global", {"enabled": "1", "endpoint": "https://ddns.example.com/", "key_file": str(key)}),
+        ("host", None, {"name": "home.example.com"}),
+    ]))
+    env = dict(os.environ, ROUTE53_DDNS_STATE_DIR=str(tmp_path / "state"))
+    run = lambda *a: subprocess.run([str(binary), "--config", str(cfg), *a], capture_output=True, text=True,  # noqa: E731
+                                    timeout=60, env=env)
+    assert run("keygen").returncode == 0
+    old = run("pubkey").stdout.splitlines()[0]
+    key.with_name("key.old-id").write_text(old + "\n")  # as a promotion leaves it
+    assert run("keygen", "--force").returncode == 0
+    assert run("keygen", "--next").returncode == 0
+    st = json.loads(run("status", "--json").stdout)
+    nxt = st["key"]["next_key_id"]
+    assert nxt and st["key"]["old_key_id"] == old
+    f = render("status", rpc_for(st, st["key_id"]))
+    assert f["next_key"] == nxt
+    # the names come from the page's UCI config, as for the current key
+    names = json.dumps({"names": ["home.example.com", "nas.example.com"]}, separators=(",", ":"))
+    assert f["next_command"] == f"aws ssm put-parameter --name /route53-ddns/keys/{nxt} --type String --value '{names}'"
+    assert f["old_remove"] == st["key"]["old_key_remove"]
+    assert old in f["old_key"] and "pubkey --old" in f["old_key"]
+
+
+def test_the_endpoint_field_shows_a_whole_function_url(render) -> None:
+    url = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/"
+    action = f"fits:cbid.route53-ddns.global.endpoint={url}"
+    f = render("settings", {}, actions=[action])
+    fit = f[action]
+    assert fit["scroll"] <= fit["client"], f"{url} is cut: {fit}"
 
 
 def test_real_status_json_names_pppoes_wan_6(render, tmp_path: Path) -> None:

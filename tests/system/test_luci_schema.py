@@ -68,7 +68,10 @@ SAMPLES_BY_KIND = {
     ],
     "uint": ["1", "10", "+10", "010", "0", "-1", "1.5", "abc", " 10", "99999999999999999999", ""],
     "enum": ["error", "warn", "info", "debug", "trace", "INFO", ""],
-    "path": ["/etc/ssl/certs/ca-certificates.crt", "etc/ssl/certs/ca-certificates.crt", "./ca.pem", ""],
+    "path": ["/etc/ssl/certs/ca-certificates.crt", "etc/ssl/certs/ca-certificates.crt", "./ca.pem", "",
+             "/etc/route53-ddns/ca.pem", "/etc/route53-ddns/sub/ca.pem", "/etc/route53-ddns/", "/etc/route53-ddns",
+             "/etc/route53-ddns/../../tmp/upload.bin", "/etc/route53-ddns/./ca.pem", "/etc/route53-ddns//ca.pem",
+             "/tmp/upload.bin", "/etc/config/route53-ddns", "/etc/route53-ddnsx/ca.pem"],
 }
 
 BASE_GLOBAL = {
@@ -174,6 +177,15 @@ def test_kinds_defaults_and_required_agree(page: dict, schema: dict) -> None:
                 assert po["has_validate"], f"{where}: no validation for kind {so['kind']}"
 
 
+def inside(directory: str, value: str) -> bool:
+    """The binary's rule for an option the schema marks `inside` (values::check_confined, which
+    tests/owner_commands.rs tests): in the system config, a file within that directory, no
+    empty, `.` or `..` segment. A `--config` elsewhere is not confined, so `check` on a temp
+    config cannot show it; the page must follow it all the same."""
+    rest = value[len(directory):] if value.startswith(directory) else None
+    return rest is not None and rest != "" and all(seg not in ("", ".", "..") for seg in rest.split("/"))
+
+
 def check_accepts(binary: Path, tmp: Path, section: str, option: str, value: str) -> tuple[bool, str]:
     """Does `route53-ddns check` accept the base config with this one value changed?"""
     g, h = dict(BASE_GLOBAL), dict(BASE_HOST)
@@ -218,12 +230,18 @@ def test_page_validation_matches_the_binary(page: dict, schema: dict, binary: Pa
     assert {"global.endpoint", "host.name", "host.ipv6_suffix", "global.check_interval"} <= set(samples)
 
     verdicts = support.extract_page(samples, keyed)["verdicts"]
+    confined = {f"{t}.{o['name']}": o["inside"] for t, s in schema_sections(schema).items()
+                for o in s["options"] if "inside" in o}
+    assert confined == {"global.key_file": "/etc/route53-ddns/", "global.ca_file": "/etc/route53-ddns/"}
     disagreements = []
     for key, results in verdicts.items():
         section, option = key.split(".", 1)
         for value, verdict in results:
             page_ok = verdict is True
-            bin_ok, out = check_accepts(binary, keyed, section, option, value)
+            if key in confined and value != "":
+                bin_ok, out = inside(confined[key], value), f"must lie inside {confined[key]}"
+            else:
+                bin_ok, out = check_accepts(binary, keyed, section, option, value)
             if page_ok != bin_ok:
                 disagreements.append(f"{key}={value!r}: page {'accepts' if page_ok else 'refuses (' + verdict + ')'}, "
                                      f"binary {'accepts' if bin_ok else 'refuses'}: {out[:200]}")

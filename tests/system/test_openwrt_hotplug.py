@@ -1,5 +1,6 @@
-"""The OpenWrt hotplug scripts, run as on a router (see openwrt_root.py), with exactly the
-environment netifd (iface) or ntpd-hotplug (ntp) gives hotplug-call for each event.
+"""The OpenWrt hotplug scripts, run as on a router (see openwrt_root.py), with the
+environment netifd (iface) or ntpd-hotplug (ntp) gives hotplug-call for each event, as
+modelled by `hotplug_env` (tests/openwrt/openwrt_harness.py).
 
 - iface (/etc/hotplug.d/iface/95-route53-ddns): which events start exactly one
   detached updater run and which none; that it returns while the updater still hangs;
@@ -7,9 +8,9 @@ environment netifd (iface) or ntpd-hotplug (ntp) gives hotplug-call for each eve
 - ntp (/etc/hotplug.d/ntp/95-route53-ddns): a sync starts one `--clock-synced` run,
   other events and a disabled service none.
 
-Stand-ins (tests/openwrt/): `uci` (Debian has no uci), hotplug-call and rc.common's procd
-part (they belong to OpenWrt's base system), and, only where the behaviour under test is
-the shell's own, a recording updater.
+Stand-ins (tests/openwrt/): `uci` (Debian has no uci), hotplug-call with the names of
+/lib/functions.sh it sources, and rc.common's procd part (they belong to OpenWrt's base
+system), and, only where the behaviour under test is the shell's own, a recording updater.
 """
 
 import os
@@ -45,10 +46,14 @@ def test_ifup_starts_one_detached_run_and_returns_while_it_hangs(standin_root):
     reaped.all_exited()
     (run,) = root.runs()
     assert run["done"]
-    # it got netifd's event environment, nothing from the test runner
-    assert run["env"]["ACTION"] == "ifup"
-    assert run["env"]["INTERFACE"] == "wan"
-    assert "PYTEST_CURRENT_TEST" not in run["env"]
+    # it got netifd's event environment as hotplug-call passes it on, nothing from the
+    # test runner
+    env = run["env"]
+    assert env["ACTION"] == "ifup"
+    assert env["INTERFACE"] == "wan"
+    assert "PYTEST_CURRENT_TEST" not in env
+    assert (env["HOTPLUG_TYPE"], env["LOGNAME"], env["USER"]) == ("iface", "root", "root")
+    assert (env["HOME"], env["TERM"], env["DEVICENAME"]) == ("/", "linux", "")
 
 
 @pytest.mark.parametrize(

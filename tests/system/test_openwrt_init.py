@@ -26,7 +26,7 @@ if os.geteuid() != 0:  # CI and the developers' machines run as root
 
 def test_start_registers_one_periodic_updater_and_the_reload_trigger(standin_root):
     standin_root.set_options(check_interval="15")
-    for action in ("boot", "start", "reload"):
+    for action in ("boot", "start"):  # reload: test_reload_registers_again_only_...
         assert procd_calls(standin_root, action) == [
             ["procd_open_service", PKG, INIT],
             ["procd_open_instance", "updater"],
@@ -42,17 +42,40 @@ def test_start_registers_one_periodic_updater_and_the_reload_trigger(standin_roo
     assert standin_root.runs() == []  # procd, not the script, runs the updater
 
 
+REGISTERED = [
+    ["procd_open_service", PKG, INIT],
+    ["procd_open_instance", "updater"],
+    ["procd_set_param", "command", f"/usr/sbin/{PKG}", "update"],
+    ["procd_set_param", "respawn", "0", "600", "0"],
+    ["procd_set_param", "file", f"/etc/config/{PKG}"],
+    ["procd_set_param", "stdout", "1"],
+    ["procd_set_param", "stderr", "1"],
+    ["procd_close_instance"],
+    ["procd_add_reload_trigger", PKG],
+    ["procd_close_service"],
+]
+
+
 @pytest.mark.parametrize("enabled", ["0", "", "no"])
-def test_disabled_registers_no_instance_but_keeps_the_reload_trigger(standin_root, enabled):
-    """With no instance in `service set`, procd stops a running one; the trigger stays so
-    that enabling it again (uci commit, LuCI) starts it."""
+def test_disabled_still_registers_the_timer_so_uci_commit_alone_is_enough(standin_root, enabled):
+    """`uci commit` triggers nothing: the instance registered at boot must already be
+    there when the owner enables the service from the shell. A disabled run exits 3 at
+    once without sending anything (the binary checks `enabled` itself)."""
     standin_root.set_options(enabled=enabled)
-    for action in ("start", "reload"):
-        assert procd_calls(standin_root, action) == [
-            ["procd_open_service", PKG, INIT],
-            ["procd_add_reload_trigger", PKG],
-            ["procd_close_service"],
-        ]
+    assert procd_calls(standin_root, "boot") == REGISTERED
+
+
+def test_reload_registers_again_only_for_a_changed_config(standin_root):
+    """procd starts a waiting instance at once on every `service set` (instance_update in
+    procd's service/instance.c), changed or not: a reload with the config unchanged must
+    not send one, a reload after a change must, and a stop forgets what was registered."""
+    assert procd_calls(standin_root, "boot") == REGISTERED
+    assert procd_calls(standin_root, "reload") == []
+    standin_root.set_options(check_interval="10", log_level="debug")
+    assert procd_calls(standin_root, "reload") == REGISTERED
+    assert procd_calls(standin_root, "reload") == []
+    assert procd_calls(standin_root, "stop") == [["procd_kill", PKG]]
+    assert procd_calls(standin_root, "reload") == REGISTERED
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Installing the package on a router (see openwrt_root.py), as its .ipk installs it.
 
 - uci-defaults: the first run creates a 0600 key (real binary) and logs the public key
-  to syslog; a second run changes nothing.
+  to syslog (or, at first boot of an image, before logd runs, leaves it for the service's
+  first start to log); a second run changes nothing.
 - the default config: accepted by the real binary's `check`, disabled, in line with
   `route53-ddns schema`.
 - end to end: install, register the logged key, enable, and the next ifup publishes
@@ -24,7 +25,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "openwrt"))
 
 from openwrt_harness import PKG, Root, hotplug_env  # noqa: E402
-from openwrt_root import binary, hotplug, ipk, real_root  # noqa: E402,F401 (fixtures)
+from openwrt_root import binary, hotplug, ipk, procd_calls, real_root  # noqa: E402,F401 (fixtures)
 
 if os.geteuid() != 0:  # CI and the developers' machines run as root
     pytest.skip("needs root for chroot", allow_module_level=True)
@@ -85,12 +86,43 @@ def test_second_run_changes_nothing(real_root):
 
 def test_key_file_from_the_config(real_root):
     root = real_root
-    root.set_options(key_file="/etc/r53/router.key")
+    root.set_options(key_file=f"/etc/{PKG}/keys/router.key")
     assert first_boot(root).stdout.strip() == "rc=0"
-    key = root.file("/etc/r53/router.key")
+    key = root.file(f"/etc/{PKG}/keys/router.key")
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    assert stat.S_IMODE(root.file("/etc/r53").stat().st_mode) == 0o700
+    assert stat.S_IMODE(root.file(f"/etc/{PKG}/keys").stat().st_mode) == 0o700
     assert not root.file(f"/etc/{PKG}/key").exists()
+
+
+@pytest.mark.parametrize("elsewhere", ["/etc/r53/router.key", f"/etc/{PKG}/../r53/router.key"])
+def test_a_key_file_outside_the_package_directory_is_not_used(real_root, elsewhere):
+    """A LuCI user may write the config: a key_file elsewhere (an uploaded file, say) is
+    neither created nor used; the key stays in /etc/route53-ddns/, and `update` refuses
+    the config."""
+    root = real_root
+    root.set_options(key_file=elsewhere)
+    assert first_boot(root).stdout.strip() == "rc=0"
+    assert not root.file("/etc/r53").exists()
+    assert stat.S_IMODE(root.file(f"/etc/{PKG}/key").stat().st_mode) == 0o600
+    assert len(pubkey(root)) == 43
+    r = root.run([f"/usr/sbin/{PKG}", "check"], {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    assert r.returncode != 0 and f"key_file must name a file inside /etc/{PKG}/" in r.stdout, r
+
+
+def test_first_boot_before_logd_leaves_the_key_for_the_first_service_start(real_root):
+    """In a firmware image, uci-defaults run from S10boot and logd starts at S12log: a
+    line logged then reaches nobody. The service's first start (S95) logs the key id,
+    once."""
+    root = real_root
+    root.file("/dev/log").unlink()  # no logd yet
+    assert first_boot(root).stdout.strip() == "rc=0"
+    key_id = pubkey(root)
+    root.listen_syslog()  # logd is up
+    procd_calls(root, "boot")
+    logged = [m for m in root.syslog() if f"router public key: {key_id}" in m]
+    assert len(logged) == 1, logged
+    procd_calls(root, "start")
+    assert not any(key_id in m for m in root.syslog())
 
 
 def test_failure_keeps_the_file_for_the_next_boot_and_logs_why(real_root):

@@ -7,7 +7,7 @@
  * usage: node render.js SCENARIO.json
  * scenario: { view: 'status'|'settings', uci: {...}, rpc: {'obj.method': answer},
  *             status_after_update: {...}, viewport: {width, height}, screenshot: path,
- *             actions: ['update', 'copy-command', 'copy-key', 'type-endpoint:VALUE', ...] }
+ *             actions: ['update', 'copy-command', 'copy-key', 'type:NAME=VALUE', 'fits:NAME=VALUE', ...] }
  */
 'use strict';
 
@@ -83,7 +83,8 @@ async function main() {
 			}
 			else if (action == 'click-update') {
 				await page.click('button.r53-update-now');
-				await page.waitForFunction(() => window.luci.log.notifications.length > 0);
+				await page.waitForFunction(() => window.luci.log.notifications.length > 0 ||
+					Array.from(document.querySelectorAll('.r53-banner')).some((b) => b.textContent != ''));
 			}
 			else if (action == 'copy-command' || action == 'copy-key') {
 				const idx = action == 'copy-key' ? 0 : 1;
@@ -93,6 +94,16 @@ async function main() {
 			}
 			else if (action.startsWith('value:')) {
 				facts[action] = await page.evaluate((n) => document.querySelector('[name="' + n + '"]').value, action.slice(6));
+			}
+			else if (action.startsWith('fits:')) {
+				/* does the value show whole in its field (no text scrolled out of view)? */
+				const m = action.match(/^fits:([^=]+)=(.*)$/);
+				const sel = '[name="%s"]'.replace('%s', m[1]);
+				await page.fill(sel, m[2]);
+				facts[action] = await page.evaluate((s) => {
+					const el = document.querySelector(s);
+					return { scroll: el.scrollWidth, client: el.clientWidth };
+				}, sel);
 			}
 			else if (action.startsWith('type:')) {
 				const m = action.match(/^type:([^=]+)=(.*)$/);
@@ -115,6 +126,17 @@ async function main() {
 					cells: Array.from(tr.children).map((td) => ({ title: td.getAttribute('data-title'), text: td.textContent.replace(/\s+/g, ' ').trim() }))
 				})),
 				nat_warnings: text('.r53-nat'),
+				diagnoses: text('.r53-diagnosis'),
+				banners: text('.r53-banner').filter((t) => t != ''),
+				next_key: text('.r53-next-keyid')[0] || null,
+				next_command: text('.r53-provision-next')[0] || null,
+				old_key: text('.r53-old-key')[0] || null,
+				old_remove: text('.r53-remove-old')[0] || null,
+				/* text and background of each badge, as computed by the browser */
+				badges: q('.label.r53-result').map((e) => {
+					const cs = getComputedStyle(e);
+					return { text: e.textContent, color: cs.color, background: cs.backgroundColor };
+				}),
 				errors_shown: text('.r53-error'),
 				config_error: text('.r53-config-error'),
 				backend_error: text('.r53-backend-error'),

@@ -243,9 +243,18 @@ function checkUint(name, value) {
 	return true;
 }
 
+/*
+ * The binary takes ca_file (and key_file) only inside /etc/route53-ddns/, with no
+ * "." or ".." segments (values::check_confined): a user of this page must not
+ * choose whom the router trusts with a file uploaded elsewhere.
+ */
+const CA_DIR = '/etc/route53-ddns/';
+
 function checkPath(value) {
-	if (!value.startsWith('/'))
-		return _('Enter an absolute file path, e.g. /etc/ssl/certs/ca-certificates.crt');
+	const rest = value.startsWith(CA_DIR) ? value.slice(CA_DIR.length) : null;
+
+	if (rest == null || rest == '' || rest.split('/').some((seg) => seg == '' || seg == '.' || seg == '..'))
+		return _('Enter a file inside %s, e.g. %sca.pem').format(CA_DIR, CA_DIR);
 
 	return true;
 }
@@ -369,9 +378,9 @@ return view.extend({
 
 		o = s.taboption('advanced', form.Value, 'ca_file', _('CA certificate file'),
 			_('A PEM file of certificate authorities to trust for the endpoint instead of the system ' +
-			  'bundle /etc/ssl/certs/ca-certificates.crt (package ca-bundle). Leave empty for a public ' +
-			  'endpoint such as a Lambda function URL.'));
-		o.placeholder = '/etc/ssl/certs/ca-certificates.crt';
+			  'bundle /etc/ssl/certs/ca-certificates.crt (package ca-bundle), inside /etc/route53-ddns/. ' +
+			  'Leave empty for a public endpoint such as a Lambda function URL.'));
+		o.placeholder = '/etc/route53-ddns/ca.pem';
 		o.validate = optional(checkPath);
 
 		s = m.section(form.TableSection, 'host', _('Host names'),
@@ -425,6 +434,16 @@ return view.extend({
 		o.validate = optional(checkIPv6Suffix);
 		o.depends('ipv6', '1');
 
-		return m.render();
+		/* The endpoint URL is ~60 characters (a Lambda function URL): a field as wide as
+		 * the theme's default (~30) would hide most of it. */
+		return Promise.resolve(m.render()).then((node) => {
+			if (!node || typeof node.prepend != 'function')
+				return node;
+			node.prepend(E('style', { 'type': 'text/css' }, [
+				'.cbi-value-field input[name$=".endpoint"], .cbi-value-field input[id$=".endpoint"]' +
+				'{width:100% !important;max-width:46em !important;min-width:0}'
+			]));
+			return node;
+		});
 	}
 });

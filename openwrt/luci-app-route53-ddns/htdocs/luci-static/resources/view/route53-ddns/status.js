@@ -149,6 +149,14 @@ function resultBadge(host) {
 	return E('span', { 'class': 'label r53-result r53-result-%s r53-%s'.format(host.result || 'unknown', l[1]) }, [ l[0] ]);
 }
 
+/* The NAT is the router's: one warning for the page, from the host that says most. */
+function natWarningOnce(hosts) {
+	const natted = hosts.filter((h) => h.nat == 'cgnat' || h.nat == 'nat');
+	const best = natted.find((h) => h.observed) || natted[0];
+
+	return best ? natWarning(best) : '';
+}
+
 function natWarning(host) {
 	const wan = host.wan_ipv4 || '?';
 	const seen = host.observed;
@@ -235,8 +243,8 @@ function renderHosts(st, now) {
 					? E('div', { 'class': 'r53-muted' }, [ _('WAN interface: %s').format(h.wan_ipv4) ]) : ''
 			]),
 			cell(titles[4], [
-				natWarning(h),
-				h.diagnosis ? E('div', { 'class': 'r53-diagnosis' + (h.nat == 'cgnat' || h.nat == 'nat' ? ' r53-muted' : '') }, [ h.diagnosis ]) : '',
+				/* a NAT's diagnosis says what the warning above the table says */
+				(h.diagnosis && h.nat != 'cgnat' && h.nat != 'nat') ? E('div', { 'class': 'r53-diagnosis' }, [ h.diagnosis ]) : '',
 				errorBlock(h)
 			])
 		]));
@@ -360,14 +368,17 @@ return view.extend({
 				E('strong', [ _('Configuration error:') ]), ' ', st.config_error ]));
 
 		nodes.push(renderSummary(st, now));
+		nodes.push(natWarningOnce(Array.isArray(st.hosts) ? st.hosts : []));
 		nodes.push(renderHosts(st, now));
 
 		return E('div', { 'id': 'r53-status' }, nodes);
 	},
 
 	renderKey(pk, st) {
-		const keyId = pk.key_id || st.key_id || null;
+		const key = (st.key && typeof(st.key) == 'object') ? st.key : {};
+		const keyId = key.id || pk.key_id || st.key_id || null;
 		const names = configuredNames();
+		const registered = names.length ? names : [ 'home.example.com' ];
 
 		if (!keyId)
 			return E('div', { 'id': 'r53-key' }, [
@@ -377,7 +388,7 @@ return view.extend({
 				])
 			]);
 
-		const cmd = provisioningCommand(keyId, names.length ? names : [ 'home.example.com' ]);
+		const cmd = provisioningCommand(keyId, registered);
 
 		return E('div', { 'id': 'r53-key' }, [
 			E('p', [ _('Public key (the key ID). It is safe to share; the private key never leaves the router and is not shown here.') ]),
@@ -391,17 +402,68 @@ return view.extend({
 			E('pre', { 'class': 'r53-provision' }, [ cmd ]),
 			E('div', [ copyButton(() => cmd, _('Copy command')) ]),
 			E('p', { 'class': 'r53-muted' }, [
-				_('Use --overwrite to change an existing registration. If your endpoint uses another R53DDNS_REGISTRY_PREFIX than %s, change the parameter name accordingly.').format(REGISTRY_PREFIX) ])
+				_('Use --overwrite to change an existing registration. If your endpoint uses another R53DDNS_REGISTRY_PREFIX than %s, change the parameter name accordingly.').format(REGISTRY_PREFIX) ]),
+			this.renderRotation(key, registered)
 		]);
+	},
+
+	/* A rotation in progress (`keygen --next`), and the key the last one replaced. */
+	renderRotation(key, names) {
+		const nodes = [];
+
+		if (key.next_key_id) {
+			const next = key.next_key_id;
+			const cmd = provisioningCommand(next, names);
+
+			nodes.push(E('div', { 'class': 'r53-next-key' }, [
+				E('h4', [ _('Key rotation: a new key is waiting') ]),
+				E('p', [ _('Each update is signed with the new key first and, until the endpoint accepts it, sent again with the current key. Register the new key; the first update the endpoint accepts makes it the key.') ]),
+				E('div', { 'class': 'r53-copyrow' }, [ E('code', { 'class': 'r53-next-keyid' }, [ next ]) ]),
+				E('pre', { 'class': 'r53-provision-next' }, [ cmd ]),
+				E('div', [ copyButton(() => cmd, _('Copy command')) ])
+			]));
+		}
+
+		if (key.old_key_id && key.old_key_remove) {
+			const remove = key.old_key_remove;
+
+			nodes.push(E('div', { 'class': 'r53-old-key' }, [
+				E('h4', [ _('Key rotation: remove the old key') ]),
+				E('p', [ _('The key %s was replaced and the router no longer has it. Remove it from the registry with this command (where your AWS credentials are); then "route53-ddns pubkey --old" on the router says which file to delete.').format(key.old_key_id) ]),
+				E('pre', { 'class': 'r53-remove-old' }, [ remove ]),
+				E('div', [ copyButton(() => remove, _('Copy command')) ])
+			]));
+		}
+
+		return E('div', { 'class': 'r53-rotation' }, nodes);
+	},
+
+	/* One page-local message at a time: a new one replaces the last, null clears it. */
+	banner(text, kind) {
+		const node = document.getElementById('r53-banner');
+
+		if (!node)
+			return;
+
+		node.className = text ? 'alert-message r53-banner ' + (kind || 'info') : 'r53-banner';
+		node.textContent = text || '';
 	},
 
 	refresh() {
 		return L.resolveDefault(callStatus(), {}).then((st) => {
+			const keyBefore = JSON.stringify((this.lastStatus || {}).key || null);
+
 			this.lastStatus = st;
 			const node = document.getElementById('r53-status');
 
 			if (node)
 				node.parentNode.replaceChild(this.renderStatus(st), node);
+
+			/* the key section only when the key or a rotation changed (keeps "Copied") */
+			const keyNode = document.getElementById('r53-key');
+
+			if (keyNode && JSON.stringify(st.key || null) != keyBefore)
+				keyNode.parentNode.replaceChild(this.renderKey(this.pubkey || {}, st), keyNode);
 
 			return st;
 		});
@@ -414,12 +476,12 @@ return view.extend({
 
 		/* the binary would exit at once without sending anything: say why instead */
 		if (cur.config_error) {
-			ui.addNotification(null, E('p', [ _('Fix the configuration first: %s').format(cur.config_error) ]), 'warning');
+			this.banner(_('Fix the configuration first: %s').format(cur.config_error), 'warning');
 			return Promise.resolve();
 		}
 
 		if (cur.enabled === false) {
-			ui.addNotification(null, E('p', [ _('The service is disabled: tick "Enable" on the Settings tab and Save & Apply first.') ]), 'warning');
+			this.banner(_('The service is disabled: tick "Enable" on the Settings tab and Save & Apply first.'), 'warning');
 			return Promise.resolve();
 		}
 
@@ -431,21 +493,22 @@ return view.extend({
 			if (res.finished)
 				return this.refresh().then((st) => {
 					this.lastRun = st.last_run;
-					ui.addNotification(null, E('p', [ exitMessage(res.code) ]),
-						(res.code == 0 || res.code == 3) ? 'info' : 'warning');
+					this.banner(exitMessage(res.code), (res.code == 0 || res.code == 3) ? 'info' : 'warning');
 				});
 
-			ui.addNotification(null, E('p', [ _('Update started; the status below follows it. If a run was already going on, it makes one more pass for this click.') ]), 'info');
+			this.banner(_('Update started; the status below follows it. If a run was already going on, it makes one more pass for this click.'), 'info');
 
-			/* poll a little faster until the run shows up in the status */
+			/* poll a little faster until the run shows up in the status; then the
+			 * status table says how it went and the banner goes away */
 			let tries = 0;
 			const wait = () => this.refresh().then((st) => {
 				if (st.last_run != null && st.last_run !== before) {
 					this.lastRun = st.last_run;
+					this.banner(null);
 					return;
 				}
 				if (++tries >= 20) {
-					ui.addNotification(null, E('p', [ _('The update has not finished yet; the status keeps refreshing every 2 seconds.') ]), 'info');
+					this.banner(_('The update has not finished yet; the status keeps refreshing every 2 seconds.'), 'info');
 					return;
 				}
 				return new Promise((r) => window.setTimeout(r, 2000)).then(wait);
@@ -453,7 +516,7 @@ return view.extend({
 
 			return wait();
 		}).catch((err) => {
-			ui.addNotification(null, E('p', [ _('Could not start the update: %s').format(err.message || err) ]), 'danger');
+			this.banner(_('Could not start the update: %s').format(err.message || err), 'danger');
 		}).finally(() => {
 			if (btn)
 				btn.blur();
@@ -466,6 +529,7 @@ return view.extend({
 
 		this.lastRun = st.last_run;
 		this.lastStatus = st;
+		this.pubkey = pk;
 
 		poll.add(() => this.refresh().then((s) => { this.lastRun = s.last_run != null ? s.last_run : this.lastRun; }), POLL_S);
 
@@ -478,15 +542,18 @@ return view.extend({
 				'.r53 .r53-copyrow{display:flex;flex-wrap:wrap;gap:.5em;align-items:center}',
 				'.r53 .r53-error{margin-top:.3em}',
 				'.r53 .r53-advice{margin:.2em 0}',
-				'.r53 .label.r53-success{background:#46a546;color:#fff}',
+				/* white text at >= 4.5:1 (WCAG AA): 5.4, 5.2 and 7.0 */
+				'.r53 .label.r53-success{background:#2b7a2b;color:#fff}',
 				'.r53 .label.r53-danger{background:#c43c35;color:#fff}',
-				'.r53 .label.r53-notice{background:#999;color:#fff}'
+				'.r53 .label.r53-notice{background:#595959;color:#fff}',
+				'.r53 .r53-banner:empty{display:none}'
 			].join('\n')),
 			E('h2', { 'name': 'content' }, [ _('Route53 DDNS') ]),
 			E('div', { 'class': 'cbi-map-descr' }, [
 				_('What the router last published, what it saw, and when it checks next.') ]),
 			E('div', { 'class': 'cbi-section' }, [
 				E('h3', [ _('Status') ]),
+				E('div', { 'id': 'r53-banner', 'class': 'r53-banner', 'role': 'status' }),
 				this.renderStatus(st),
 				E('div', { 'class': 'cbi-page-actions' }, [
 					E('button', {
