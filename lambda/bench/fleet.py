@@ -240,7 +240,7 @@ def main():
     ap.add_argument("--routers", type=int, default=100)
     ap.add_argument("--concurrency", type=int, default=10)
     ap.add_argument("--policy", choices=("paced", "floor"), default="paced")
-    ap.add_argument("--changes", default="100,20",
+    ap.add_argument("--changes", default="1000,100",
                     help="change-throughput bucket CAPACITY,PER_SECOND ('off': none)")
     ap.add_argument("--workers", type=int, default=64, help="requests in flight at most")
     ap.add_argument("--max-seconds", type=float, default=900)
