@@ -254,15 +254,33 @@ const MAX_ATTEMPTS: u32 = 6;
 /// a full-jitter exponential backoff (base 100 ms, cap 2 s) between throttled attempts.
 pub fn with_retry<T>(
     budget: Budget,
+    f: impl FnMut() -> Result<T, AwsError>,
+) -> Result<T, AwsError> {
+    with_retry_throttled(budget, MAX_ATTEMPTS, f)
+}
+
+/// [`with_retry`], but a throttled attempt is tried again at most `throttled_retries`
+/// times (Route53: a throttle is answered to the caller with a wait, see `pace.rs`, rather
+/// than spending the invocation on retries that the shared account rate cannot serve).
+pub fn with_retry_throttled<T>(
+    budget: Budget,
+    throttled_retries: u32,
     mut f: impl FnMut() -> Result<T, AwsError>,
 ) -> Result<T, AwsError> {
     let mut attempt = 0;
+    let mut throttled = 0;
     loop {
         let err = match f() {
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
         attempt += 1;
+        if err == AwsError::Throttled {
+            throttled += 1;
+            if throttled > throttled_retries {
+                return Err(err);
+            }
+        }
         if !err.retryable() || attempt >= MAX_ATTEMPTS {
             return Err(err);
         }
@@ -361,5 +379,26 @@ mod tests {
         });
         assert_eq!(r, Err(AwsError::Throttled));
         assert!(n < MAX_ATTEMPTS, "gave up within the budget after {n}");
+    }
+
+    #[test]
+    fn throttled_attempts_are_bounded_separately() {
+        let budget = Budget::new(u64::MAX, 0, Duration::from_secs(30));
+        for limit in [0, 2] {
+            let mut n = 0;
+            let r: Result<(), _> = with_retry_throttled(budget, limit, || {
+                n += 1;
+                Err(AwsError::Throttled)
+            });
+            assert_eq!(r, Err(AwsError::Throttled));
+            assert_eq!(n, limit + 1, "tried once plus {limit} retries");
+        }
+        let mut n = 0;
+        let r: Result<(), _> = with_retry_throttled(budget, 0, || {
+            n += 1;
+            Err(AwsError::Busy("x".into()))
+        });
+        assert!(r.is_err());
+        assert_eq!(n, MAX_ATTEMPTS, "other transient errors keep their retries");
     }
 }

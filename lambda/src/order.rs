@@ -1,6 +1,7 @@
 //! Pure: where a request stands in its names' order, and the refusals that follow from it:
 //! the stamp a request writes (or why it may not), how the stamps settle a batch whose answer
-//! was lost, and the waits a throttled caller is told. No calls (see `reconcile.rs`).
+//! was lost, and the waits a throttled caller is told (the spread itself: `pace.rs`). No
+//! calls (see `reconcile.rs`).
 
 use crate::aws::AwsError;
 use crate::error::Error;
@@ -123,12 +124,29 @@ pub fn busy(conflicts: u32) -> Error {
     .with_retry_after(retry_after(conflicts))
 }
 
-pub fn aws_error(e: AwsError, conflicts: u32) -> Error {
+/// A Route53 call failed for good. Throttled: the caller is told `paced` (this instance's
+/// spread, `pace.rs`), or the contention wait if that is longer.
+pub fn aws_error(e: AwsError, conflicts: u32, paced: u64) -> Error {
     let err = Error::aws("Route53", e);
     if err.code == ErrorCode::Throttled {
-        return err.with_retry_after(retry_after(conflicts + 1));
+        let contended = if conflicts > 0 {
+            retry_after(conflicts)
+        } else {
+            0
+        };
+        return err.with_retry_after(paced.max(contended).max(1));
     }
     err
+}
+
+/// A request this instance holds back from Route53 for a moment after a throttle.
+pub fn held(paced: u64) -> Error {
+    Error::new(
+        ErrorCode::Throttled,
+        "Route53 is throttling this deployment's updates; retry after the wait given",
+    )
+    .with_detail("held: Route53 throttled this instance moments ago")
+    .with_retry_after(paced.max(1))
 }
 
 #[cfg(test)]
@@ -216,5 +234,21 @@ mod tests {
         assert_eq!(retry_after(0), 2);
         assert!(retry_after(3) > retry_after(1));
         assert_eq!(retry_after(50), 60);
+    }
+
+    #[test]
+    fn a_throttled_caller_is_told_the_paced_wait() {
+        let told = |paced, conflicts| aws_error(AwsError::Throttled, conflicts, paced).retry_after;
+        assert_eq!(
+            told(17, 0),
+            Some(17),
+            "the instance's spread, not a fixed wait"
+        );
+        assert_eq!(told(0, 0), Some(1), "never 0");
+        assert_eq!(told(3, 4), Some(retry_after(4)), "contention waits longer");
+        let other = aws_error(AwsError::Busy("x".into()), 0, 17);
+        assert_eq!(other.code, ErrorCode::Unavailable);
+        assert_eq!(held(9).retry_after, Some(9));
+        assert_eq!(held(9).code, ErrorCode::Throttled);
     }
 }

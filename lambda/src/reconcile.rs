@@ -10,7 +10,7 @@ use crate::aws::AwsError;
 use crate::error::Error;
 use crate::invocation::Invocation;
 use crate::order::{
-    aws_error, busy, next_stamp, overtaken, quiet_refusal, settle, unknown, Settled,
+    aws_error, busy, held, next_stamp, overtaken, quiet_refusal, settle, unknown, Settled,
 };
 use crate::plan::{self, Desired, Existing, Stamp};
 use crate::quiet;
@@ -101,6 +101,11 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
         inv.budget,
         &inv.route53_calls,
     );
+    // Route53 throttled this instance a moment ago: a read now would likely be throttled
+    // too, or its write. The caller comes back within the spread (pace.rs).
+    if crate::pace::holding() {
+        return Err(held(crate::pace::retry_after()));
+    }
     let names: Vec<String> = auth.targets().iter().map(|t| t.name.clone()).collect();
     let by = auth.principal().stamp_by();
     let mut conflicts = 0u32;
@@ -109,7 +114,9 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
     // Route53 refused is known not to be applied: it refuses batches whole.
     let mut unsure: Option<(Stamp, BTreeMap<String, Existing>)> = None;
     loop {
-        let existing = r53.read(&names).map_err(|e| aws_error(e, conflicts))?;
+        let existing = r53
+            .read(&names)
+            .map_err(|e| aws_error(e, conflicts, crate::pace::retry_after()))?;
         let current: Vec<Option<Stamp>> = names
             .iter()
             .map(|n| existing.get(n).and_then(Existing::stamp))
@@ -154,7 +161,7 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
         let conflict =
             matches!(&error, AwsError::Rejected { code, message } if is_conflict(code, message));
         if !conflict && !maybe_applied {
-            return Err(aws_error(error, conflicts));
+            return Err(aws_error(error, conflicts, crate::pace::retry_after()));
         }
         conflicts += u32::from(conflict);
         let pause =

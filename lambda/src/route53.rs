@@ -15,6 +15,17 @@ const API: &str = "2013-04-01";
 /// Records per page. Route53 allows up to 300; the names read here are usually adjacent.
 const PAGE: u32 = 100;
 
+/// Throttled attempts of one ChangeBatch retried inside the invocation.
+const WRITE_THROTTLED_RETRIES: u32 = 2;
+
+/// Tells this instance's pacing (pace.rs) about a throttled call.
+fn noted<T>(r: Result<T, AwsError>) -> Result<T, AwsError> {
+    if matches!(r, Err(AwsError::Throttled)) {
+        crate::pace::throttled();
+    }
+    r
+}
+
 /// Whether a `ChangeBatch` refusal means "the records changed under us" (a concurrent
 /// writer), as opposed to a batch that is wrong in itself.
 pub fn is_conflict(code: &str, message: &str) -> bool {
@@ -100,10 +111,12 @@ impl Route53<'_> {
             "{}/{API}/hostedzone/{}/rrset?name={from}.&maxitems={PAGE}",
             self.endpoint, self.zone_id
         );
-        let reply = aws::with_retry(self.budget, || {
+        // A throttled read is not retried: nothing is spent yet, and the caller is told
+        // when to come back (pace.rs).
+        let reply = aws::with_retry_throttled(self.budget, 0, || {
             self.calls.set(self.calls.get() + 1);
-            let r = aws::send("GET", &url, &[], b"", "us-east-1", "route53")?;
-            check(r)
+            let r = aws::send("GET", &url, &[], b"", "us-east-1", "route53").and_then(check);
+            noted(r)
         })?;
         parse_page(&reply).map_err(AwsError::Busy)
     }
@@ -115,7 +128,8 @@ impl Route53<'_> {
         let url = format!("{}/{API}/hostedzone/{}/rrset/", self.endpoint, self.zone_id);
         let body = change_batch_xml(changes, comment);
         let uncertain = std::cell::Cell::new(false);
-        let reply = aws::with_retry(self.budget, || {
+        // A throttled write is retried briefly: the read it was planned on is spent.
+        let reply = aws::with_retry_throttled(self.budget, WRITE_THROTTLED_RETRIES, || {
             self.calls.set(self.calls.get() + 1);
             let sent = aws::send(
                 "POST",
@@ -126,6 +140,7 @@ impl Route53<'_> {
                 "route53",
             )
             .and_then(check);
+            let sent = noted(sent);
             if matches!(sent, Err(AwsError::Busy(_) | AwsError::Unrecognised(_))) {
                 uncertain.set(true);
             }
