@@ -280,7 +280,7 @@ fn wait_for_retry(store: &Store, limit_s: u64) -> bool {
     loop {
         let run = store.run();
         let now = clock.now().as_secs();
-        let Some(next) = run.due(now).filter(|_| run.failures > 0) else {
+        let Some(next) = run.due(now).filter(|_| run.retrying()) else {
             return false;
         };
         if next <= now {

@@ -14,6 +14,12 @@
 //! costs about two requests an hour. A server's `retry_after` (or `Retry-After`) is a
 //! floor, clamped to [`RETRY_AFTER_MAX`]; it never outlives a config change, an address
 //! change or `--force`, which send at once.
+//!
+//! Except when the endpoint paces: a 429 `throttled` answer with a `retry_after` (the
+//! endpoint is busy, not failing: Route53's account-wide rate is spent while a fleet
+//! updates at once) is a schedule, not a failure. The next try is at that time
+//! ([`paced_wait`]) and the count of failures does not grow, for at most [`PACED_MAX`] such
+//! answers in a row; after that they count as failures like any other.
 
 use std::time::Duration;
 
@@ -50,4 +56,17 @@ pub fn clamp_retry_after(secs: u64) -> Duration {
 pub fn next_wait(failures: u32, random: f64, retry_after: Option<u64>) -> Duration {
     let own = delay(failures, random);
     retry_after.map_or(own, |s| own.max(clamp_retry_after(s)))
+}
+
+/// Consecutive `throttled` answers with a `retry_after` taken as the schedule itself.
+pub const PACED_MAX: u32 = 8;
+/// Shortest paced wait: a `retry_after` of 0 is not a busy loop.
+pub const PACED_MIN: Duration = Duration::from_secs(1);
+
+/// The wait a pacing endpoint asked for (`throttled_retry_after`: the `retry_after` of a
+/// 429 `throttled` answer), if it is still honoured as a schedule after `paced` such answers
+/// in a row; `None`: the answer counts as a failure ([`next_wait`]).
+pub fn paced_wait(paced: u32, throttled_retry_after: Option<u64>) -> Option<Duration> {
+    let secs = throttled_retry_after.filter(|_| paced < PACED_MAX)?;
+    Some(clamp_retry_after(secs).max(PACED_MIN))
 }

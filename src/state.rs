@@ -55,7 +55,10 @@ pub struct RunState {
     pub blocked_error: Option<ErrorInfo>,
     /// Consecutive transient failures of the request in [`RunState::retry_key`].
     pub failures: u32,
-    /// Unix seconds of the first of those failures.
+    /// Consecutive paced answers (429 `throttled` with `retry_after`, see
+    /// [`crate::retry::paced_wait`]) of that request: waits, not failures.
+    pub paced: u32,
+    /// Unix seconds of the first of those failures (or paced answers).
     pub failing_since: Option<u64>,
     /// Unix seconds before which that same request is not sent again.
     pub next_try: Option<u64>,
@@ -168,6 +171,9 @@ impl RunState {
         if self.failures > 0 {
             put_n(&mut m, "failures", Some(u64::from(self.failures)));
         }
+        if self.paced > 0 {
+            put_n(&mut m, "paced", Some(u64::from(self.paced)));
+        }
         put_n(&mut m, "failing_since", self.failing_since);
         put_n(&mut m, "next_try", self.next_try);
         put_n(&mut m, "tried_at", self.tried_at);
@@ -187,6 +193,10 @@ impl RunState {
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(0)
                 .min(MAX_FAILURES),
+            paced: get_n(&m, "paced")
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0)
+                .min(crate::retry::PACED_MAX),
             failing_since: get_n(&m, "failing_since"),
             next_try: get_n(&m, "next_try"),
             tried_at: get_n(&m, "tried_at"),
@@ -207,9 +217,15 @@ impl RunState {
         Some(next.min(tried.saturating_add(crate::retry::RETRY_AFTER_MAX.as_secs())))
     }
 
+    /// A try of the same request is scheduled after failures or paced answers.
+    pub fn retrying(&self) -> bool {
+        (self.failures > 0 || self.paced > 0) && self.next_try.is_some()
+    }
+
     /// Forgets the retry schedule (after a success, or a permanent refusal).
     pub fn clear_retry(&mut self) {
         self.failures = 0;
+        self.paced = 0;
         self.failing_since = None;
         self.next_try = None;
         self.tried_at = None;

@@ -68,7 +68,8 @@ struct RunJson {
 
 fn run_json(store: &Store, run: &RunState, now: u64) -> RunJson {
     let lock = Coalescer::new(&store.dir);
-    let retrying = run.failures > 0 && run.next_try.is_some();
+    let retrying = run.retrying();
+    let tries = run.failures.saturating_add(run.paced);
     let next_try = run.due(now).filter(|_| retrying);
     let base = RunJson {
         next_try,
@@ -80,14 +81,14 @@ fn run_json(store: &Store, run: &RunState, now: u64) -> RunJson {
         RunJson {
             state: "running",
             since: run.running_since,
-            attempt: Some(run.failures.saturating_add(1)),
+            attempt: Some(tries.saturating_add(1)),
             ..base
         }
     } else if retrying {
         RunJson {
             state: "retrying",
             since: run.failing_since,
-            attempt: Some(run.failures),
+            attempt: Some(tries),
             ..base
         }
     } else {

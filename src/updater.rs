@@ -23,6 +23,19 @@ use route53_ddns_protocol::{
     AddrSpec, HostUpdate, SigningKey, UpdateRequest, UpdateResponse, UpdateResult, UPDATE_PATH,
 };
 
+/// The `retry_after` of a 429 `throttled` answer: a pacing endpoint's schedule.
+fn paced_retry_after(e: &Error) -> Option<u64> {
+    match e {
+        Error::Refused {
+            status: 429,
+            code: route53_ddns_protocol::ErrorCode::Throttled,
+            retry_after,
+            ..
+        } => *retry_after,
+        _ => None,
+    }
+}
+
 pub(crate) fn spec_text<T: ToString>(s: &AddrSpec<T>) -> Option<String> {
     match s {
         AddrSpec::Keep => None,
@@ -315,25 +328,38 @@ impl Pass<'_> {
         }
     }
 
-    /// After a transient failure: when the same request may be tried again.
+    /// After a transient failure: when the same request may be tried again. A pacing
+    /// endpoint's wait is the schedule itself and no failure ([`retry::paced_wait`]).
     fn schedule(&mut self, run: &mut RunState, retry_key: String, e: &Error) {
         let now = self.now_s();
-        if run.failures == 0 {
+        if run.failing_since.is_none() {
             run.failing_since = Some(now);
         }
-        run.failures = run.failures.saturating_add(1).min(MAX_FAILURES);
-        let wait = retry::next_wait(run.failures, self.clock.random(), e.retry_after());
+        let wait = if let Some(wait) = retry::paced_wait(run.paced, paced_retry_after(e)) {
+            run.paced = run.paced.saturating_add(1);
+            log::info!(
+                "the endpoint is busy and paces its routers: {e}; next try in {} s ({} of at most {} paced waits)",
+                wait.as_secs(),
+                run.paced,
+                retry::PACED_MAX
+            );
+            wait
+        } else {
+            run.failures = run.failures.saturating_add(1).min(MAX_FAILURES);
+            let wait = retry::next_wait(run.failures, self.clock.random(), e.retry_after());
+            log::warn!(
+                "try {} failed: {e}; {}; next try in {} s",
+                run.failures,
+                e.advice(),
+                wait.as_secs()
+            );
+            wait
+        };
         run.next_try = Some(now.saturating_add(wait.as_secs()));
         run.tried_at = Some(now);
         run.retry_key = Some(retry_key);
         run.last_error = Some(e.info());
         run.clock_suspect = e.clock_suspect();
-        log::warn!(
-            "try {} failed: {e}; {}; next try in {} s",
-            run.failures,
-            e.advice(),
-            wait.as_secs()
-        );
     }
 
     /// The request time: the local clock, plus the server's correction if there is one.

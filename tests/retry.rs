@@ -72,8 +72,42 @@ fn a_failing_endpoint_gets_a_growing_schedule_up_to_half_an_hour() {
     assert!(last_gap >= 1500, "{sent:?}");
 }
 
+/// An endpoint that paces a fleet (429 `throttled` with `retry_after`, docs/protocol.md) is
+/// followed as a schedule: the router comes back when told, not after 10 s, 60 s, 120 s.
 #[test]
-fn throttled_answers_with_retry_after_2_are_a_floor_not_the_schedule() {
+fn a_pacing_endpoint_is_a_schedule_not_a_failure() {
+    let pki = pki(&["localhost"]);
+    let server = serve(Some(pki.server.clone()), |n, _| {
+        if n < 3 {
+            json(429, &error_body("throttled", Some(3 + n as u64)))
+        } else {
+            json(
+                200,
+                &ok_body(&["home.example.com"], "192.0.2.1", "127.0.0.1"),
+            )
+        }
+    });
+    let s = setup(server.port, &pki.ca_pem);
+    let mut clock = FakeClock::new();
+    let sent = simulate(&s, &server, &mut clock, Duration::from_secs(60));
+    // Before pacing: 0, 10-12, 70-82, ... (the failure backoff). The fake clock also
+    // counts the real time a pass takes, so a gap may be a second longer.
+    let gaps: Vec<u64> = sent.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(gaps.len(), 3, "{sent:?}");
+    for (gap, told) in gaps.iter().zip([3, 4, 5]) {
+        assert!(
+            (told..=told + 1).contains(gap),
+            "at the times given: {sent:?}"
+        );
+    }
+    let run = s.store.run();
+    assert_eq!((run.failures, run.paced, run.next_try), (0, 0, None));
+}
+
+/// A paced answer repeated forever is not a request every `retry_after` seconds forever:
+/// after `PACED_MAX` in a row they count as failures, with the failure backoff.
+#[test]
+fn paced_answers_in_a_row_are_bounded_then_count_as_failures() {
     let pki = pki(&["localhost"]);
     let server = serve(Some(pki.server.clone()), |_, _| Behaviour::Respond {
         status: 429,
@@ -82,10 +116,25 @@ fn throttled_answers_with_retry_after_2_are_a_floor_not_the_schedule() {
     });
     let s = setup(server.port, &pki.ca_pem);
     let mut clock = FakeClock::new();
-    let sent = simulate(&s, &server, &mut clock, Duration::from_secs(70));
-    // Today: 13-18 requests in 70 s.
-    assert_eq!(sent.len(), 2, "{sent:?}");
-    assert_policy(&sent);
+    let sent = simulate(&s, &server, &mut clock, Duration::from_secs(200));
+    let paced = retry::PACED_MAX as usize;
+    let gaps: Vec<u64> = sent.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.len() > paced, "{sent:?}");
+    assert!(
+        gaps[..paced].iter().all(|g| (2..=3).contains(g)),
+        "paced: {sent:?}"
+    );
+    assert!(
+        (10..=13).contains(&gaps[paced]),
+        "then the backoff: {sent:?}"
+    );
+    assert!(gaps[paced + 1..].iter().all(|g| *g >= 60), "{sent:?}");
+    assert!(
+        sent.len() <= paced + 4,
+        "{} requests in 200 s: {sent:?}",
+        sent.len()
+    );
+    assert_eq!(s.store.run().paced, retry::PACED_MAX);
 }
 
 #[test]
@@ -182,8 +231,9 @@ fn an_address_change_or_force_goes_past_a_scheduled_retry() {
         Exit::Transient
     );
     assert_eq!(server.count(), 3);
-    // The count of failures goes on (the waits do not start over at 10 s).
-    assert_eq!(s.store.run().failures, 3);
+    // The count of failures goes on (the waits do not start over at 10 s); the first
+    // answer paced (a 429 `throttled` with its wait) and is no failure.
+    assert_eq!((s.store.run().failures, s.store.run().paced), (2, 1));
 }
 
 #[test]

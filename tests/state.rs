@@ -122,6 +122,14 @@ fn huge_garbage_or_fifo_state_files_read_as_empty_without_hanging() {
     assert_eq!(r.last_run, None);
     assert_eq!(r.failures, 0);
     assert_eq!(r.due(1_000), Some(3_600), "an hour at most");
+    // A count of paced waits beyond the policy's bound reads as the bound: no more paced
+    // tries than the policy allows.
+    std::fs::write(
+        dir.join("run.json"),
+        r#"{"paced":"4000000000","next_try":"5"}"#,
+    )
+    .expect("write");
+    assert_eq!(store.run().paced, route53_ddns::retry::PACED_MAX);
     // A FIFO where a state file should be: a blocking read would hang the run.
     std::fs::remove_file(dir.join("host-x.json")).expect("rm");
     mkfifo(&dir.join("host-x.json"));
