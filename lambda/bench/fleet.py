@@ -229,7 +229,10 @@ def report(args, routers, answers, elapsed, lines, r53_before, r53_after, record
     lat = sorted(j.get("latency_ms", 0) for j in lines)
     if lat:
         print(f"Lambda latency: median {statistics.median(lat)} ms, p90 {lat[int(len(lat) * .9) - 1]} ms, "
-              f"max {lat[-1]} ms")
+              f"max {lat[-1]} ms; Lambda time in all: {sum(lat) / 1000:.0f} s")
+    print(f"reads spent on a write that did not happen: {d.get('lists', 0) - d.get('changes', 0)}; "
+          f"Route53 calls that were not throttled: {d.get('calls', 0) - d.get('throttled', 0)} "
+          f"({(d.get('calls', 0) - d.get('throttled', 0)) / max(1, n):.2f} per update)")
     print("timeline (10 s buckets): answers")
     for b, c in sorted(timeline(answers, lines, 0).items()):
         print(f"  {b * 10:5d}-{b * 10 + 10:<5d} " + ", ".join(f"{k}: {v}" for k, v in sorted(c.items())))
