@@ -16,7 +16,7 @@ const API: &str = "2013-04-01";
 const PAGE: u32 = 100;
 
 /// Throttled attempts of one ChangeBatch retried inside the invocation.
-const WRITE_THROTTLED_RETRIES: u32 = 2;
+const WRITE_THROTTLED_RETRIES: u32 = 4;
 
 /// Tells this instance's pacing (pace.rs) about a throttled call.
 fn noted<T>(r: Result<T, AwsError>) -> Result<T, AwsError> {
@@ -128,7 +128,8 @@ impl Route53<'_> {
         let url = format!("{}/{API}/hostedzone/{}/rrset/", self.endpoint, self.zone_id);
         let body = change_batch_xml(changes, comment);
         let uncertain = std::cell::Cell::new(false);
-        // A throttled write is retried briefly: the read it was planned on is spent.
+        // A throttled write is retried (full-jitter backoff, within the budget): the read
+        // it was planned on is spent, and a new request would need another.
         let reply = aws::with_retry_throttled(self.budget, WRITE_THROTTLED_RETRIES, || {
             self.calls.set(self.calls.get() + 1);
             let sent = aws::send(
