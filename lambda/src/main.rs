@@ -20,7 +20,7 @@
 //! | `quiet`      | the write budget: unchanged requests leave recently written names alone |
 //! | `order`      | pure: a request's place in its names' order, settling lost answers, waits |
 //! | `principal`  | who sent a request: a key or a dyndns2 user, named one way          |
-//! | `pace`       | while Route53 throttles: this instance's spread of `retry_after`, short holds |
+//! | `pace`       | while Route53 throttles: this instance's spread of `retry_after`       |
 //! | `plan`       | pure: records now vs wanted → changes; stamp format; Route53 order      |
 //! | `route53`    | the Route53 client: paged reads of names + stamps, one ChangeBatch, retries |
 //! | `route53_xml` | pure: Route53's XML, list pages → records per name, ChangeBatch, replies |

@@ -139,16 +139,6 @@ pub fn aws_error(e: AwsError, conflicts: u32, paced: u64) -> Error {
     err
 }
 
-/// A request this instance holds back from Route53 for a moment after a throttle.
-pub fn held(paced: u64) -> Error {
-    Error::new(
-        ErrorCode::Throttled,
-        "Route53 is throttling this deployment's updates; retry after the wait given",
-    )
-    .with_detail("held: Route53 throttled this instance moments ago")
-    .with_retry_after(paced.max(1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,7 +238,5 @@ mod tests {
         assert_eq!(told(3, 4), Some(retry_after(4)), "contention waits longer");
         let other = aws_error(AwsError::Busy("x".into()), 0, 17);
         assert_eq!(other.code, ErrorCode::Unavailable);
-        assert_eq!(held(9).retry_after, Some(9));
-        assert_eq!(held(9).code, ErrorCode::Throttled);
     }
 }

@@ -1,6 +1,5 @@
-//! Endpoint pacing while Route53 throttles: this instance's memory of recent throttles,
-//! the wait a throttled caller is told, and a short hold during which new requests are
-//! answered "come back later" without spending Route53 calls that would be throttled too.
+//! Endpoint pacing while Route53 throttles: this instance's memory of recent throttles and
+//! the wait a throttled caller is told.
 //!
 //! Route53's request rate is shared by the whole account (docs/operations.md), so when a
 //! fleet arrives at once most requests must wait. Retrying them inside the invocation spends
@@ -9,9 +8,9 @@
 //! takes. Per instance, no coordination: each instance's `pressure` grows by one with every
 //! throttle it sees and halves every [`HALF_LIFE`], and the spread grows with it.
 //!
-//! | pressure p | retry_after (s)                        | hold after a throttle |
-//! |------------|----------------------------------------|-----------------------|
-//! | any        | uniform in `1 ..= 2 + 2·p`, at most 60 | `min(p, 8) · 100` ms  |
+//! | pressure p | retry_after (s)                        |
+//! |------------|----------------------------------------|
+//! | any        | uniform in `1 ..= 2 + 2·p`, at most 60 |
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -25,7 +24,6 @@ pub const SPREAD_MAX: u64 = 60;
 pub struct Pace {
     pressure: f64,
     at: Option<Instant>,
-    hold_until: Option<Instant>,
 }
 
 impl Pace {
@@ -33,7 +31,6 @@ impl Pace {
         Pace {
             pressure: 0.0,
             at: None,
-            hold_until: None,
         }
     }
 
@@ -48,13 +45,6 @@ impl Pace {
     pub fn throttled(&mut self, now: Instant) {
         self.pressure = (self.pressure(now) + 1.0).min(1000.0);
         self.at = Some(now);
-        let hold = Duration::from_millis(100).mul_f64(self.pressure.min(8.0));
-        self.hold_until = Some(now + hold);
-    }
-
-    /// Whether a request arriving at `now` should not call Route53 at all.
-    pub fn holding(&self, now: Instant) -> bool {
-        self.hold_until.is_some_and(|h| now < h)
     }
 
     /// The wait to tell a caller throttled at `now`; `random` in [0, 1).
@@ -81,11 +71,6 @@ fn with<T>(f: impl FnOnce(&mut Pace) -> T) -> T {
 /// Records a Route53 throttle seen by this instance.
 pub fn throttled() {
     with(|p| p.throttled(Instant::now()));
-}
-
-/// Whether this instance holds new requests back from Route53 right now.
-pub fn holding() -> bool {
-    with(|p| p.holding(Instant::now()))
 }
 
 /// The wait for a caller throttled now.
@@ -131,23 +116,5 @@ mod tests {
             .map(|i| p.retry_after(t0, f64::from(i) / 100.0))
             .collect();
         assert!(waits.len() > 30, "{waits:?}");
-    }
-
-    #[test]
-    fn a_throttle_holds_new_requests_briefly() {
-        let t0 = Instant::now();
-        let mut p = Pace::new();
-        assert!(!p.holding(t0));
-        p.throttled(t0);
-        assert!(p.holding(t0 + Duration::from_millis(50)));
-        assert!(!p.holding(t0 + Duration::from_millis(150)));
-        for _ in 0..20 {
-            p.throttled(t0);
-        }
-        assert!(p.holding(t0 + Duration::from_millis(750)));
-        assert!(
-            !p.holding(t0 + Duration::from_millis(850)),
-            "at most 800 ms"
-        );
     }
 }

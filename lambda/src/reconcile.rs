@@ -10,7 +10,7 @@ use crate::aws::AwsError;
 use crate::error::Error;
 use crate::invocation::Invocation;
 use crate::order::{
-    aws_error, busy, held, next_stamp, overtaken, quiet_refusal, settle, unknown, Settled,
+    aws_error, busy, next_stamp, overtaken, quiet_refusal, settle, unknown, Settled,
 };
 use crate::plan::{self, Desired, Existing, Stamp};
 use crate::quiet;
@@ -101,11 +101,6 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
         inv.budget,
         &inv.route53_calls,
     );
-    // Route53 throttled this instance a moment ago: a read now would likely be throttled
-    // too, or its write. The caller comes back within the spread (pace.rs).
-    if crate::pace::holding() {
-        return Err(held(crate::pace::retry_after()));
-    }
     let names: Vec<String> = auth.targets().iter().map(|t| t.name.clone()).collect();
     let by = auth.principal().stamp_by();
     let mut conflicts = 0u32;

@@ -280,14 +280,32 @@ def test_oversized_body_is_413_and_writes_nothing(stack, registered, name):
     assert stack.records(name) == EMPTY
 
 
-def test_route53_throttling_is_retried_inside_the_lambda(stack, registered, name):
-    stack.throttle(2)
+def test_a_throttled_write_is_retried_inside_the_lambda(stack, registered, name):
+    """The read it was planned on is spent: a throttled ChangeBatch is tried again."""
+    stack.throttle(2, changes_only=True)
     try:
         r = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "192.0.2.50"}]})
     finally:
         stack.throttle(0)
     assert r.status == 200, r
     assert stack.records(name)["A"] == ["192.0.2.50"]
+
+
+def test_a_throttled_read_is_answered_at_once_with_a_wait(stack, registered, name):
+    """Route53's rate is the account's: a throttled read is not retried inside the Lambda
+    (lambda/src/pace.rs); the router is told when to come back, and nothing is written."""
+    lists, changes = stack.list_count(), stack.change_count()
+    stack.throttle(1)
+    try:
+        r = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "192.0.2.49"}]})
+    finally:
+        stack.throttle(0)
+    assert r.status == 429 and r.json()["error"] == "throttled", r
+    assert 1 <= r.json()["retry_after"] <= 60, r
+    assert int(r.headers["retry-after"]) == r.json()["retry_after"]
+    assert stack.list_count() == lists + 1, "one read, not retried"
+    assert stack.change_count() == changes
+    assert stack.records(name) == EMPTY
 
 
 @pytest.mark.parametrize("code,status,error", [("Throttling", 429, "throttled"),
