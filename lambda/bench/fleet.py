@@ -189,8 +189,8 @@ def run_fleet(stack: Stack, routers: list[Router], ip: str, workers: int, max_s:
     return answers, time.monotonic() - t0
 
 
-def timeline(answers, lines, t_lambda0: float, width=10):
-    """Per `width` s: answers by kind, and the Lambda's Route53 calls."""
+def timeline(answers, width=10):
+    """Per `width` s: answers by kind."""
     rows = collections.defaultdict(collections.Counter)
     for t, status, code, _ in answers:
         rows[int(t // width)]["ok" if status == 200 else f"{status} {code}"] += 1
@@ -234,7 +234,7 @@ def report(args, routers, answers, elapsed, lines, r53_before, r53_after, record
           f"Route53 calls that were not throttled: {d.get('calls', 0) - d.get('throttled', 0)} "
           f"({(d.get('calls', 0) - d.get('throttled', 0)) / max(1, n):.2f} per update)")
     print("timeline (10 s buckets): answers")
-    for b, c in sorted(timeline(answers, lines, 0).items()):
+    for b, c in sorted(timeline(answers).items()):
         print(f"  {b * 10:5d}-{b * 10 + 10:<5d} " + ", ".join(f"{k}: {v}" for k, v in sorted(c.items())))
 
 
