@@ -10,7 +10,7 @@
 //! | [`values`]    | checks of one value: bool, endpoint URL, interface, IPv6 suffix, range     |
 //! | [`config`]    | the validated [`config::Config`] from a (size-capped) config file           |
 //! | [`error`]     | the router's one error type and the exit codes                             |
-//! | [`retry`]     | the retry policy: waits, ceiling, `retry_after` clamp                      |
+//! | [`retry`]     | the retry policy: waits, ceiling, `retry_after` clamp, paced waits         |
 //! | [`keycmd`]    | `keygen`/`pubkey` (`--next`, `--old`): key files, registry commands        |
 //! | [`key`]       | the key file: atomic 0600 create, no overwrite without `--force`, load      |
 //! | [`rotation`]  | next key: tried first, fallback to the current key, promotion, old key id  |
