@@ -172,7 +172,7 @@ fn update_config(path: &Path, u: &Update) -> Result<Config, Exit> {
         log::warn!("{}: {w}", path.display());
     }
     if let Some(i) = &u.interface {
-        if !cfg.uses_interface(i) {
+        if !crate::addresses::uses_interface(&cfg, i) {
             log::debug!("interface {i} is not one this config reads; nothing to do");
             return Err(Exit::Nothing);
         }
@@ -190,18 +190,14 @@ fn one_pass(path: &Path, store: &Store, force: bool, clock_synced: bool) -> Exit
                 return Ok(Outcome::Nothing);
             }
             let mut ifaces = Interfaces::default();
-            let result = updater::pass(
+            updater::pass(
                 &cfg,
                 store,
                 force,
                 clock_synced,
                 &mut ifaces,
                 &mut SystemClock,
-            );
-            if let Some(w) = &ifaces.wan6 {
-                crate::wan6::record(&store.dir, w);
-            }
-            result
+            )
         });
     updater::report(&result)
 }

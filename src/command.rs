@@ -142,3 +142,10 @@ fn read_bounded(
         }
     }
 }
+
+/// Whether process `pid` (> 0) exists.
+pub fn alive(pid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    let found = pid > 0 && unsafe { libc::kill(pid, 0) } == 0;
+    found || (pid > 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+}

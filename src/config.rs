@@ -16,9 +16,6 @@ pub use crate::values::{
 
 pub const DEFAULT_CONFIG: &str = "/etc/config/route53-ddns";
 pub const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
-/// TEST ONLY: permits an `http://` endpoint.
-pub const ENV_ALLOW_HTTP: &str = "ROUTE53_DDNS_ALLOW_HTTP";
-pub const ENV_UBUS: &str = "ROUTE53_DDNS_UBUS";
 
 /// Something wrong with the config, with the line it is on when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -394,13 +391,6 @@ impl Config {
     pub fn load(path: &Path) -> Result<(Config, Vec<Problem>), ConfigError> {
         let loaded = read(path)?;
         Self::from_package(path, &loaded)
-    }
-
-    /// Whether netifd's `INTERFACE` is one this config reads addresses from.
-    pub fn uses_interface(&self, name: &str) -> bool {
-        name == self.ipv4_interface
-            || name == self.lan_interface
-            || crate::wan6::candidates(self).iter().any(|c| c == name)
     }
 
     /// Seconds between two safety-net runs.

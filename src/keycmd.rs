@@ -2,8 +2,8 @@
 //! the registry commands printed for them. The key itself is never printed.
 
 use crate::config::{self, Config};
+use crate::error::Exit;
 use crate::key::KeyFileError;
-use crate::updater::Exit;
 use route53_ddns_protocol::SigningKey;
 use std::io::Write;
 use std::path::{Path, PathBuf};

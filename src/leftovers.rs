@@ -5,9 +5,9 @@
 //! enough for one syslog message.
 
 use crate::config;
+use crate::error::Exit;
 use crate::rotation;
 use crate::uci::Value;
-use crate::updater::Exit;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -66,4 +66,3 @@ pub mod transport;
 pub mod uci;
 pub mod updater;
 pub mod values;
-pub mod wan6;

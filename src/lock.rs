@@ -91,14 +91,7 @@ fn held(path: &Path) -> bool {
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| t.trim().parse::<libc::pid_t>().ok())
         .filter(|p| *p > 0);
-    pid.is_some_and(alive)
-}
-
-/// Whether process `pid` (> 0) exists.
-pub fn alive(pid: libc::pid_t) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    let found = pid > 0 && unsafe { libc::kill(pid, 0) } == 0;
-    found || (pid > 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    pid.is_some_and(crate::command::alive)
 }
 
 /// The lock and pending mark in a state directory.

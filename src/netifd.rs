@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::process::Command;
 
+/// Names the `ubus` binary to run instead of the one on `PATH` (tests, other layouts).
+pub const ENV_UBUS: &str = "ROUTE53_DDNS_UBUS";
+
 /// One IPv6 address with its lifetimes (seconds; `None` = not reported / forever).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct V6Addr {
@@ -158,7 +161,7 @@ fn stdout_of(cmd: &mut Command) -> Result<Option<Vec<u8>>, RunError> {
 /// Asks netifd (through the `ubus` command) for an interface's status. `Ok(None)` when
 /// there is no ubus at all, so the caller falls back to the kernel.
 fn ubus_status(iface: &str) -> Result<Option<IfaceStatus>, String> {
-    let ubus = std::env::var_os(crate::config::ENV_UBUS).unwrap_or_else(|| "ubus".into());
+    let ubus = std::env::var_os(ENV_UBUS).unwrap_or_else(|| "ubus".into());
     let out = match stdout_of(Command::new(&ubus).args([
         "call",
         &format!("network.interface.{iface}"),
@@ -259,8 +262,6 @@ fn kernel_status(dev: &str) -> Result<IfaceStatus, String> {
 pub struct Interfaces {
     cache: BTreeMap<String, Result<IfaceStatus, String>>,
     pub source: Option<Source>,
-    /// Which interface the router's IPv6 came from, once [`crate::wan6::resolve`] ran.
-    pub wan6: Option<crate::wan6::Wan6>,
 }
 
 impl Interfaces {

@@ -1,4 +1,5 @@
-//! Writing a pass's outcome into the per-host state files (`status` reads them).
+//! The per-host state a pass leaves (`status` reads it): what was sent and published, and
+//! the no-change check against it ([`needs_update`]).
 
 use crate::addresses::{self, HostPlan, Nat};
 use crate::state::{ErrorInfo, HostState, Store};
@@ -43,8 +44,8 @@ pub fn success(
             _ => None,
         };
         st.error = None;
-        st.sent_ipv4 = crate::updater::spec_text(&plan.ipv4).or(st.sent_ipv4);
-        st.sent_ipv6 = crate::updater::spec_text(&plan.ipv6).or(st.sent_ipv6);
+        st.sent_ipv4 = spec_text(&plan.ipv4).or(st.sent_ipv4);
+        st.sent_ipv6 = spec_text(&plan.ipv6).or(st.sent_ipv6);
         if let Some(d) = &st.diagnosis {
             log::warn!("{}: {d}", plan.name);
         }
@@ -81,6 +82,46 @@ pub fn failure(
             log::warn!("cannot write state for {}: {e}", plan.name);
         }
     }
+}
+
+/// An address as kept in the state (`sent_ipv4`, `sent_ipv6`): none for "keep".
+pub(crate) fn spec_text<T: ToString>(s: &AddrSpec<T>) -> Option<String> {
+    match s {
+        AddrSpec::Keep => None,
+        AddrSpec::Auto => Some("auto".into()),
+        AddrSpec::Set(a) => Some(a.to_string()),
+    }
+}
+
+/// How often an address the router cannot see itself ("auto": behind CGNAT or another
+/// NAT) is confirmed with the endpoint at the latest: the carrier can move the public
+/// address without the WAN address changing, and only the endpoint sees it.
+pub const AUTO_RECHECK_S: u64 = 3600;
+
+/// Whether this host must be sent: something differs from the last success, the last
+/// attempt failed, or the force interval (for "auto" addresses, at most an hour) has passed.
+pub fn needs_update(plan: &HostPlan, st: &HostState, now: u64, force_interval_s: u64) -> bool {
+    let Some(confirmed) = st.confirmed else {
+        return true;
+    };
+    let auto = plan.ipv4 == AddrSpec::Auto || plan.ipv6 == AddrSpec::Auto;
+    let force_interval_s = if auto {
+        force_interval_s.min(AUTO_RECHECK_S)
+    } else {
+        force_interval_s
+    };
+    // A confirmation "in the future" means the clock was wrong then (or is now): resend.
+    if st.result.as_deref() == Some("error")
+        || confirmed > now
+        || now - confirmed >= force_interval_s
+    {
+        return true;
+    }
+    let v4 = spec_text(&plan.ipv4);
+    let v6 = spec_text(&plan.ipv6);
+    (v4.is_some() && v4 != st.sent_ipv4)
+        || (v6.is_some() && v6 != st.sent_ipv6)
+        || (plan.ipv4 == AddrSpec::Auto && plan.wan_ipv4.map(|a| a.to_string()) != st.wan_ipv4)
 }
 
 #[cfg(test)]

@@ -11,18 +11,19 @@
 //! been used, so the outcome is the same.
 //!
 //! Memory: the file is streamed through an 8 KiB buffer, never held whole. It is opened as
-//! `check` opens it ([`crate::tls::open_bundle`]): a regular file within the size cap.
+//! `check` opens it ([`bundle::open_bundle`]): a regular file within the size cap.
 //!
 //! Where the anchoring root was found is kept as a hint on tmpfs ([`hint`]): the next run
 //! reads that block first and scans the bundle only when the chain does not verify
 //! against it. The outcome is that of a full scan either way.
 
+pub mod bundle;
 mod hint;
 
 pub use hint::FILE as HINT_FILE;
 
 use crate::pem::{decode, decode_onto, read_line, read_until, skip_to_dash};
-use crate::tls::MAX_BUNDLE;
+use bundle::MAX_BUNDLE;
 use hint::{Counted, Identity};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
@@ -127,7 +128,7 @@ impl LazyRoots {
     /// The bundle, opened once for the run, its identity, and the hint's offsets when the
     /// hint names this very file.
     fn open(&self) -> Result<(File, Identity, Option<Vec<u64>>), Error> {
-        let file = crate::tls::open_bundle(&self.path).map_err(Error::General)?;
+        let file = bundle::open_bundle(&self.path).map_err(Error::General)?;
         let id = Identity::of(&file.metadata().map_err(|e| self.read_error(e))?);
         let offsets = (self.hint.as_deref()).and_then(|h| hint::read(h, &id, MAX_BUNDLE));
         Ok((file, id, offsets))

@@ -9,8 +9,6 @@
 
 use crate::error::Error;
 use crate::key::{self, KeyFileError};
-use crate::transport::Transport;
-use crate::updater::Pass;
 use route53_ddns_protocol::{KeyId, SigningKey, UpdateResponse};
 use std::fs;
 use std::io;
@@ -113,19 +111,18 @@ fn probe_file(dir: &Path) -> PathBuf {
 
 /// What a permanent refusal is recorded against: the config and both keys, so a new or
 /// removed next key is tried again at once.
-pub(crate) fn fingerprint(pass: &Pass) -> String {
-    let next = pass.next.map(|k| format!(":{}", k.key_id()));
-    let (config, key) = (&pass.config.fingerprint, pass.key.key_id());
-    format!("{config}:{key}{}", next.unwrap_or_default())
+pub fn fingerprint(config: &str, key: &SigningKey, next: Option<&SigningKey>) -> String {
+    let next = next.map(|k| format!(":{}", k.key_id()));
+    format!("{config}:{}{}", key.key_id(), next.unwrap_or_default())
 }
 
 /// Whether a pending next key should be tried now even if nothing else changed: not
 /// tried yet (this one), or refused more than [`PROBE_S`] ago.
-pub(crate) fn probe_due(pass: &Pass, now: u64) -> bool {
-    let Some(next) = pass.next else {
+pub fn probe_due(state_dir: &Path, next: Option<&SigningKey>, now: u64) -> bool {
+    let Some(next) = next else {
         return false;
     };
-    let file = probe_file(&pass.store.dir);
+    let file = probe_file(state_dir);
     let text = crate::files::read_text_capped(&file, 256).unwrap_or_default();
     let mut it = text.split_whitespace();
     let (Some(t), Some(id)) = (it.next().and_then(|t| t.parse::<u64>().ok()), it.next()) else {
@@ -141,40 +138,46 @@ fn record_probe(dir: &Path, next: &SigningKey, now: u64) {
     }
 }
 
-/// One request of a pass: with the next key first when one is pending, falling back to
-/// the current key at once when the endpoint refuses the next key permanently.
-pub(crate) fn send(
-    pass: &mut Pass,
-    transport: &Transport,
-    body: &[u8],
-    attempt: u32,
-) -> Result<UpdateResponse, Error> {
-    let current = pass.key;
-    let Some(next) = pass.next else {
-        return pass.send(transport, current, body, attempt);
-    };
-    match pass.send(transport, next, body, attempt) {
-        Ok(resp) => {
-            accepted(pass, current, next);
-            Ok(resp)
+/// What the updater does after a request signed with the next key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    /// Its result is the request's.
+    Done,
+    /// The endpoint refused the next key permanently: send again with the current key.
+    FallBack,
+}
+
+/// The policy after a request signed with `next`: an acceptance promotes it; a permanent
+/// refusal is recorded (probed again after [`PROBE_S`]) and falls back to `current`.
+pub fn after_next_key(
+    key_file: &Path,
+    state_dir: &Path,
+    current: &SigningKey,
+    next: &SigningKey,
+    result: &Result<UpdateResponse, Error>,
+    now: u64,
+) -> Then {
+    match result {
+        Ok(_) => {
+            accepted(key_file, state_dir, current, next);
+            Then::Done
         }
         Err(Error::Refused { code, .. }) if code.is_permanent() => {
             log::info!(
                 "the endpoint does not accept the next key {} yet ({}); sending with the current key {}. Register the next key with the command `route53-ddns pubkey --next` prints",
                 next.key_id(),
-                crate::error::code_text(code),
+                crate::error::code_text(*code),
                 current.key_id()
             );
-            record_probe(&pass.store.dir, next, pass.clock.now().as_secs());
-            pass.send(transport, current, body, attempt)
+            record_probe(state_dir, next, now);
+            Then::FallBack
         }
-        Err(e) => Err(e),
+        Err(_) => Then::Done,
     }
 }
 
-fn accepted(pass: &Pass, current: &SigningKey, next: &SigningKey) {
-    let file = &pass.config.key_file;
-    let _ = fs::remove_file(probe_file(&pass.store.dir));
+fn accepted(file: &Path, state_dir: &Path, current: &SigningKey, next: &SigningKey) {
+    let _ = fs::remove_file(probe_file(state_dir));
     match promote(file, current.key_id()) {
         Ok(()) => log::info!(
             "key rotation: the endpoint accepted the next key {}; it is now the key ({}). Remove the old key {} from the registry where you have AWS credentials: {}",

@@ -177,7 +177,7 @@ fn build_status(path: &Path) -> StatusJson {
     };
     out.next_check = next_check(&run, out.enabled, cfg.check_interval_s(), now);
     if cfg.hosts.iter().any(|h| h.ipv6) {
-        out.ipv6_interface = crate::wan6::recorded(&store.dir).map(|w| Wan6Json {
+        out.ipv6_interface = crate::addresses::wan6::recorded(&store.dir).map(|w| Wan6Json {
             name: w.interface,
             automatic: w.automatic,
             note: w.note,

@@ -83,7 +83,7 @@ pub fn remove_stale_temporaries(dir: &Path) -> usize {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age > STALE_AFTER);
-        let stale = pid as u32 != std::process::id() && (old || !crate::lock::alive(pid));
+        let stale = pid as u32 != std::process::id() && (old || !crate::command::alive(pid));
         if meta.is_file() && stale && fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         }

@@ -9,6 +9,7 @@
 //! reasons through `Debug`, which the size-optimised build (`-Zfmt-debug=none`) blanks.
 
 use crate::config::SYSTEM_CA_BUNDLE;
+use crate::roots::bundle::{open_bundle, read_error, MAX_BUNDLE};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::{AlertDescription as Alert, CertificateError as Cert, PeerIncompatible as Peer};
@@ -42,33 +43,6 @@ pub fn client_config(
     // One request per run: no session tickets or resumption to keep.
     cfg.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(cfg))
-}
-
-/// Largest CA file used, `update` and `check` alike (OpenWrt's bundle is ~220 KB).
-pub const MAX_BUNDLE: u64 = 4 << 20;
-
-/// Opens the CA file, as `update` and `check` both judge it: a regular file (a FIFO or
-/// device is refused, never waited on) of at most [`MAX_BUNDLE`] bytes (a larger one is
-/// refused whole rather than read in part).
-pub fn open_bundle(path: &Path) -> Result<std::fs::File, String> {
-    let file = crate::files::open_regular(path).map_err(|e| read_error(path, &e))?;
-    let len = file.metadata().map_err(|e| read_error(path, &e))?.len();
-    if len > MAX_BUNDLE {
-        return Err(format!(
-            "{} is larger than {} MiB ({len} bytes), the most read of a CA file: trust a smaller file (ca_file)",
-            path.display(),
-            MAX_BUNDLE >> 20
-        ));
-    }
-    Ok(file)
-}
-
-fn read_error(path: &Path, e: &io::Error) -> String {
-    if path == Path::new(SYSTEM_CA_BUNDLE) && e.kind() == io::ErrorKind::NotFound {
-        format!("{SYSTEM_CA_BUNDLE} is missing: install the ca-bundle package or set ca_file")
-    } else {
-        format!("cannot read {}: {e}", path.display())
-    }
 }
 
 /// The TLS algorithms offered: AES-GCM suites (TLS 1.3, and 1.2 with ECDHE), X25519 and

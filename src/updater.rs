@@ -15,12 +15,13 @@ use crate::config::Config;
 use crate::error::Error;
 pub use crate::error::Exit;
 use crate::netifd::Interfaces;
+use crate::record::needs_update;
 use crate::retry;
 use crate::state::{HostState, RunState, Store, MAX_FAILURES};
 use crate::transport::{Answer, Family, Transport};
 use route53_ddns_protocol::response::Disposition;
 use route53_ddns_protocol::{
-    AddrSpec, HostUpdate, SigningKey, UpdateRequest, UpdateResponse, UpdateResult, UPDATE_PATH,
+    HostUpdate, SigningKey, UpdateRequest, UpdateResponse, UpdateResult, UPDATE_PATH,
 };
 
 /// The `retry_after` of a 429 `throttled` answer: a pacing endpoint's schedule.
@@ -36,47 +37,8 @@ fn paced_retry_after(e: &Error) -> Option<u64> {
     }
 }
 
-pub(crate) fn spec_text<T: ToString>(s: &AddrSpec<T>) -> Option<String> {
-    match s {
-        AddrSpec::Keep => None,
-        AddrSpec::Auto => Some("auto".into()),
-        AddrSpec::Set(a) => Some(a.to_string()),
-    }
-}
-
-/// How often an address the router cannot see itself ("auto": behind CGNAT or another
-/// NAT) is confirmed with the endpoint at the latest: the carrier can move the public
-/// address without the WAN address changing, and only the endpoint sees it.
-pub const AUTO_RECHECK_S: u64 = 3600;
-
 /// Largest request time signed: the protocol's 16 digits.
 const MAX_TIME_MS: u64 = 9_999_999_999_999_999;
-
-/// Whether this host must be sent: something differs from the last success, the last
-/// attempt failed, or the force interval (for "auto" addresses, at most an hour) has passed.
-pub fn needs_update(plan: &HostPlan, st: &HostState, now: u64, force_interval_s: u64) -> bool {
-    let Some(confirmed) = st.confirmed else {
-        return true;
-    };
-    let auto = plan.ipv4 == AddrSpec::Auto || plan.ipv6 == AddrSpec::Auto;
-    let force_interval_s = if auto {
-        force_interval_s.min(AUTO_RECHECK_S)
-    } else {
-        force_interval_s
-    };
-    // A confirmation "in the future" means the clock was wrong then (or is now): resend.
-    if st.result.as_deref() == Some("error")
-        || confirmed > now
-        || now - confirmed >= force_interval_s
-    {
-        return true;
-    }
-    let v4 = spec_text(&plan.ipv4);
-    let v6 = spec_text(&plan.ipv6);
-    (v4.is_some() && v4 != st.sent_ipv4)
-        || (v6.is_some() && v6 != st.sent_ipv6)
-        || (plan.ipv4 == AddrSpec::Auto && plan.wan_ipv4.map(|a| a.to_string()) != st.wan_ipv4)
-}
 
 /// What a pass did when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +86,8 @@ pub struct Pass<'a> {
     pub clock: &'a mut dyn Clock,
 }
 
-/// Loads the key, reads the interfaces and delivers. Used by `update`.
+/// Loads the key, reads the interfaces and delivers; keeps the IPv6 interface chosen for
+/// `status`. Used by `update`.
 pub fn pass(
     config: &Config,
     store: &Store,
@@ -134,8 +97,8 @@ pub fn pass(
     clock: &mut dyn Clock,
 ) -> Result<Outcome, Error> {
     let keys = crate::rotation::load(&config.key_file)?;
-    let plans = addresses::plan(config, ifaces);
-    Pass {
+    let choice = addresses::choose(config, ifaces);
+    let result = Pass {
         config,
         store,
         key: &keys.current,
@@ -144,7 +107,11 @@ pub fn pass(
         clock_synced,
         clock,
     }
-    .try_deliver(&plans)
+    .try_deliver(&choice.hosts);
+    if let Some(w) = &choice.ipv6_from {
+        addresses::wan6::record(&store.dir, w);
+    }
+    result
 }
 
 /// The hosts with something to publish, and their last states.
@@ -159,7 +126,7 @@ impl Pass<'_> {
     }
 
     fn fingerprint(&self) -> String {
-        crate::rotation::fingerprint(self)
+        crate::rotation::fingerprint(&self.config.fingerprint, self.key, self.next)
     }
 
     /// [`Pass::try_deliver`], logged, as an exit code.
@@ -245,7 +212,7 @@ impl Pass<'_> {
                 .iter()
                 .zip(&batch.states)
                 .any(|(p, s)| needs_update(p, s, now, force_s))
-            || crate::rotation::probe_due(self, now);
+            || crate::rotation::probe_due(&self.store.dir, self.next, now);
         if !changed {
             log::debug!("addresses unchanged; nothing sent");
             return Ok(Outcome::Nothing);
@@ -278,7 +245,7 @@ impl Pass<'_> {
         };
         let result = Transport::new(self.config, family)
             .map_err(Error::Trust)
-            .and_then(|t| crate::rotation::send(self, &t, &body, run.failures.saturating_add(1)));
+            .and_then(|t| self.send_with_keys(&t, &body, run.failures.saturating_add(1)));
         self.settle(&batch, run, retry_key, result)
     }
 
@@ -369,8 +336,27 @@ impl Pass<'_> {
         (local, t.clamp(1, MAX_TIME_MS))
     }
 
+    /// One request: with the next key first when one is pending, and then, if
+    /// [`crate::rotation`] says so, with the current key.
+    fn send_with_keys(
+        &mut self,
+        transport: &Transport,
+        body: &[u8],
+        attempt: u32,
+    ) -> Result<UpdateResponse, Error> {
+        let Some(next) = self.next else {
+            return self.send(transport, self.key, body, attempt);
+        };
+        let result = self.send(transport, next, body, attempt);
+        let (file, dir, now) = (&self.config.key_file, &self.store.dir, self.now_s());
+        match crate::rotation::after_next_key(file, dir, self.key, next, &result, now) {
+            crate::rotation::Then::Done => result,
+            crate::rotation::Then::FallBack => self.send(transport, self.key, body, attempt),
+        }
+    }
+
     /// One request signed with `key`; after clock skew, once more with the server's time.
-    pub(crate) fn send(
+    fn send(
         &mut self,
         transport: &Transport,
         key: &SigningKey,

@@ -157,6 +157,10 @@ pub fn check_value(spec: &OptSpec, v: &str) -> Result<(), String> {
     }
 }
 
+/// TEST ONLY: permits an `http://` endpoint.
+pub const ENV_ALLOW_HTTP: &str = "ROUTE53_DDNS_ALLOW_HTTP";
+
+/// Whether [`ENV_ALLOW_HTTP`] is set to `1`.
 pub fn allow_http() -> bool {
-    std::env::var_os(crate::config::ENV_ALLOW_HTTP).is_some_and(|v| v == "1")
+    std::env::var_os(ENV_ALLOW_HTTP).is_some_and(|v| v == "1")
 }

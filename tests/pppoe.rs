@@ -10,9 +10,9 @@ mod common;
 
 use common::*;
 use route53_ddns::addresses;
+use route53_ddns::addresses::wan6;
 use route53_ddns::config::{Config, GLOBAL_OPTIONS};
 use route53_ddns::netifd::{self, IfaceStatus, Interfaces};
-use route53_ddns::wan6;
 use route53_ddns_protocol::AddrSpec;
 use std::process::Command;
 
@@ -126,13 +126,14 @@ fn without_wan6_the_routers_ipv6_comes_from_wan_6() {
         ("wan_6", Some(WAN_6)),
         ("lan", Some(LAN)),
     ]);
-    let plans = addresses::plan(&c, &mut i);
+    let choice = addresses::choose(&c, &mut i);
+    let plans = &choice.hosts;
     assert_eq!(
         plans[0].ipv4,
         AddrSpec::Set("87.123.45.67".parse().expect("v4"))
     );
     assert_eq!(plans[0].ipv6, v6("2a02:8070:a1b2:ff00::1c3"));
-    let w = i.wan6.expect("recorded");
+    let w = choice.ipv6_from.clone().expect("recorded");
     assert_eq!(w.interface, "wan_6");
     assert!(w.automatic);
     assert!(w.note.contains("has a global IPv6 address"), "{}", w.note);
@@ -150,12 +151,16 @@ fn a_pending_stock_wan6_loses_to_wan_6() {
         ("wan_6", Some(WAN_6)),
         ("lan", Some(lan_without_assignment)),
     ]);
-    let plans = addresses::plan(&c, &mut i);
+    let choice = addresses::choose(&c, &mut i);
+    let plans = &choice.hosts;
     assert_eq!(plans[0].ipv6, v6("2a02:8070:a1b2:ff00::1c3"));
     // The LAN host's /64 comes from what wan_6 (not wan6) says it assigned to lan; the
     // MAC 02:11:22:33:44:55 gives the EUI-64 0011:22ff:fe33:4455 (u/l bit flipped).
     assert_eq!(plans[1].ipv6, v6("2a02:8070:a1b2:c400:11:22ff:fe33:4455"));
-    assert_eq!(i.wan6.expect("recorded").interface, "wan_6");
+    assert_eq!(
+        choice.ipv6_from.clone().expect("recorded").interface,
+        "wan_6"
+    );
 }
 
 #[test]
@@ -173,9 +178,10 @@ fn a_prefix_only_wan_6_publishes_the_routers_lan_address() {
         ("wan_6", Some(&prefix_only)),
         ("lan", Some(LAN)),
     ]);
-    let plans = addresses::plan(&c, &mut i);
+    let choice = addresses::choose(&c, &mut i);
+    let plans = &choice.hosts;
     assert_eq!(plans[0].ipv6, v6("2a02:8070:a1b2:c400::1"));
-    let w = i.wan6.expect("recorded");
+    let w = choice.ipv6_from.clone().expect("recorded");
     assert_eq!(w.interface, "wan_6");
     assert!(w.note.contains("delegated IPv6 prefix"), "{}", w.note);
     assert!(w.note.contains("wan6 is down or not there"), "{}", w.note);
@@ -190,9 +196,10 @@ fn a_working_wan6_is_preferred_over_wan_6() {
         ("wan_6", Some(WAN_6)),
         ("lan", Some(LAN)),
     ]);
-    let plans = addresses::plan(&c, &mut i);
+    let choice = addresses::choose(&c, &mut i);
+    let plans = &choice.hosts;
     assert_eq!(plans[0].ipv6, v6("2001:470:1f0b:aa::1"));
-    let w = i.wan6.expect("recorded");
+    let w = choice.ipv6_from.clone().expect("recorded");
     assert_eq!(w.interface, "wan6");
     assert!(w.automatic);
 }
@@ -207,11 +214,15 @@ fn the_dynamic_name_follows_ipv4_interface() {
         ("wan_6", None),
         ("lan", Some(LAN)),
     ]);
-    let plans = addresses::plan(&c, &mut i);
+    let choice = addresses::choose(&c, &mut i);
+    let plans = &choice.hosts;
     assert_eq!(plans[0].ipv6, v6("2a02:8070:a1b2:ff00::1c3"));
-    assert_eq!(i.wan6.expect("recorded").interface, "dsl_6");
-    assert!(c.uses_interface("dsl_6"));
-    assert!(!c.uses_interface("wan_6"));
+    assert_eq!(
+        choice.ipv6_from.clone().expect("recorded").interface,
+        "dsl_6"
+    );
+    assert!(addresses::uses_interface(&c, "dsl_6"));
+    assert!(!addresses::uses_interface(&c, "wan_6"));
 }
 
 #[test]
@@ -223,25 +234,26 @@ fn an_ipv6_interface_set_to_another_name_is_used_as_is() {
         ("wan_6", Some(WAN_6)),
         ("lan", Some(LAN)),
     ]);
-    let plans = addresses::plan(&c, &mut i);
+    let choice = addresses::choose(&c, &mut i);
+    let plans = &choice.hosts;
     // Not wan_6's address: the router's own address in the LAN prefix, as before.
     assert_eq!(plans[0].ipv6, v6("2a02:8070:a1b2:c400::1"));
-    let w = i.wan6.expect("recorded");
+    let w = choice.ipv6_from.clone().expect("recorded");
     assert_eq!(w.interface, "he6");
     assert!(!w.automatic);
     assert!(w.note.starts_with("set by ipv6_interface"), "{}", w.note);
-    assert!(!c.uses_interface("wan_6"));
-    assert!(c.uses_interface("he6"));
+    assert!(!addresses::uses_interface(&c, "wan_6"));
+    assert!(addresses::uses_interface(&c, "he6"));
 }
 
 #[test]
 fn with_the_default_hotplug_events_of_wan_6_are_the_routers() {
     let c = config("", "");
     for name in ["wan", "wan6", "wan_6", "lan"] {
-        assert!(c.uses_interface(name), "{name}");
+        assert!(addresses::uses_interface(&c, name), "{name}");
     }
-    assert!(!c.uses_interface("wan6_6"));
-    assert!(!c.uses_interface("guest"));
+    assert!(!addresses::uses_interface(&c, "wan6_6"));
+    assert!(!addresses::uses_interface(&c, "guest"));
 }
 
 #[test]

@@ -14,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
         wan_ipv4: None,
         nat: None,
     };
-    let _ = route53_ddns::updater::needs_update(&plan, &host, 1_764_000_000, u64::MAX);
-    let _ = route53_ddns::updater::needs_update(&plan, &host, u64::MAX, 86_400);
+    let _ = route53_ddns::record::needs_update(&plan, &host, 1_764_000_000, u64::MAX);
+    let _ = route53_ddns::record::needs_update(&plan, &host, u64::MAX, 86_400);
 });

@@ -4,7 +4,7 @@
 //! `/lib/netifd/ppp6-up` through `ubus call network add_dynamic`). The choice is kept in the
 //! state directory for `status`.
 
-use crate::addresses::{live_prefix, pick_ipv6};
+use super::{live_prefix, pick_ipv6};
 use crate::config::Config;
 use crate::netifd::{IfaceStatus, Interfaces};
 use route53_ddns_protocol::json::Json;
@@ -59,7 +59,7 @@ fn what(score: u8) -> &'static str {
 }
 
 /// Picks the interface to read IPv6 from (reading the second candidate only when the
-/// first has no global address) and remembers the choice in `ifaces`.
+/// first has no global address).
 pub fn resolve(config: &Config, ifaces: &mut Interfaces) -> Wan6 {
     let names = candidates(config);
     let automatic = names.len() > 1;
@@ -105,7 +105,6 @@ pub fn resolve(config: &Config, ifaces: &mut Interfaces) -> Wan6 {
         note,
     };
     log::debug!("IPv6 interface {} ({})", w.interface, w.note);
-    ifaces.wan6 = Some(w.clone());
     w
 }
 
