@@ -187,7 +187,7 @@ pub fn authorise(
 }
 
 fn one<'z>(inv: &'z Invocation, grants: &[Grant], w: &Wanted) -> Result<(Target, &'z Zone), Error> {
-    let name = crate::names::canonicalise_record(&w.name)
+    let name = route53_ddns_protocol::hostname::to_ascii_record(&w.name)
         .map_err(|e| Error::new(ErrorCode::Malformed, format!("{:?}: {e}", w.name)))?;
     let zone = zones::zone_of(&inv.cfg.zones, &name).ok_or_else(|| {
         Error::new(

@@ -15,7 +15,8 @@
 //! | `signed`     | door 1, `POST /v2/update`: headers, body, JSON answer                   |
 //! | `dyndns2`    | door 2, `/nic/update`: credentials, query, dyndns2 text answers         |
 //! | `verify`     | proves the sender (signature or token) → `Verified`                     |
-//! | `authorise`  | `Verified` + names → `Authorised` (zone, grants, addresses)             |
+//! | `authorise`  | `Verified` + names → `Authorised` (zone, grants, addresses); names are  |
+//! |              | canonicalised by the protocol's `hostname::to_ascii` (IDN → punycode)    |
 //! | `reconcile`  | `Authorised` → Route53: ordering stamps, one atomic batch, race retries |
 //! | `quiet`      | the write budget: unchanged requests leave recently written names alone |
 //! | `order`      | pure: a request's place in its names' order, settling lost answers, waits |
@@ -26,7 +27,6 @@
 //! | `route53_xml` | pure: Route53's XML, list pages → records per name, ChangeBatch, replies |
 //! | `registry`   | which key/user may update which names: SSM Parameter Store              |
 //! | `snapshot`   | per instance: which keys/users are registered, so strangers cost no SSM call |
-//! | `names`      | name canonicalisation (IDN → punycode, case, trailing dot, `*.` first) |
 //! | `zones`      | several hosted zones: the list, a name's longest-suffix zone, per-zone runs |
 //! | `aws`        | SigV4-signed calls over ureq + rustls, retry with backoff and jitter    |
 //! | `error`      | the one error type: wire code, safe message, log-only detail            |
@@ -52,7 +52,6 @@ mod invocation;
 mod listing;
 mod log;
 mod metrics;
-mod names;
 mod notify;
 mod order;
 mod pace;

@@ -52,8 +52,8 @@ fn grants(entries: Vec<NameEntry>, default_ttl: u32) -> Result<Vec<Grant>, Strin
             if !TTL_RANGE.contains(&ttl) {
                 return Err(format!("ttl {ttl} of {name} is outside 1..=86400"));
             }
-            let name =
-                crate::names::canonicalise_record(&name).map_err(|e| format!("{name}: {e}"))?;
+            let name = route53_ddns_protocol::hostname::to_ascii_record(&name)
+                .map_err(|e| format!("{name}: {e}"))?;
             Ok(Grant { name, ttl })
         })
         .collect()

@@ -21,7 +21,8 @@ fn zone(id: &str, name: &str, (id_var, name_var): (&str, &str)) -> Result<Zone, 
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(format!("{id_var}: {id:?} is not a hosted zone id"));
     }
-    let name = crate::names::canonicalise(name.trim()).map_err(|e| format!("{name_var}: {e}"))?;
+    let name = route53_ddns_protocol::hostname::to_ascii(name.trim())
+        .map_err(|e| format!("{name_var}: {e}"))?;
     Ok(Zone { id, name })
 }
 

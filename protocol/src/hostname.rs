@@ -1,7 +1,8 @@
 //! Host name syntax: what the router's `check` accepts and what the server insists on.
 //!
-//! The server additionally maps internationalised names to punycode before calling
-//! [`canonical`]; the router passes them through as UTF-8.
+//! The server's canonical form ([`to_ascii`], [`to_ascii_record`], with the `idna` feature)
+//! also maps internationalised names to punycode (UTS 46); the router checks the syntax
+//! only ([`canonical`], [`canonical_record`]) and passes such names through as UTF-8.
 //!
 //! A record name may also be a wildcard, `*.` followed by a host name ([`canonical_record`]):
 //! the `*` is the whole first label, never anywhere else. Route53 lists it as `\052`.
@@ -20,6 +21,10 @@ pub enum NameError {
     LabelTooLong(String),
     BadCharacter(char),
     HyphenAtEdge(String),
+    /// Not a valid internationalised domain name (UTS 46).
+    NotIdn,
+    /// A label starting with `xn--` that is not valid punycode.
+    BadPunycode,
 }
 
 impl fmt::Display for NameError {
@@ -43,6 +48,10 @@ impl fmt::Display for NameError {
             NameError::HyphenAtEdge(l) => {
                 write!(f, "the label '{l}' starts or ends with '-'")
             }
+            NameError::NotIdn => {
+                f.write_str("the name is not a valid internationalised domain name")
+            }
+            NameError::BadPunycode => f.write_str("the name has an invalid punycode (xn--) label"),
         }
     }
 }
@@ -106,6 +115,39 @@ pub fn canonical_record(name: &str) -> Result<String, NameError> {
             }
             Ok(format!("*.{}", canonical(base)?))
         }
+    }
+}
+
+/// The canonical ASCII form of a host name: punycode, lower case, no trailing dot.
+#[cfg(feature = "idna")]
+pub fn to_ascii(name: &str) -> Result<String, NameError> {
+    // Syntax first on the raw form, so wildcards and stray characters get a precise message
+    // (UTS 46 would otherwise map or accept some of them).
+    let first = canonical(name)?;
+    let ascii = if first.is_ascii() {
+        first
+    } else {
+        idna::domain_to_ascii(&first).map_err(|_| NameError::NotIdn)?
+    };
+    // Labels starting with xn-- must really be punycode.
+    if ascii.split('.').any(|l| l.starts_with("xn--")) {
+        let (_, result) = idna::domain_to_unicode(&ascii);
+        result.map_err(|_| NameError::BadPunycode)?;
+    }
+    canonical(&ascii)
+}
+
+/// The canonical ASCII form of a record name: [`to_ascii`], or `*.` and the canonical form
+/// of the rest when the whole first label is `*` (`*.Bücher.example.com` →
+/// `*.xn--bcher-kva.example.com`). A `*` anywhere else is refused.
+#[cfg(feature = "idna")]
+pub fn to_ascii_record(name: &str) -> Result<String, NameError> {
+    // The syntax of the whole name first: it places the `*` (only the first label).
+    canonical_record(name)?;
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    match trimmed.strip_prefix("*.") {
+        Some(base) => Ok(format!("*.{}", to_ascii(base)?)),
+        None => to_ascii(name),
     }
 }
 
@@ -209,5 +251,75 @@ mod tests {
         assert!(is_within("example.com", "example.com"));
         assert!(!is_within("evilexample.com", "example.com"));
         assert!(!is_within("example.com.evil.net", "example.com"));
+    }
+
+    #[cfg(feature = "idna")]
+    mod idn {
+        use super::super::*;
+
+        #[test]
+        fn a_wildcard_record_keeps_its_star_and_canonicalises_the_rest() {
+            assert_eq!(
+                to_ascii_record("*.Home.Example.COM.").as_deref(),
+                Ok("*.home.example.com")
+            );
+            assert_eq!(
+                to_ascii_record("*.Bücher.example.com").as_deref(),
+                Ok("*.xn--bcher-kva.example.com")
+            );
+            assert_eq!(
+                to_ascii_record("home.example.com").as_deref(),
+                Ok("home.example.com")
+            );
+            for bad in [
+                "a.*.example.com",
+                "*x.example.com",
+                "*.*.example.com",
+                "*",
+                "*.com",
+                "*._r53ddns.example.com",
+                "*.xn--zz.example.com",
+                "\\052.example.com",
+                "*.example.com..",
+            ] {
+                assert!(to_ascii_record(bad).is_err(), "{bad:?}");
+            }
+            // A zone (or any plain host name) is never a wildcard.
+            assert_eq!(to_ascii("*.example.com"), Err(NameError::Wildcard));
+        }
+
+        #[test]
+        fn case_trailing_dot_and_idn() {
+            assert_eq!(
+                to_ascii("Home.Example.COM.").as_deref(),
+                Ok("home.example.com")
+            );
+            assert_eq!(
+                to_ascii("Bücher.example.com").as_deref(),
+                Ok("xn--bcher-kva.example.com")
+            );
+            assert_eq!(
+                to_ascii("xn--bcher-kva.example.com").as_deref(),
+                Ok("xn--bcher-kva.example.com")
+            );
+        }
+
+        #[test]
+        fn refuses_tricks() {
+            for bad in [
+                "*.example.com",
+                "home",
+                "a..example.com",
+                "_r53ddns.home.example.com",
+                "home.example.com..",
+                "home\u{0}.example.com",
+                "",
+            ] {
+                assert!(to_ascii(bad).is_err(), "{bad:?}");
+            }
+            assert_eq!(to_ascii("xn--zz.example.com"), Err(NameError::BadPunycode));
+            // A letter UTS 46 refuses at the start of a label (a combining mark).
+            assert_eq!(to_ascii("\u{0903}a.example.com"), Err(NameError::NotIdn));
+        }
     }
 }

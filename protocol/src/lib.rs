@@ -12,7 +12,7 @@
 //! | [`response`]  | success and error bodies, stable error codes and their HTTP statuses        |
 //! | [`address`]   | which addresses may be published (global unicast) and why others may not   |
 //! | [`ed25519`]   | public-key checks: canonical encoding, not a small-order point              |
-//! | [`hostname`]  | host name syntax shared by the router's `check` and the server              |
+//! | [`hostname`]  | host names: the one syntax rule; the server's IDN → punycode (`idna` feature) |
 //! | [`base64url`] | the unpadded base64url used for keys and signatures                         |
 //! | [`json`]      | the router's small JSON reader (serde writes; this reads on 8 MB of flash)  |
 
