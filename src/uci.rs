@@ -233,103 +233,114 @@ pub fn parse(text: &str) -> Result<Package, UciError> {
         let line = words[0].line;
         let args: Vec<&str> = words[1..].iter().map(|w| w.text.as_str()).collect();
         match words[0].text.as_str() {
-            "package" | "p" => {
-                let [name] = args[..] else {
-                    return Err(err(line, "`package` takes exactly one name"));
-                };
-                if !valid_package(name) {
-                    return Err(err(line, format!("invalid package name '{name}'")));
-                }
-                pkg.name = Some(name.to_owned());
-            }
-            "config" | "c" => {
-                let (kind, name) = match args[..] {
-                    [kind] => (kind, None),
-                    [kind, ""] => (kind, None),
-                    [kind, name] => (kind, Some(name)),
-                    _ => return Err(err(line, "`config` takes a type and an optional name")),
-                };
-                if !valid_type(kind) {
-                    return Err(err(line, format!("invalid section type '{kind}'")));
-                }
-                if let Some(name) = name {
-                    if !valid_name(name) {
-                        return Err(err(
-                            line,
-                            format!("invalid section name '{name}' (letters, digits and _ only)"),
-                        ));
-                    }
-                    if let Some(i) = pkg
-                        .sections
-                        .iter()
-                        .position(|s| s.name.as_deref() == Some(name))
-                    {
-                        if pkg.sections[i].kind != kind {
-                            return Err(err(
-                                line,
-                                format!(
-                                    "section '{name}' was declared as '{}' on line {}, now as '{kind}'",
-                                    pkg.sections[i].kind, pkg.sections[i].line
-                                ),
-                            ));
-                        }
-                        current = Some(i);
-                        continue;
-                    }
-                }
-                pkg.sections.push(Section {
-                    kind: kind.to_owned(),
-                    name: name.map(str::to_owned),
-                    options: Vec::new(),
-                    line,
-                });
-                current = Some(pkg.sections.len() - 1);
-            }
+            "package" | "p" => pkg.name = Some(package_name(&args, line)?),
+            "config" | "c" => current = Some(open_section(&mut pkg, &args, line)?),
             cmd @ ("option" | "o" | "list" | "l") => {
-                let is_list = cmd.starts_with('l');
                 let Some(i) = current else {
                     return Err(err(line, format!("`{cmd}` outside of a `config` section")));
                 };
-                let [name, value] = args[..] else {
-                    return Err(err(line, format!("`{cmd}` takes a name and one value")));
-                };
-                if !valid_name(name) {
-                    return Err(err(
-                        line,
-                        format!("invalid option name '{name}' (letters, digits and _ only)"),
-                    ));
-                }
-                let options = &mut pkg.sections[i].options;
-                let existing = options.iter_mut().find(|o| o.name == name);
-                match (existing, is_list) {
-                    (Some(o), true) => {
-                        match &mut o.value {
-                            Value::List(items) => items.push(value.to_owned()),
-                            Value::Single(prev) => {
-                                o.value = Value::List(vec![prev.clone(), value.to_owned()])
-                            }
-                        }
-                        o.line = line;
-                    }
-                    (Some(o), false) => {
-                        o.value = Value::Single(value.to_owned());
-                        o.line = line;
-                    }
-                    (None, list) => options.push(UciOption {
-                        name: name.to_owned(),
-                        value: if list {
-                            Value::List(vec![value.to_owned()])
-                        } else {
-                            Value::Single(value.to_owned())
-                        },
-                        line,
-                    }),
-                }
+                set_option(&mut pkg.sections[i], cmd, &args, line)?;
             }
             other => return Err(err(line, format!("invalid command '{other}'"))),
         }
     }
     Ok(pkg)
+}
+
+/// `package <name>`.
+fn package_name(args: &[&str], line: usize) -> Result<String, UciError> {
+    let [name] = args[..] else {
+        return Err(err(line, "`package` takes exactly one name"));
+    };
+    if !valid_package(name) {
+        return Err(err(line, format!("invalid package name '{name}'")));
+    }
+    Ok(name.to_owned())
+}
+
+/// `config <type> [<name>]`: a new section, or the named one again (same type); its index.
+fn open_section(pkg: &mut Package, args: &[&str], line: usize) -> Result<usize, UciError> {
+    let (kind, name) = match args[..] {
+        [kind] => (kind, None),
+        [kind, ""] => (kind, None),
+        [kind, name] => (kind, Some(name)),
+        _ => return Err(err(line, "`config` takes a type and an optional name")),
+    };
+    if !valid_type(kind) {
+        return Err(err(line, format!("invalid section type '{kind}'")));
+    }
+    if let Some(name) = name {
+        if !valid_name(name) {
+            return Err(err(
+                line,
+                format!("invalid section name '{name}' (letters, digits and _ only)"),
+            ));
+        }
+        let same = |s: &Section| s.name.as_deref() == Some(name);
+        if let Some(i) = pkg.sections.iter().position(same) {
+            let earlier = &pkg.sections[i];
+            if earlier.kind != kind {
+                return Err(err(
+                    line,
+                    format!(
+                        "section '{name}' was declared as '{}' on line {}, now as '{kind}'",
+                        earlier.kind, earlier.line
+                    ),
+                ));
+            }
+            return Ok(i);
+        }
+    }
+    pkg.sections.push(Section {
+        kind: kind.to_owned(),
+        name: name.map(str::to_owned),
+        options: Vec::new(),
+        line,
+    });
+    Ok(pkg.sections.len() - 1)
+}
+
+/// `option <name> <value>` (replaces) or `list <name> <value>` (appends) in `section`.
+fn set_option(
+    section: &mut Section,
+    cmd: &str,
+    args: &[&str],
+    line: usize,
+) -> Result<(), UciError> {
+    let is_list = cmd.starts_with('l');
+    let [name, value] = args[..] else {
+        return Err(err(line, format!("`{cmd}` takes a name and one value")));
+    };
+    if !valid_name(name) {
+        return Err(err(
+            line,
+            format!("invalid option name '{name}' (letters, digits and _ only)"),
+        ));
+    }
+    let existing = section.options.iter_mut().find(|o| o.name == name);
+    match (existing, is_list) {
+        (Some(o), true) => {
+            match &mut o.value {
+                Value::List(items) => items.push(value.to_owned()),
+                Value::Single(prev) => o.value = Value::List(vec![prev.clone(), value.to_owned()]),
+            }
+            o.line = line;
+        }
+        (Some(o), false) => {
+            o.value = Value::Single(value.to_owned());
+            o.line = line;
+        }
+        (None, list) => section.options.push(UciOption {
+            name: name.to_owned(),
+            value: if list {
+                Value::List(vec![value.to_owned()])
+            } else {
+                Value::Single(value.to_owned())
+            },
+            line,
+        }),
+    }
+    Ok(())
 }
 
 #[cfg(test)]
