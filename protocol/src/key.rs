@@ -2,7 +2,6 @@
 //! leaves the router.
 
 use crate::base64url;
-use crate::signature::{message, SignedHeaders};
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use std::fmt;
@@ -111,24 +110,9 @@ impl SigningKey {
         &self.id
     }
 
-    /// Signs one request for `host` (see `authority`) at `time_ms`.
-    pub fn sign(
-        &self,
-        method: &str,
-        path: &str,
-        host: &str,
-        time_ms: u64,
-        body: &[u8],
-    ) -> SignedHeaders {
-        let time = time_ms.to_string();
-        let msg = message(method, path, host, &time, self.id.as_str(), body);
-        let sig = self.pair.sign(&msg);
-        SignedHeaders {
-            key_id: self.id.clone(),
-            host: host.to_owned(),
-            time_ms,
-            signature: base64url::encode(sig.as_ref()),
-        }
+    /// The Ed25519 signature of `msg` (the signed bytes: `signature::message`).
+    pub(crate) fn sign_bytes(&self, msg: &[u8]) -> Vec<u8> {
+        self.pair.sign(msg).as_ref().to_vec()
     }
 }
 

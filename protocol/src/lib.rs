@@ -8,7 +8,7 @@
 //! |---------------|-----------------------------------------------------------------------------|
 //! | [`request`]   | the update request body: which names, which addresses (or "auto")           |
 //! | [`key`]       | key ids (checked public keys) and the router's signing key                 |
-//! | [`signature`] | key ids, the exact bytes signed, the three `X-R53DDNS-*` headers, sign/verify |
+//! | [`signature`] | the exact bytes signed, the four `X-R53DDNS-*` headers, sign/verify          |
 //! | [`response`]  | success and error bodies, stable error codes and their HTTP statuses        |
 //! | [`address`]   | which addresses may be published (global unicast) and why others may not   |
 //! | [`ed25519`]   | public-key checks: canonical encoding, not a small-order point              |
@@ -26,9 +26,10 @@ pub mod request;
 pub mod response;
 pub mod signature;
 
+pub use key::{KeyId, KeyIdError, SigningKey};
 pub use request::{AddrSpec, HostUpdate, UpdateRequest};
 pub use response::{ErrorCode, ErrorResponse, PublishedHost, UpdateResponse, UpdateResult};
-pub use signature::{KeyId, KeyIdError, SignedHeaders, SigningKey, VerifyError};
+pub use signature::{SignedHeaders, VerifyError};
 
 /// The path of the signed update call.
 pub const UPDATE_PATH: &str = "/v2/update";

@@ -18,7 +18,7 @@
 //! one way to write each value.
 
 use crate::base64url;
-pub use crate::key::{KeyError, KeyId, KeyIdError, SigningKey};
+use crate::key::{KeyId, KeyIdError, SigningKey};
 use ring::signature::{UnparsedPublicKey, ED25519};
 
 pub const KEY_HEADER: &str = "x-r53ddns-key";
@@ -92,6 +92,28 @@ pub struct SignedHeaders {
     pub time_ms: u64,
     /// base64url, 86 characters.
     pub signature: String,
+}
+
+impl SigningKey {
+    /// Signs one request for `host` (see `authority`) at `time_ms`.
+    pub fn sign(
+        &self,
+        method: &str,
+        path: &str,
+        host: &str,
+        time_ms: u64,
+        body: &[u8],
+    ) -> SignedHeaders {
+        let time = time_ms.to_string();
+        let id = self.key_id();
+        let msg = message(method, path, host, &time, id.as_str(), body);
+        SignedHeaders {
+            key_id: id.clone(),
+            host: host.to_owned(),
+            time_ms,
+            signature: base64url::encode(&self.sign_bytes(&msg)),
+        }
+    }
 }
 
 /// Why the signature headers were refused.

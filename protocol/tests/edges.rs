@@ -3,6 +3,7 @@
 //! signature header of the right length that is not base64url, and the words of key errors.
 
 use route53_ddns_protocol::address::{classify_v4, classify_v6, NotGlobal};
+use route53_ddns_protocol::key::{KeyId, SigningKey};
 use route53_ddns_protocol::signature::*;
 use route53_ddns_protocol::{AddrSpec, HostUpdate, UpdateRequest};
 

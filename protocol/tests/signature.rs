@@ -2,6 +2,7 @@
 //! matters, only canonical header texts pass, the host binds a request to its endpoint.
 
 use route53_ddns_protocol::base64url;
+use route53_ddns_protocol::key::{KeyId, KeyIdError, SigningKey};
 use route53_ddns_protocol::signature::*;
 
 const HOST: &str = "abc.lambda-url.eu-west-1.on.aws";
