@@ -22,8 +22,10 @@ pub enum NameError {
     BadCharacter(char),
     HyphenAtEdge(String),
     /// Not a valid internationalised domain name (UTS 46).
+    #[cfg(feature = "idna")]
     NotIdn,
     /// A label starting with `xn--` that is not valid punycode.
+    #[cfg(feature = "idna")]
     BadPunycode,
 }
 
@@ -48,9 +50,11 @@ impl fmt::Display for NameError {
             NameError::HyphenAtEdge(l) => {
                 write!(f, "the label '{l}' starts or ends with '-'")
             }
+            #[cfg(feature = "idna")]
             NameError::NotIdn => {
                 f.write_str("the name is not a valid internationalised domain name")
             }
+            #[cfg(feature = "idna")]
             NameError::BadPunycode => f.write_str("the name has an invalid punycode (xn--) label"),
         }
     }
