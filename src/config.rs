@@ -8,13 +8,14 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use crate::schema::{schema, Kind, OptSpec, Schema, GLOBAL_OPTIONS, HOST_OPTIONS, LOG_LEVELS};
+pub use crate::schema::{
+    schema, Kind, OptSpec, Schema, GLOBAL_OPTIONS, HOST_OPTIONS, KEY_DIR, LOG_LEVELS,
+};
 pub use crate::values::{
     allow_http, check_confined, check_value, parse_bool, parse_endpoint, parse_suffix, Endpoint,
-    KEY_DIR,
+    DEFAULT_CONFIG,
 };
 
-pub const DEFAULT_CONFIG: &str = "/etc/config/route53-ddns";
 pub const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// Something wrong with the config, with the line it is on when known.
@@ -373,7 +374,7 @@ impl Config {
         };
         let g = check_globals(&loaded.package, &empty, &mut f);
         let hosts = check_hosts(&loaded.package, &mut f);
-        for name in crate::values::CONFINED_OPTIONS {
+        for name in crate::schema::CONFINED_OPTIONS {
             if let Err(e) = crate::values::check_confined(path, name, g.get(name)) {
                 let line = g.section.get(name).map(|o| o.line);
                 f.problems.push(problem(line, e));

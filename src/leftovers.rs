@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The package's own directory for the key (and a private `ca_file`).
-pub use crate::values::KEY_DIR;
+use crate::schema::KEY_DIR;
 
 /// Where a deployment made with the documented stack name keeps its hosted zone id.
 pub const ZONE_FROM_STACK: &str = "ZONE=$(aws cloudformation describe-stacks --stack-name route53-ddns --query \"Stacks[0].Parameters[?ParameterKey=='HostedZoneId'].ParameterValue\" --output text)";

@@ -31,7 +31,6 @@
 //! | [`status`]     | `status` and `check`: what the last runs did, is everything usable                     |
 //! | [`leftovers`]  | what removing the package leaves, and the commands that remove it                      |
 //! | [`shell`]      | POSIX single-quoting of every value in a command printed for the owner                 |
-//! | [`idn`]        | a Unicode name's `xn--` (Punycode) form, to find it in the endpoint's answer           |
 //! | [`state`]      | per-host JSON state on tmpfs, written atomically                                       |
 //! | [`tidy`]       | the state directory kept usable: odd files removed, stale temporaries too              |
 //! | [`lock`]       | one run at a time; events during a run cause at most one more pass                     |
@@ -50,7 +49,6 @@ pub mod detach;
 pub mod error;
 pub mod files;
 pub mod host_id;
-pub mod idn;
 pub mod key;
 pub mod keycmd;
 pub mod leftovers;

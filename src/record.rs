@@ -21,7 +21,7 @@ pub fn success(
         let published = resp
             .hosts
             .iter()
-            .find(|h| crate::idn::same_name(&h.name, &plan.name));
+            .find(|h| route53_ddns_protocol::punycode::same_name(&h.name, &plan.name));
         let mut st = old.clone();
         if let Some(p) = published {
             st.ipv4 = p.a.first().map(|a| a.to_string()).or(st.ipv4);

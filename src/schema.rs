@@ -4,6 +4,13 @@
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
+/// The package's own directory: the key and a private CA file live here.
+pub const KEY_DIR: &str = "/etc/route53-ddns";
+
+/// The options that decide what the router signs with and whom it trusts: in the system
+/// config they must name a file inside [`KEY_DIR`] (`values::check_confined`).
+pub const CONFINED_OPTIONS: [&str; 2] = ["key_file", "ca_file"];
+
 /// What values an option accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -203,8 +210,8 @@ impl Serialize for OptSpec {
             _ => {}
         }
         // In the system config the file must lie in this directory (values::check_confined).
-        if crate::values::CONFINED_OPTIONS.contains(&self.name) {
-            m.serialize_entry("inside", &format!("{}/", crate::values::KEY_DIR))?;
+        if CONFINED_OPTIONS.contains(&self.name) {
+            m.serialize_entry("inside", &format!("{}/", KEY_DIR))?;
         }
         m.serialize_entry("description", self.description)?;
         m.end()

@@ -1,23 +1,20 @@
 //! Checks of single option values: booleans, the endpoint URL, interface names, IPv6
 //! suffixes, numbers in range, against their [`Kind`].
 
-use crate::schema::{Kind, OptSpec};
+use crate::schema::{Kind, OptSpec, KEY_DIR};
 use route53_ddns_protocol::hostname;
 use std::path::Path;
 
-/// The package's own directory: the key and a private CA file live here.
-pub const KEY_DIR: &str = "/etc/route53-ddns";
+/// The system's config file: the one LuCI writes.
+pub const DEFAULT_CONFIG: &str = "/etc/config/route53-ddns";
 
-/// The options that decide what the router signs with and whom it trusts.
-pub const CONFINED_OPTIONS: [&str; 2] = ["key_file", "ca_file"];
-
-/// In the system's config (`config`, as [`crate::config::DEFAULT_CONFIG`]: the file that
+/// In the system's config (`config`, as [`DEFAULT_CONFIG`]: the file that
 /// LuCI, and any LuCI user allowed to change this app, writes), `key_file` and `ca_file`
 /// must name a file inside [`KEY_DIR`]: a path elsewhere (an uploaded file, the config file
 /// itself) would let that user choose the key or the CA. No `.`/`..` segments, no `//`.
 /// A config given elsewhere with `--config` is root's own choice and is not confined.
 pub fn check_confined(config: &Path, name: &str, value: &str) -> Result<(), String> {
-    if config != Path::new(crate::config::DEFAULT_CONFIG) || value.is_empty() {
+    if config != Path::new(DEFAULT_CONFIG) || value.is_empty() {
         return Ok(());
     }
     let inside = value

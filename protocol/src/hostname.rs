@@ -308,6 +308,25 @@ mod tests {
             );
         }
 
+        /// The router finds its names in the answer with its own small encoder
+        /// (`punycode`): for names as typed it gives what the server keeps.
+        #[test]
+        fn the_routers_punycode_agrees_with_the_servers_form() {
+            for name in [
+                "Bücher.example.com",
+                "*.München.de",
+                "ÄÖÜ.Example.COM.",
+                "straße.example.com",
+                "他们为什么不说中文.example.com",
+                "3年b組金八先生.example",
+                "ελληνικά.example.gr",
+                "home.example.com",
+            ] {
+                let router = crate::punycode::to_ascii(&canonical_record(name).expect("syntax"));
+                assert_eq!(Ok(router), to_ascii_record(name), "{name:?}");
+            }
+        }
+
         #[test]
         fn refuses_tricks() {
             for bad in [

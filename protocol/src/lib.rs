@@ -13,6 +13,7 @@
 //! | [`address`]   | which addresses may be published (global unicast) and why others may not   |
 //! | [`ed25519`]   | public-key checks: canonical encoding, not a small-order point              |
 //! | [`hostname`]  | host names: the one syntax rule; the server's IDN → punycode (`idna` feature) |
+//! | [`punycode`]  | a Unicode name's `xn--` form without IDNA tables: the router finds its names in answers |
 //! | [`base64url`] | the unpadded base64url used for keys and signatures                         |
 //! | [`json`]      | the router's small JSON reader (serde writes; this reads on 8 MB of flash)  |
 
@@ -22,6 +23,7 @@ pub mod ed25519;
 pub mod hostname;
 pub mod json;
 pub mod key;
+pub mod punycode;
 pub mod request;
 pub mod response;
 pub mod signature;

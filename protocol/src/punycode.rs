@@ -2,7 +2,8 @@
 //! letters beyond ASCII becomes `xn--` + its Punycode (RFC 3492), so that the published
 //! records of `bücher.example.com` are found under `xn--bcher-kva.example.com`.
 //! Lower-casing is per character ([`char::to_lowercase`]); names already in NFC, as typed,
-//! map as the endpoint's IDNA mapping maps them.
+//! map as the endpoint's IDNA mapping maps them (`hostname::to_ascii` with the
+//! `idna` feature; the tests there hold the two to the same answers).
 
 const BASE: u32 = 36;
 const T_MIN: u32 = 1;
