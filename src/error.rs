@@ -127,6 +127,19 @@ impl Error {
         }
     }
 
+    /// The `retry_after` of a 429 `throttled` answer: a pacing endpoint's schedule.
+    pub fn paced_retry_after(&self) -> Option<u64> {
+        match self {
+            Error::Refused {
+                status: 429,
+                code: ErrorCode::Throttled,
+                retry_after,
+                ..
+            } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// The short machine code shown in `status` (`timeout`, `http_502`, `name_not_allowed`).
     pub fn code(&self) -> String {
         match self {

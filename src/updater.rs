@@ -24,19 +24,6 @@ use route53_ddns_protocol::{
     HostUpdate, SigningKey, UpdateRequest, UpdateResponse, UpdateResult, UPDATE_PATH,
 };
 
-/// The `retry_after` of a 429 `throttled` answer: a pacing endpoint's schedule.
-fn paced_retry_after(e: &Error) -> Option<u64> {
-    match e {
-        Error::Refused {
-            status: 429,
-            code: route53_ddns_protocol::ErrorCode::Throttled,
-            retry_after,
-            ..
-        } => *retry_after,
-        _ => None,
-    }
-}
-
 /// Largest request time signed: the protocol's 16 digits.
 const MAX_TIME_MS: u64 = 9_999_999_999_999_999;
 
@@ -302,7 +289,7 @@ impl Pass<'_> {
         if run.failing_since.is_none() {
             run.failing_since = Some(now);
         }
-        let wait = if let Some(wait) = retry::paced_wait(run.paced, paced_retry_after(e)) {
+        let wait = if let Some(wait) = retry::paced_wait(run.paced, e.paced_retry_after()) {
             run.paced = run.paced.saturating_add(1);
             log::info!(
                 "the endpoint is busy and paces its routers: {e}; next try in {} s ({} of at most {} paced waits)",
