@@ -1,5 +1,5 @@
 //! The silence check's second source of "last seen": an accepted request writes the stamp
-//! `_r53ddns.<name>` (`t=<time> h=<sender id>`, `plan::stamp_id`) in the same ChangeBatch as
+//! `_r53ddns.<name>` (an AAAA of the time and the sender id, `stamp.rs`) in the same ChangeBatch as
 //! its records (unless it is an unchanged one inside its quiet period, `quiet.rs`), so a router whose last-seen record is too old (its PutParameter failed, e.g.
 //! throttled in a burst) is still alive when a stamp of one of its names names it and is
 //! recent. Only the principals the records call silent are checked, at most
@@ -8,7 +8,9 @@
 //!
 //! The stamps are read here, not through `route53::Route53` (which only an `Authorised` can
 //! make, for reconciling): one `ListResourceRecordSets` of one item starting at
-//! `_r53ddns.<name>`, read-only, of a TXT record that is public in DNS anyway.
+//! `_r53ddns.<name>`, read-only, of a record that is public in DNS anyway. That item is the
+//! AAAA stamp (Route53 lists AAAA before TXT), or, at a name no request has written since an
+//! earlier version, that version's TXT stamp.
 
 use crate::aws;
 use crate::invocation::Invocation;

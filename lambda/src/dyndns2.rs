@@ -226,6 +226,7 @@ pub fn handle(
     if let Some(Ok(d)) = &done {
         log.change_id = d.change_id.clone();
         log.conflicts = d.conflicts;
+        log.legacy_stamps = d.legacy_stamps.clone();
         // Nothing written inside the quiet period (quiet.rs): no stamp, no place in the order.
         log.order_ms = d.written.then_some(d.stamp_ms);
         crate::accepted::follow_up(inv, &decision.authorised, d, req, caller.observed, log);

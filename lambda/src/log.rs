@@ -45,6 +45,8 @@ pub struct LogLine {
     pub seen: Option<String>,
     /// The change notification: its SNS message id, or what went wrong.
     pub notified: Option<String>,
+    /// Earlier versions' TXT stamps: "removed <n>", or what went wrong (harmless).
+    pub legacy_stamps: Option<String>,
     /// The error code of a refusal (the `PermanentError` metric reads it).
     #[serde(skip)]
     pub code: Option<ErrorCode>,

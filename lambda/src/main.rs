@@ -22,7 +22,8 @@
 //! | `order`      | pure: a request's place in its names' order, settling lost answers, waits |
 //! | `principal`  | who sent a request: a key or a dyndns2 user, named one way          |
 //! | `pace`       | while Route53 throttles: this instance's spread of `retry_after`       |
-//! | `plan`       | pure: records now vs wanted → changes; stamp format; Route53 order      |
+//! | `plan`       | pure: records now vs wanted → changes; Route53's order of names         |
+//! | `stamp`      | pure: the ordering stamp, one AAAA at `_r53ddns.<name>`; earlier TXT read |
 //! | `route53`    | the Route53 client: paged reads of names + stamps, one ChangeBatch, retries |
 //! | `route53_xml` | pure: Route53's XML, list pages → records per name, ChangeBatch, replies |
 //! | `registry`   | which key/user may update which names: SSM Parameter Store              |
@@ -67,6 +68,7 @@ mod seen;
 mod signed;
 mod silence;
 mod snapshot;
+mod stamp;
 mod verify;
 mod zones;
 

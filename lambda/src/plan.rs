@@ -1,12 +1,10 @@
 //! What to write, decided without any I/O: the records at a name, the records it should
-//! have, the smallest change between them, and the ordering stamp that goes with it.
+//! have, the smallest change between them, and Route53's order of names (the ordering
+//! stamp that goes with each write: `stamp.rs`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// Prefix of the ordering stamp's name: TXT `_r53ddns.<name>`.
-pub const STAMP_LABEL: &str = "_r53ddns";
-/// TTL of the stamp record (nobody resolves it; small keeps it cheap to change).
-pub const STAMP_TTL: u32 = 60;
+pub use crate::stamp::{stamp_changes, stamp_id, stamp_name, Stamp};
 
 /// One record set as Route53 holds it (simple routing only; see `Existing::foreign`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,75 +20,13 @@ pub struct RecordSet {
 pub struct Existing {
     pub a: Option<RecordSet>,
     pub aaaa: Option<RecordSet>,
+    /// The AAAA stamp set at `_r53ddns.<name>` (see `stamp.rs`).
     pub stamp: Option<RecordSet>,
+    /// An earlier version's TXT stamp at the same name: read, never written, removed.
+    pub legacy_stamp: Option<RecordSet>,
     /// A record type or routing policy this function must not fight with (CNAME, alias,
     /// weighted/latency/… sets at the name): described for the error message.
     pub foreign: Option<String>,
-}
-
-/// The last accepted request for a name, from its stamp.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stamp {
-    pub time_ms: u64,
-    /// Who sent it, as `h=<stamp_id>` (see [`stamp_id`]); equal for equal senders.
-    pub by: String,
-}
-
-/// The public stand-in for a sender in its stamps: `h=` and 16 base64url characters (96
-/// bits) of SHA-256 over a fixed label and `k=<key id>` or `u=<dyndns2 user>`. Ordering
-/// only needs to tell senders apart, so the stamp, which anyone can read in DNS, carries
-/// this instead of the key id or user name.
-pub fn stamp_id(who: &str) -> String {
-    let mut input = b"route53-ddns stamp v1\n".to_vec();
-    input.extend_from_slice(who.as_bytes());
-    let digest = ring::digest::digest(&ring::digest::SHA256, &input);
-    let text = route53_ddns_protocol::base64url::encode(digest.as_ref());
-    format!("h={}", &text[..16])
-}
-
-impl Existing {
-    /// The stamp of the last accepted request, when there is a readable one.
-    pub fn stamp(&self) -> Option<Stamp> {
-        parse_stamp(self.stamp.as_ref()?.values.first()?)
-    }
-}
-
-/// What stands for the `*` of a wildcard in its stamp's name: `*.x` is stamped at
-/// `_r53ddns._wildcard.x`. Not `_r53ddns.*.x` (a `*` inside a name is a literal asterisk
-/// that DNS tools and IAM patterns trip over) and not `_r53ddns.x` (the stamp of `x`).
-/// No host name has a `_` label, so no other name's stamp can be this one.
-pub const WILDCARD_STAMP_LABEL: &str = "_wildcard";
-
-/// The stamp's name: `_r53ddns.<name>`, with a wildcard's `*` as `_wildcard`.
-pub fn stamp_name(name: &str) -> String {
-    match name.strip_prefix("*.") {
-        Some(base) => format!("{STAMP_LABEL}.{WILDCARD_STAMP_LABEL}.{base}"),
-        None => format!("{STAMP_LABEL}.{name}"),
-    }
-}
-
-/// The stamp's TXT value, quoted as Route53 wants it.
-pub fn stamp_value(stamp: &Stamp) -> String {
-    format!("\"t={} {}\"", stamp.time_ms, stamp.by)
-}
-
-pub fn parse_stamp(value: &str) -> Option<Stamp> {
-    let inner = value.trim_matches('"');
-    let time_ms = inner
-        .split(' ')
-        .find_map(|f| f.strip_prefix("t="))
-        .and_then(|t| t.parse().ok())?;
-    // `h=` is written now; `k=`/`u=` (the sender in clear) by earlier versions, read as
-    // the same sender's `h=` so that ordering and replay detection carry over.
-    let by = inner
-        .split(' ')
-        .find_map(|f| match f.get(..2) {
-            Some("h=") => Some(f.to_owned()),
-            Some("k=" | "u=") => Some(stamp_id(f)),
-            _ => None,
-        })
-        .unwrap_or_default();
-    Some(Stamp { time_ms, by })
 }
 
 /// What one name should hold after the request. `None` = leave that family alone.
@@ -156,29 +92,6 @@ fn same_address(have: &str, want: &str) -> bool {
         (Ok(h), Ok(w)) => h == w,
         _ => false,
     }
-}
-
-/// Replaces the stamp: DELETE of the exact old set plus CREATE of the new one. Route53
-/// refuses the whole batch when the old set is no longer exactly so, or when a stamp
-/// appeared meanwhile: a compare-and-swap on the name's order.
-pub fn stamp_changes(existing: &Existing, name: &str, stamp: &Stamp) -> Vec<Change> {
-    let mut changes = Vec::new();
-    if let Some(old) = &existing.stamp {
-        changes.push(Change {
-            action: Action::Delete,
-            set: old.clone(),
-        });
-    }
-    changes.push(Change {
-        action: Action::Create,
-        set: RecordSet {
-            name: stamp_name(name),
-            rtype: "TXT".into(),
-            ttl: STAMP_TTL,
-            values: vec![stamp_value(stamp)],
-        },
-    });
-    changes
 }
 
 /// Route53's listing order for a name: labels reversed, with the trailing dot, compared
@@ -266,95 +179,6 @@ mod tests {
             &desired(Some("192.0.2.1"), Some("2001:db8::1"), 60),
         );
         assert_eq!(p.len(), 2);
-    }
-
-    #[test]
-    fn stamps_replace_the_exact_old_value() {
-        let mut e = Existing::default();
-        let s5 = Stamp {
-            time_ms: 5,
-            by: stamp_id("k=K"),
-        };
-        let first = stamp_changes(&e, "home.example.com", &s5);
-        assert_eq!(first.len(), 1);
-        assert_eq!(first[0].action, Action::Create);
-        assert_eq!(first[0].set.name, "_r53ddns.home.example.com");
-        let v5 = format!("\"t=5 {}\"", stamp_id("k=K"));
-        assert_eq!(first[0].set.values, vec![v5.clone()]);
-        e.stamp = Some(first[0].set.clone());
-        assert_eq!(e.stamp(), Some(s5));
-        let alice = Stamp {
-            time_ms: 9,
-            by: stamp_id("u=alice"),
-        };
-        let next = stamp_changes(&e, "home.example.com", &alice);
-        assert_eq!(next[0].action, Action::Delete);
-        assert_eq!(next[0].set.values, vec![v5]);
-        assert_eq!(next[1].action, Action::Create);
-        assert_eq!(parse_stamp(&next[1].set.values[0]), Some(alice));
-        assert_eq!(parse_stamp("\"garbage\""), None);
-    }
-
-    #[test]
-    fn a_stamp_names_no_sender_and_reads_the_earlier_format_as_the_same_sender() {
-        let key = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
-        let by = stamp_id(&format!("k={key}"));
-        let value = stamp_value(&Stamp {
-            time_ms: 1764115200000,
-            by: by.clone(),
-        });
-        assert!(!value.contains(key) && !value.contains("11qY"), "{value}");
-        assert_eq!(value.len(), "\"t=1764115200000 h=\"".len() + 16);
-        assert!(!stamp_value(&Stamp {
-            time_ms: 1,
-            by: stamp_id("u=alice")
-        })
-        .contains("alice"));
-        // Different senders, different ids; the earlier clear-text format (either field
-        // order) is read as the sender's id, so its replay is still `replayed`.
-        assert_ne!(by, stamp_id("u=alice"));
-        assert_ne!(stamp_id("k=alice"), stamp_id("u=alice"));
-        for old in [
-            format!("\"t=1764115200000 k={key}\""),
-            format!("\"k={key} t=1764115200000\""),
-        ] {
-            assert_eq!(
-                parse_stamp(&old),
-                Some(Stamp {
-                    time_ms: 1764115200000,
-                    by: by.clone()
-                }),
-                "{old}"
-            );
-        }
-        assert_eq!(
-            parse_stamp("\"t=3 u=alice\"").map(|s| s.by),
-            Some(stamp_id("u=alice"))
-        );
-    }
-
-    #[test]
-    fn a_wildcard_is_stamped_at_a_fixed_label_that_sorts_after_it() {
-        assert_eq!(stamp_name("home.example.com"), "_r53ddns.home.example.com");
-        assert_eq!(
-            stamp_name("*.home.example.com"),
-            "_r53ddns._wildcard.home.example.com"
-        );
-        // Legal, not a wildcard, never a host name's stamp, and after the name in Route53's
-        // order (so one read from the name reaches it).
-        let s = stamp_name("*.home.example.com");
-        assert!(!s.contains('*'));
-        assert_ne!(s, stamp_name("home.example.com"));
-        assert!(order_key("*.home.example.com") < order_key(&s));
-        let changes = stamp_changes(
-            &Existing::default(),
-            "*.home.example.com",
-            &Stamp {
-                time_ms: 1,
-                by: "k=K".into(),
-            },
-        );
-        assert_eq!(changes[0].set.name, "_r53ddns._wildcard.home.example.com");
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Reconciled {
     pub conflicts: u32,
     /// The A and AAAA addresses each target had before, in the order of `hosts`.
     pub previous: Vec<(Vec<Ipv4Addr>, Vec<Ipv6Addr>)>,
+    /// Earlier versions' TXT stamps removed after the write, or why not (for the log).
+    pub legacy_stamps: Option<String>,
 }
 
 /// Reconciles each zone's part in turn and merges the results; `hosts` come out in the
@@ -56,6 +58,7 @@ pub fn reconcile_all(inv: &Invocation, parts: &[Authorised]) -> Result<Reconcile
         stamp_ms: 0,
         conflicts: 0,
         previous: Vec::new(),
+        legacy_stamps: None,
     };
     let mut ids = Vec::new();
     for (n, part) in parts.iter().enumerate() {
@@ -76,6 +79,7 @@ pub fn reconcile_all(inv: &Invocation, parts: &[Authorised]) -> Result<Reconcile
         merged.written |= done.written;
         merged.stamp_ms = merged.stamp_ms.max(done.stamp_ms);
         merged.conflicts += done.conflicts;
+        merged.legacy_stamps = merged.legacy_stamps.or(done.legacy_stamps);
         ids.extend(done.change_id);
         for ((slot, host), before) in part.slots().iter().zip(done.hosts).zip(done.previous) {
             if let (Some(h), Some(p)) = (hosts.get_mut(*slot), previous.get_mut(*slot)) {
@@ -150,7 +154,11 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
             error,
             maybe_applied,
         } = match r53.change(&changes, &comment) {
-            Ok(id) => return Ok(done(auth, &existing, stamp.time_ms, Some(id), conflicts)),
+            Ok(id) => {
+                let mut out = done(auth, &existing, stamp.time_ms, Some(id), conflicts);
+                out.legacy_stamps = r53.retire_legacy_stamps(&existing);
+                return Ok(out);
+            }
             Err(failure) => failure,
         };
         let conflict =
@@ -254,6 +262,7 @@ fn done(
         change_id,
         stamp_ms,
         conflicts,
+        legacy_stamps: None,
     }
 }
 

@@ -95,7 +95,8 @@ impl Route53<'_> {
                 // The page ended inside this name's records: read its stamp on its own.
                 let mut e = existing_of(&page.sets, todo[i]);
                 let stamp_page = self.list(&stamp_name(todo[i]))?;
-                e.stamp = existing_of(&stamp_page.sets, todo[i]).stamp;
+                let stamps = existing_of(&stamp_page.sets, todo[i]);
+                (e.stamp, e.legacy_stamp) = (stamps.stamp, stamps.legacy_stamp);
                 out.insert(todo[i].clone(), e);
                 i += 1;
             }
@@ -155,6 +156,23 @@ impl Route53<'_> {
             error: AwsError::Busy(m),
             maybe_applied: true,
         })
+    }
+
+    /// After a successful write: removes the names' earlier-version TXT stamps in a batch
+    /// of DELETEs only (the role may delete TXT, never create it). Best effort: a failure
+    /// is only told for the log (a reader takes the newest stamp, so one left is harmless
+    /// and the next write tries again). `None` when there was none.
+    pub fn retire_legacy_stamps(&self, existing: &BTreeMap<String, Existing>) -> Option<String> {
+        let changes = crate::stamp::legacy_removal(existing);
+        if changes.is_empty() {
+            return None;
+        }
+        Some(
+            match self.change(&changes, "route53-ddns: earlier TXT stamps removed") {
+                Ok(_) => format!("removed {}", changes.len()),
+                Err(f) => crate::log::bounded(&format!("failed: {:?}", f.error), 300),
+            },
+        )
     }
 }
 

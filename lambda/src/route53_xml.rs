@@ -33,7 +33,11 @@ pub fn existing_of(sets: &[Listed], name: &str) -> Existing {
                 "CNAME" => out.foreign = Some("a CNAME record".into()),
                 _ => {}
             },
-            Listed::Simple(s) if s.name == stamp && s.rtype == "TXT" => out.stamp = Some(s.clone()),
+            Listed::Simple(s) if s.name == stamp => match s.rtype.as_str() {
+                "AAAA" => out.stamp = Some(s.clone()),
+                "TXT" => out.legacy_stamp = Some(s.clone()),
+                _ => {}
+            },
             Listed::Other(n, rtype, what)
                 if n == name && matches!(rtype.as_str(), "A" | "AAAA" | "CNAME") =>
             {
@@ -244,6 +248,8 @@ mod tests {
 <ResourceRecords><ResourceRecord><Value>2001:db8::1</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
 <ResourceRecordSet><Name>home.example.com.</Name><Type>MX</Type><TTL>300</TTL>
 <ResourceRecords><ResourceRecord><Value>10 mx.example.com</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
+<ResourceRecordSet><Name>_r53ddns.home.example.com.</Name><Type>AAAA</Type><TTL>60</TTL>
+<ResourceRecords><ResourceRecord><Value>100:1::9:0:0:1</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
 <ResourceRecordSet><Name>_r53ddns.home.example.com.</Name><Type>TXT</Type><TTL>60</TTL>
 <ResourceRecords><ResourceRecord><Value>"t=5 k=K"</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
 <ResourceRecordSet><Name>www.home.example.com.</Name><Type>A</Type>
@@ -260,7 +266,14 @@ mod tests {
             Some(vec!["192.0.2.1".to_string()])
         );
         assert_eq!(e.aaaa.as_ref().map(|s| s.ttl), Some(300));
-        assert_eq!(e.stamp().map(|s| s.time_ms), Some(5));
+        // The AAAA stamp (time 9) and an earlier version's TXT stamp (time 5): both kept,
+        // the newest counts.
+        assert_eq!(e.stamp().map(|s| s.time_ms), Some(9));
+        assert_eq!(e.stamp.as_ref().map(|s| s.rtype.as_str()), Some("AAAA"));
+        assert_eq!(
+            e.legacy_stamp.as_ref().map(|s| s.values.clone()),
+            Some(vec!["\"t=5 k=K\"".to_string()])
+        );
         assert_eq!(e.foreign, None);
         let alias = existing_of(&page.sets, "www.home.example.com");
         assert_eq!(alias.foreign.as_deref(), Some("an alias A record"));
@@ -295,7 +308,8 @@ mod tests {
             e.a.as_ref().map(|a| a.values.clone()),
             Some(vec!["192.0.2.1".to_string()])
         );
-        assert_eq!(e.stamp().map(|s| s.time_ms), Some(5));
+        assert_eq!(e.stamp().map(|s| s.time_ms), Some(9));
+        assert!(e.legacy_stamp.is_some());
     }
 
     #[test]

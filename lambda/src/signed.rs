@@ -86,6 +86,7 @@ pub fn handle(
     let done = reconcile_all(inv, &decision.authorised)?;
     log.change_id = done.change_id.clone();
     log.conflicts = done.conflicts;
+    log.legacy_stamps = done.legacy_stamps.clone();
     log.order_ms = Some(done.stamp_ms);
     let result = if done.updated {
         UpdateResult::Updated
