@@ -40,7 +40,7 @@ fn a_stamp_is_one_reserved_address_that_reads_back_as_itself() {
     }
     // Zero runs are compressed as RFC 5952 says (time 0, sender kept).
     assert!(stamp_value(&at(0, "u=alice")).starts_with("100:1::"));
-    for other in ["2001:db8::1", "100::1", "100:2:0:0:0:0:0:1", "::", "garbage", ""] {
+    for other in ["2001:db8::1", "2001:1::5", "100::1", "100:2:0:0:0:0:0:1", "::", "garbage", ""] {
         assert_eq!(decode(other), None, "{other}");
     }
 }
