@@ -45,13 +45,15 @@ def role_statements(template, zones=1) -> list:
 
 
 @pytest.mark.parametrize("zones", [1, 2, 3])
-def test_the_role_may_change_only_a_aaaa_txt_of_each_zones_names_in_that_zone(zones):
+def test_the_role_may_change_only_a_aaaa_of_each_zones_names_in_that_zone(zones):
     template, errors = decode(str(TEMPLATE))
     assert not errors
     statements = role_statements(template, zones)
-    # The one Deny narrows the writes by name (tests/system/test_iam_stamps.py proves it).
-    assert [s["Sid"] for s in statements if s["Effect"] != "Allow"] == ["NoNamesButHostsAndStamps"]
-    statements = [s for s in statements if s["Effect"] == "Allow"]
+    # TXT: only DELETE at stamp names, never CREATE/UPSERT (tests/system/test_iam_stamps.py proves it).
+    assert [s["Sid"] for s in statements if s["Effect"] != "Allow"] == ["NoTxtWrites"]
+    deletes = [s for s in statements if s.get("Sid") == "DeleteEarlierStamps"]
+    assert len(deletes) == zones
+    statements = [s for s in statements if s["Effect"] == "Allow" and s.get("Sid") != "DeleteEarlierStamps"]
     actions = sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
     assert actions == ["logs:CreateLogStream", "logs:PutLogEvents"] + ["route53:ChangeResourceRecordSets"] * zones + [
         "route53:ListResourceRecordSets"] * zones + ["ssm:GetParameter", "ssm:GetParametersByPath", "ssm:PutParameter"]
@@ -68,7 +70,7 @@ def test_the_role_may_change_only_a_aaaa_txt_of_each_zones_names_in_that_zone(zo
         cond = change["Condition"]
         assert cond["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == {
             "Ref": f"RecordNamePatterns{n}"}
-        assert cond["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsRecordTypes"] == ["A", "AAAA", "TXT"]
+        assert cond["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsRecordTypes"] == ["A", "AAAA"]
         assert sorted(cond["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsActions"]) == [
             "CREATE", "DELETE", "UPSERT"]
     env = template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
