@@ -41,9 +41,9 @@ from r53_standin import Route53StandIn
 from ssm_standin import SsmStandIn
 from tls_front import TlsFront, make_ca
 from url_front import FunctionUrlFront
-# b64url, now_ms, stamp_id and stamp_of are not used here: tests import them from stack.
+# b64url, now_ms, read_stamp, stamp_id and stamp_of are not used here: tests import them from stack.
 from v2_client import (  # noqa: F401
-    Reply, Signer, b64url, http_request, now_ms, stamp_id, stamp_of, url_authority,
+    Reply, Signer, b64url, http_request, now_ms, read_stamp, stamp_id, stamp_name, stamp_of, url_authority,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +89,8 @@ class Stack:
     register_key(key_id, names) / revoke_key(key_id)
     register_token(user, token, names) / revoke_token(user)
     records(name)         {"A": [...], "AAAA": [...], "TTL": int|None, "TXT": [...]} via boto3
-    stamp(name)           the TXT value of _r53ddns.<name>, or None
+    stamp(name)           the AAAA stamp value of _r53ddns.<name>, or None (read_stamp: (time, id))
+    legacy_stamp(name)    an earlier version's TXT stamp there, or None
     change_count()        ChangeResourceRecordSets batches the stand-in applied so far
     list_count()          ListResourceRecordSets calls so far (diff around a request)
     route53_counts()      all Route53 stand-in counters: calls, lists, change_calls, changes, rejected
@@ -330,11 +331,14 @@ class Stack:
         return rec
 
     def stamp(self, name: str):
-        """The stamp of `name` (docs/protocol.md §3: a wildcard's `*` is `_wildcard` there)."""
-        name = name.rstrip(".")
-        if name.startswith("*."):
-            name = "_wildcard." + name[2:]
-        txt = self.records("_r53ddns." + name)["TXT"]
+        """The AAAA stamp value of `name` (docs/protocol.md §3: at `_r53ddns.<name>`, a
+        wildcard's `*` as `_wildcard`), or None; `read_stamp` gives its (time, id)."""
+        aaaa = self.records(stamp_name(name))["AAAA"]
+        return aaaa[0] if aaaa else None
+
+    def legacy_stamp(self, name: str):
+        """An earlier version's TXT stamp of `name`, or None."""
+        txt = self.records(stamp_name(name))["TXT"]
         return txt[0] if txt else None
 
     def age_stamp(self, name: str, seconds: int = 3600):

@@ -3,12 +3,13 @@ canonical headers, special-purpose addresses, weak keys, operator errors), on th
 Route53 stand-in. Each test reads the whole zone before and after with boto3 straight from
 moto, so a refused request provably wrote nothing anywhere."""
 
+import hashlib
 import json
 
 import boto3
 import pytest
 
-from stack import Signer, b64url, http_request, now_ms, stamp_of
+from stack import Signer, b64url, http_request, now_ms, read_stamp, stamp_id, stamp_name, stamp_of
 
 PATH = "/v2/update"
 
@@ -101,23 +102,68 @@ def test_a_request_harvested_through_a_retargeted_endpoint_is_refused(stack, reg
     assert zone(stack) == before
 
 
-def test_a_stamp_names_no_sender_and_the_earlier_clear_text_stamp_still_orders(stack, registered, name):
-    """The public stamp carries the time and a hash, never the key id; a stamp written in
-    the earlier clear-text form ("t=<ms> k=<key id>") still refuses its own replay."""
+def test_a_stamp_names_no_sender(stack, registered, name):
+    """The public stamp is one AAAA carrying the time and a hash, never the key id; no TXT."""
     t = now_ms()
     assert send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.70"}]},
                 str(t)).status == 200
     assert registered.key_id not in stack.stamp(name)
     assert stack.stamp(name) == stamp_of(t, f"k={registered.key_id}")
+    assert read_stamp(stack.stamp(name)) == (t, stamp_id(f"k={registered.key_id}"))
+    assert stack.legacy_stamp(name) is None and stack.records(name)["TXT"] == []
+
+
+def sha_id16(who: str) -> str:
+    """The previous version's 96-bit id (`h=` and 16 characters)."""
+    return "h=" + b64url(hashlib.sha256(b"route53-ddns stamp v1\n" + who.encode()).digest())[:16]
+
+
+@pytest.mark.parametrize("form", ["h", "k"])
+def test_an_earlier_txt_stamp_orders_and_is_removed_after_the_first_write(stack, registered, name, form):
+    """A name stamped by an earlier version (TXT "t=<ms> h=<16>" or "t=<ms> k=<key id>", no
+    AAAA stamp): an older request is superseded, its own replay refused, a later one written
+    with the AAAA stamp, and then the TXT stamp deleted in a batch of DELETEs alone."""
+    who = f"k={registered.key_id}"
     t = now_ms()
-    stack.set_records(f"_r53ddns.{name}", "TXT", [f'"t={t} k={registered.key_id}"'])
+    stack.set_records(name, "A", ["192.0.2.69"])
+    legacy = f'"t={t} {sha_id16(who) if form == "h" else who}"'
+    stack.set_records(stamp_name(name), "TXT", [legacy])
     before = zone(stack)
+    older = send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.71"}]}, str(t - 1))
+    assert older.status == 409 and older.json()["error"] == "superseded", older
     again = send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.71"}]}, str(t))
     assert again.status == 409 and again.json()["error"] == "replayed", again
     assert zone(stack) == before
+    mark = len(stack.proxy.history)
     later = send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.71"}]}, str(t + 1))
-    assert later.status == 200, later
-    assert stack.stamp(name) == stamp_of(t + 1, f"k={registered.key_id}")
+    assert later.status == 200 and later.json()["result"] == "updated", later
+    assert stack.stamp(name) == stamp_of(t + 1, who)
+    assert stack.legacy_stamp(name) is None and stack.records(name)["A"] == ["192.0.2.71"]
+    batches = [changes for _, changes in list(stack.proxy.history)[mark:]]
+    stamp = stamp_name(name) + "."
+    assert [(a, n, rt) for a, n, rt, _, _ in batches[-1]] == [("DELETE", stamp, "TXT")], batches
+    assert all(rt != "TXT" for b in batches[:-1] for _, _, rt, _, _ in b), batches
+    # From now on only the AAAA stamp moves, by compare-and-swap.
+    mark = len(stack.proxy.history)
+    assert send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.72"}]},
+                str(t + 2)).status == 200
+    (only,) = [changes for _, changes in list(stack.proxy.history)[mark:]]
+    assert [(a, n, rt) for a, n, rt, _, _ in only if n == stamp] == [("DELETE", stamp, "AAAA"),
+                                                                   ("CREATE", stamp, "AAAA")]
+
+
+def test_an_earlier_txt_stamp_newer_than_the_aaaa_one_still_counts(stack, registered, name):
+    """Both stamps at a name (a removal that failed): the newer one orders."""
+    who = f"k={registered.key_id}"
+    t = now_ms()
+    assert send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.73"}]}, str(t)).status == 200
+    stack.set_records(stamp_name(name), "TXT", [f'"t={t + 5} {who}"'])
+    r = send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.74"}]}, str(t + 3))
+    assert r.status == 409 and r.json()["error"] == "superseded", r
+    assert stack.records(name)["A"] == ["192.0.2.73"]
+    assert send(stack, registered, {"hosts": [{"name": name, "ipv4": "192.0.2.74"}]},
+                str(t + 6)).status == 200
+    assert stack.stamp(name) == stamp_of(t + 6, who) and stack.legacy_stamp(name) is None
 
 
 def test_protocol_v1_is_told_to_upgrade(stack, registered, name):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import time
 import urllib.parse
@@ -36,14 +37,34 @@ def url_authority(url: str) -> str:
 
 
 def stamp_id(who: str) -> str:
-    """Who a stamp names (docs/protocol.md §3): `h=` and 16 base64url characters of SHA-256
-    over a fixed label and `k=<key id>` or `u=<dyndns2 user>`, as lambda/src/plan.rs makes it."""
-    return "h=" + b64url(hashlib.sha256(b"route53-ddns stamp v1\n" + who.encode()).digest())[:16]
+    """Who a stamp names (docs/protocol.md §3): `h=` and the 8 base64url characters of the
+    first 48 bits of SHA-256 over a fixed label and `k=<key id>` or `u=<dyndns2 user>`, as
+    lambda/src/stamp.rs makes it."""
+    return "h=" + b64url(hashlib.sha256(b"route53-ddns stamp v1\n" + who.encode()).digest()[:6])
 
 
 def stamp_of(time_ms: int, who: str) -> str:
-    """The stamp's TXT value for a request at `time_ms` by `who` (`k=<key id>`/`u=<user>`)."""
-    return f'"t={time_ms} {stamp_id(who)}"'
+    """The stamp's AAAA value for a request at `time_ms` by `who` (`k=<key id>`/`u=<user>`):
+    0100, version 1, 48 bits of time, 48 bits of the id, in RFC 5952 text (docs/protocol.md §3)."""
+    sender = int.from_bytes(hashlib.sha256(b"route53-ddns stamp v1\n" + who.encode()).digest()[:6], "big")
+    return str(ipaddress.IPv6Address(0x0100 << 112 | 1 << 96 | time_ms << 48 | sender))
+
+
+def stamp_name(name: str) -> str:
+    """`_r53ddns.<name>`, a wildcard's `*` as `_wildcard` (docs/protocol.md §3)."""
+    name = name.rstrip(".")
+    return "_r53ddns." + ("_wildcard." + name[2:] if name.startswith("*.") else name)
+
+
+def read_stamp(value: str | None):
+    """(time_ms, stamp id) of an AAAA stamp value, or None when it is not one."""
+    try:
+        bits = int(ipaddress.IPv6Address(value or ""))
+    except ValueError:
+        return None
+    if bits >> 96 != 0x0100 << 16 | 1:
+        return None
+    return (bits >> 48) & (1 << 48) - 1, "h=" + b64url((bits & (1 << 48) - 1).to_bytes(6, "big"))
 
 
 def now_ms() -> int:
