@@ -20,7 +20,7 @@ addresses from a small pool (so some change nothing). Asserted, every round:
 - the stand-in's history of applied batches for the name holds exactly one stamp write per
   accepted (200) request, stamp times strictly increasing in the order Route53 applied them;
 - the final A/AAAA, read with boto3 straight from moto, are the addresses of the request the
-  final `_r53ddns.<name>` stamp names ("t=<ms> h=<id>", the id of "k=<key>" / "u=<user>"), and that
+  final `_r53ddns.<name>` AAAA stamp names (time and the id of "k=<key>" / "u=<user>"), and that
   request was answered 200;
 - the final stamp time is above that of every other accepted signed request, and no signed
   request was accepted after an accepted one with a later time had been answered.
@@ -42,7 +42,7 @@ import uuid
 
 import pytest
 
-from stack import Signer, Stack, http_request, now_ms, stamp_id
+from stack import Signer, Stack, http_request, now_ms, read_stamp, stamp_id
 
 ROUNDS = int(os.environ.get("R53_RACE_ROUNDS", "200"))
 SEED = int(os.environ.get("R53_RACE_SEED", "11"))
@@ -144,9 +144,8 @@ def run_round(stack: Stack, name: str, reqs: list[Req]):
 
 
 def parse_stamp(value: str):
-    """(time, sender id): the id is `stamp_id` of "k=<key>" / "u=<user>" (ids), see who_of."""
-    fields = dict(f.split("=", 1) for f in value.strip('"').split(" ") if "=" in f)
-    return int(fields["t"]), "h=" + fields["h"]
+    """(time, sender id) of an AAAA stamp: the id is `stamp_id` of "k=<key>" / "u=<user>", see who_of."""
+    return read_stamp(value) or (-1, value)
 
 
 def who_of(r) -> str:
@@ -188,7 +187,7 @@ def check_round(stack: Stack, name: str, reqs: list[Req], history, notes, lossy=
     # Route53's order of applied stamps for this name (the stand-in's history).
     stamp_name = f"_r53ddns.{name}."
     writes = [parse_stamp(vals[0]) for _, changes in history for (a, n, t, _ttl, vals) in changes
-              if n == stamp_name and t == "TXT" and a == "CREATE"]
+              if n == stamp_name and t == "AAAA" and a == "CREATE"]
     twice = collections.Counter((r.who, r.t) for r in ok if r.kind == "signed")
     stamped = collections.Counter((w, t) for t, w in writes)
     for (who, t), n in twice.items():

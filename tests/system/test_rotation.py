@@ -8,11 +8,10 @@ promoted) -> the old key removed from the registry -> update succeeds. No update
 """
 
 import os
-import re
 import subprocess
 
 import pytest
-from stack import stamp_id
+from stack import read_stamp, stamp_id
 from test_router import Router, calls, lan_status, router, router_bin, wan6_status, wan_status  # noqa: F401
 
 PREFIX = "/route53-ddns"
@@ -30,9 +29,9 @@ def aws(stack, command: str):
 
 def stamp(stack, name):
     """(time ms, sender id) of the name's ordering stamp; compare the id with `by(key id)`."""
-    m = re.fullmatch(r'"?t=(\d+) (h=\S+?)"?', stack.stamp(name) or "")
-    assert m, stack.stamp(name)
-    return int(m.group(1)), m.group(2)
+    read = read_stamp(stack.stamp(name))
+    assert read, stack.stamp(name)
+    return read
 
 
 def by(key_id: str) -> str:
