@@ -50,14 +50,14 @@ fn read(path: &Path) -> (PathBuf, Vec<String>) {
     (key, names)
 }
 
-/// The shell loop that deletes one name's A and AAAA sets and its stamp, each only if it
-/// exists, with the exact values Route53 holds (a DELETE must match them). `$ZONE` is the
-/// deployment's hosted zone id.
+/// The shell loop that deletes one name's A and AAAA sets and its stamp (AAAA, and the TXT
+/// of earlier versions), each only if it exists, with the exact values Route53 holds (a
+/// DELETE must match them). `$ZONE` is the deployment's hosted zone id.
 /// The name is written once and globbing is off in a subshell (a wildcard name `*.x` must
 /// not expand), so even a 253-character name keeps the line under one syslog message.
 pub fn delete_records_command(name: &str) -> String {
     format!(
-        "(set -f; N={}; for s in \"$N. A\" \"$N. AAAA\" \"_r53ddns.$N. TXT\"; do set -- $s; r=$(aws route53 list-resource-record-sets --hosted-zone-id \"$ZONE\" --start-record-name $1 --start-record-type $2 --max-items 1 --query \"ResourceRecordSets[?Name=='$1'&&Type=='$2']|[0]\" --output json); [ \"$r\" = null ] || aws route53 change-resource-record-sets --hosted-zone-id \"$ZONE\" --change-batch \"{{\\\"Changes\\\":[{{\\\"Action\\\":\\\"DELETE\\\",\\\"ResourceRecordSet\\\":$r}}]}}\"; done)",
+        "(set -f; N={}; for s in \"$N. A\" \"$N. AAAA\" \"_r53ddns.$N. AAAA\" \"_r53ddns.$N. TXT\"; do set -- $s; r=$(aws route53 list-resource-record-sets --hosted-zone-id \"$ZONE\" --start-record-name $1 --start-record-type $2 --max-items 1 --query \"ResourceRecordSets[?Name=='$1'&&Type=='$2']|[0]\" --output json); [ \"$r\" = null ] || aws route53 change-resource-record-sets --hosted-zone-id \"$ZONE\" --change-batch \"{{\\\"Changes\\\":[{{\\\"Action\\\":\\\"DELETE\\\",\\\"ResourceRecordSet\\\":$r}}]}}\"; done)",
         crate::shell::quote(name)
     )
 }
@@ -116,7 +116,7 @@ pub fn lines(path: &Path) -> Vec<String> {
         out.push(match n.strip_prefix("*.") {
             // Route53 lists `*` as \052 and stamps `*.x` at `_r53ddns._wildcard.x`.
             Some(rest) => format!(
-                "records of {n}: delete the A and AAAA sets named \\052.{rest} and the TXT set _r53ddns._wildcard.{rest} (Route53 console, or change-resource-record-sets with their current values)"
+                "records of {n}: delete the A and AAAA sets named \\052.{rest} and the AAAA (and any TXT) set _r53ddns._wildcard.{rest} (Route53 console, or change-resource-record-sets with their current values)"
             ),
             None => format!("records of one name: {}", delete_records_command(n)),
         });

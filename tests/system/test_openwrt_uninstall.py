@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "openwrt"))
 
 from apk_reader import read_apk  # noqa: E402
 from openwrt_harness import PKG, Root, build_static_x86_64, make_packages, read_ipk  # noqa: E402
+from stack import stamp_name  # noqa: E402
 
 if os.geteuid() != 0:  # CI and the developers' machines run as root
     pytest.skip("needs root for chroot", allow_module_level=True)
@@ -181,10 +182,11 @@ def test_removal_logs_what_stays_and_its_commands_remove_it(stack, tmp_path, pac
         assert len(lines) == 2 and all(n in zone_line for n in names)
         other = stack.new_name()  # a name of the zone this router never had: untouched
         stack.set_records(other, "A", ["192.0.2.99"])
+        stack.set_records(stamp_name(names[0]), "TXT", ['"t=1 u=old"'])  # an earlier version's stamp
         aws(stack, "; ".join([zone, *lines]))
         for n in names:
             assert stack.records(n) == {"A": [], "AAAA": [], "TTL": None, "TXT": []}
-            assert stack.stamp(n) is None
+            assert stack.stamp(n) is None and stack.legacy_stamp(n) is None
         assert stack.records(other)["A"] == ["192.0.2.99"]
         # Run again (say, pasted twice): nothing left to delete, no error.
         aws(stack, "; ".join([zone, *lines]))
