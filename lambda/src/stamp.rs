@@ -130,7 +130,11 @@ impl Existing {
     /// version's TXT stamp, when either is readable.
     pub fn stamp(&self) -> Option<Stamp> {
         let one = |set: &Option<RecordSet>| -> Option<String> {
-            set.as_ref().filter(|s| s.values.len() == 1)?.values.first().cloned()
+            set.as_ref()
+                .filter(|s| s.values.len() == 1)?
+                .values
+                .first()
+                .cloned()
         };
         let current = one(&self.stamp).and_then(|v| decode(&v));
         let legacy = one(&self.legacy_stamp).and_then(|v| parse_legacy(&v));

@@ -26,21 +26,39 @@ fn at(time_ms: u64, who: &str) -> Stamp {
 
 #[test]
 fn a_stamp_is_one_reserved_address_that_reads_back_as_itself() {
-    let s = at(1_764_115_200_123, "k=11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+    let s = at(
+        1_764_115_200_123,
+        "k=11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    );
     let value = stamp_value(&s);
     // Marker 0100, version 1, 48-bit time (0x019a_bd75_b87b), 48-bit sender.
     assert!(value.starts_with("100:1:19a:bd75:b87b:"), "{value}");
-    assert_eq!(value, value.parse::<Ipv6Addr>().expect("v6").to_string(), "RFC 5952");
+    assert_eq!(
+        value,
+        value.parse::<Ipv6Addr>().expect("v6").to_string(),
+        "RFC 5952"
+    );
     assert_eq!(decode(&value), Some(s.clone()));
     // Route53 may list another spelling of the same address: read as the same stamp.
     let long = "0100:0001:019A:BD75:B87B:".to_owned() + &value[20..].to_uppercase();
     assert_eq!(decode(&long), Some(s));
     for t in [0, 1, MAX_TIME_MS] {
-        assert_eq!(decode(&stamp_value(&at(t, "u=alice"))), Some(at(t, "u=alice")));
+        assert_eq!(
+            decode(&stamp_value(&at(t, "u=alice"))),
+            Some(at(t, "u=alice"))
+        );
     }
     // Zero runs are compressed as RFC 5952 says (time 0, sender kept).
     assert!(stamp_value(&at(0, "u=alice")).starts_with("100:1::"));
-    for other in ["2001:db8::1", "2001:1::5", "100::1", "100:2:0:0:0:0:0:1", "::", "garbage", ""] {
+    for other in [
+        "2001:db8::1",
+        "2001:1::5",
+        "100::1",
+        "100:2:0:0:0:0:0:1",
+        "::",
+        "garbage",
+        "",
+    ] {
         assert_eq!(decode(other), None, "{other}");
     }
 }
@@ -79,7 +97,11 @@ fn every_earlier_txt_form_is_read_as_the_same_sender() {
         Some(stamp_id("u=alice"))
     );
     assert_eq!(parse_legacy("\"garbage\""), None);
-    assert_eq!(parse_legacy("\"t=281474976710656 u=a\""), None, "past 48 bits");
+    assert_eq!(
+        parse_legacy("\"t=281474976710656 u=a\""),
+        None,
+        "past 48 bits"
+    );
 }
 
 #[test]
@@ -94,8 +116,14 @@ fn the_newest_of_the_aaaa_and_an_earlier_txt_stamp_counts() {
     assert_eq!(e(Some(&v), None).stamp(), Some(new.clone()));
     assert_eq!(e(None, Some("\"t=7 u=bob\"")).stamp(), Some(at(7, "u=bob")));
     assert_eq!(e(Some(&v), Some("\"t=7 u=bob\"")).stamp(), Some(new));
-    assert_eq!(e(Some(&v), Some("\"t=11 u=bob\"")).stamp(), Some(at(11, "u=bob")));
-    assert_eq!(e(Some("garbage"), Some("\"t=7 u=bob\"")).stamp(), Some(at(7, "u=bob")));
+    assert_eq!(
+        e(Some(&v), Some("\"t=11 u=bob\"")).stamp(),
+        Some(at(11, "u=bob"))
+    );
+    assert_eq!(
+        e(Some("garbage"), Some("\"t=7 u=bob\"")).stamp(),
+        Some(at(7, "u=bob"))
+    );
     assert_eq!(e(None, None).stamp(), None);
 }
 
@@ -115,8 +143,14 @@ fn the_stamp_moves_by_compare_and_swap_and_never_writes_txt() {
     let s9 = at(9, "u=alice");
     let next = stamp_changes(&e, "home.example.com", &s9);
     assert_eq!(next.len(), 2);
-    assert_eq!((next[0].action, &next[0].set), (Action::Delete, &aaaa(&stamp_value(&s5))));
-    assert_eq!((next[1].action, &next[1].set), (Action::Create, &aaaa(&stamp_value(&s9))));
+    assert_eq!(
+        (next[0].action, &next[0].set),
+        (Action::Delete, &aaaa(&stamp_value(&s5)))
+    );
+    assert_eq!(
+        (next[1].action, &next[1].set),
+        (Action::Create, &aaaa(&stamp_value(&s9)))
+    );
     assert!(first.iter().chain(&next).all(|c| c.set.rtype == "AAAA"));
 }
 
