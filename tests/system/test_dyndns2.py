@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from stack import OBSERVED, http_request, read_stamp, stamp_id
+from stack import OBSERVED, http_request, now_ms, read_stamp, stamp_id, stamp_name
 
 EMPTY = {"A": [], "AAAA": [], "TTL": None, "TXT": []}
 
@@ -57,6 +57,18 @@ def test_good_then_nochg(stack, account):
     r = nic_update(stack, user, token, hostname=name, myip="192.0.2.70")
     assert (r.status, r.text) == (200, "nochg 192.0.2.70")
     assert stack.change_count() == before + 3, "the aging write and one stamp write, no more"
+
+
+def test_an_earlier_txt_stamp_ahead_of_the_clock_is_moved_past_and_removed(stack, account):
+    """An earlier version's TXT stamp ("t=<ms> u=<user>") a minute ahead of the server's
+    clock: the dyndns2 stamp moves past it (the newest stamp counts), then the TXT is gone."""
+    user, token, name = account
+    ahead = now_ms() + 60_000
+    stack.set_records(stamp_name(name), "TXT", [f'"t={ahead} u={user}"'])
+    r = nic_update(stack, user, token, hostname=name, myip="192.0.2.75")
+    assert (r.status, r.text) == (200, "good 192.0.2.75")
+    assert read_stamp(stack.stamp(name)) == (ahead + 1, stamp_id("u=" + user))
+    assert stack.legacy_stamp(name) is None
 
 
 def test_dual_stack_forms(stack, account):
