@@ -24,6 +24,7 @@ from here.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import signal
@@ -41,7 +42,7 @@ from r53_standin import Route53StandIn
 from ssm_standin import SsmStandIn
 from tls_front import TlsFront, make_ca
 from url_front import FunctionUrlFront
-# b64url, now_ms, read_stamp, stamp_id and stamp_of are not used here: tests import them from stack.
+# b64url, now_ms, stamp_id and stamp_of are not used here: tests import them from stack.
 from v2_client import (  # noqa: F401
     Reply, Signer, b64url, http_request, now_ms, read_stamp, stamp_id, stamp_name, stamp_of, url_authority,
 )
@@ -345,12 +346,9 @@ class Stack:
         """Moves the stamp of `name` `seconds` into the past, as if its last write were that
         old: the quiet period (lambda/src/quiet.rs) then lets an unchanged request write again."""
         old = self.stamp(name)
-        assert old and old.startswith('"t='), old
-        t, rest = old[3:-1].split(" ", 1)
-        stamped = name.rstrip(".")
-        if stamped.startswith("*."):
-            stamped = "_wildcard." + stamped[2:]
-        self.set_records("_r53ddns." + stamped, "TXT", [f'"t={int(t) - seconds * 1000} {rest}"'])
+        assert read_stamp(old), old
+        bits = int(ipaddress.IPv6Address(old)) - (seconds * 1000 << 48)
+        self.set_records(stamp_name(name), "AAAA", [str(ipaddress.IPv6Address(bits))])
 
     def change_count(self) -> int:
         return self.proxy.counters()["changes"]
