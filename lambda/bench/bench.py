@@ -12,8 +12,9 @@ Prints: cold start (process spawn → first response, a request that needs no AW
 first signed update (cold connections to SSM and Route53), then the median/p90 of N signed
 updates that each write a change, and the Route53 API calls per update (from the function's
 own log line, `route53_calls`) for: a changed address, an unchanged one, two names in one
-request, and a request that loses one race (the strict Route53 stand-in refuses its first
-batch with InvalidChangeBatch as Route53 does when another writer got there first).
+request, a request that loses one race (the strict Route53 stand-in refuses its first
+batch with InvalidChangeBatch as Route53 does when another writer got there first), and the
+first write to a name an earlier version stamped with TXT (then that stamp's removal).
 Route53 and SSM are the stand-ins of tests/system (r53_standin.py, ssm_standin.py) in
 front of moto.
 Numbers, not assertions.
@@ -130,9 +131,9 @@ def main():
         zone = boto3.client("route53", **kw).create_hosted_zone(
             Name=ZONE, CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"].split("/")[-1]
         signer = Signer()
-        name, name2 = "bench." + ZONE, "bench2." + ZONE
+        name, name2, name3 = "bench." + ZONE, "bench2." + ZONE, "bench3." + ZONE
         boto3.client("ssm", **kw).put_parameter(
-            Name=f"{PREFIX}/keys/{signer.key_id}", Value=json.dumps({"names": [name, name2]}),
+            Name=f"{PREFIX}/keys/{signer.key_id}", Value=json.dumps({"names": [name, name2, name3]}),
             Type="String")
         standin = Route53StandIn(port)
         ssm_standin = SsmStandIn(port)
@@ -189,12 +190,20 @@ def main():
         with standin.lock:
             standin.fail_next, standin.fail_code, standin.fail_changes_only = 1, "InvalidChangeBatch", True
         _, cases["changed, loses one race"] = send([{"name": name, "ipv4": "198.51.100.3"}], "updated")
+        # A name stamped by an earlier version (TXT): the write, then that stamp's removal.
+        boto3.client("route53", **{**kw, "endpoint_url": f"http://127.0.0.1:{standin.port}"}).change_resource_record_sets(
+            HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+                "Name": "_r53ddns." + name3, "Type": "TXT", "TTL": 60,
+                "ResourceRecords": [{"Value": f'"t=1 k={signer.key_id}"'}]}}]})
+        _, cases["changed, first write over an earlier TXT stamp"] = send(
+            [{"name": name3, "ipv4": "198.51.100.4"}], "updated")
         time.sleep(0.5)
         logs = log_lines(log_path)
         print("Route53 calls per update (ListResourceRecordSets + ChangeResourceRecordSets):")
         for what, rid in cases.items():
             line = logs.get(rid, {})
-            print(f"  {what}: {line.get('route53_calls')} calls, {line.get('conflicts')} lost races")
+            legacy = f", earlier TXT stamps: {line['legacy_stamps']}" if line.get("legacy_stamps") else ""
+            print(f"  {what}: {line.get('route53_calls')} calls, {line.get('conflicts')} lost races{legacy}")
     finally:
         if proc:
             proc.terminate()
