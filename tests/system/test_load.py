@@ -90,8 +90,9 @@ def test_nic_update_reads_at_most_4_kib_of_query_and_body(stack, name):
     assert (r.status, r.text) == (413, "badagent"), r
 
 
-def bootstrap_pid(stack) -> int:
-    """The function process under the stack's `cargo lambda watch` (a descendant of it)."""
+def bootstrap_pids(stack) -> list[int]:
+    """The function processes under the stack's `cargo lambda watch` (descendants of it; the
+    emulator starts one more instance whenever requests overlap)."""
     procs = {}
     for d in Path("/proc").iterdir():
         try:
@@ -105,8 +106,8 @@ def bootstrap_pid(stack) -> int:
     for _ in range(5):
         ours |= {pid for pid, (_, ppid) in procs.items() if ppid in ours}
     found = [pid for pid in ours if procs.get(pid, ("", 0))[0] == "bootstrap"]
-    assert len(found) == 1, found
-    return found[0]
+    assert found, "no function process under cargo lambda watch"
+    return found
 
 
 def peak_kib(pid: int) -> int:
@@ -128,6 +129,6 @@ def test_peak_memory_with_the_largest_request_on_each_route(stack, registered, n
         assert r.status == want, (path, r)
     r = http_request(f"{stack.http_url}/nic/update?hostname={'a,' * 2100}", headers=basic("x", "y"))
     assert r.status == 413, r
-    peak = peak_kib(bootstrap_pid(stack))
+    peak = max(peak_kib(pid) for pid in bootstrap_pids(stack))
     print(json.dumps({"bootstrap_peak_rss_kib": peak}))
     assert peak < 48 * 1024, f"peak RSS {peak} KiB"

@@ -160,7 +160,7 @@ def test_removal_logs_what_stays_and_its_commands_remove_it(stack, tmp_path, pac
 
         # On the router: the rm command removes config and key files.
         rm = first.split("remove them with: ", 1)[1]
-        assert rm.startswith(f"rm -rf /etc/{PKG} /etc/config/{PKG}")
+        assert rm.startswith(f"rm -rf '/etc/{PKG}' '/etc/config/{PKG}'"), rm
         # What an upgrade over an edited config leaves (opkg's -opkg, apk's .apk-new) goes too.
         for left in (f"/etc/config/{PKG}-opkg", f"/etc/config/{PKG}.apk-new"):
             root.file(left).write_text("config global 'global'\n")
