@@ -15,9 +15,9 @@
 use crate::aws;
 use crate::invocation::Invocation;
 use crate::listing::Entry;
-use crate::plan::{stamp_name, Stamp};
 use crate::registry::{parse_key_entry, parse_token_entry};
 use crate::route53_xml::{existing_of, parse_page};
+use crate::stamp::{stamp_name, Stamp};
 use std::cell::Cell;
 use std::collections::HashMap;
 
@@ -60,7 +60,7 @@ pub fn names_of(
 
 /// Whether `stamp` is of an accepted request of `principal` within `limit_ms` of `now_ms`.
 pub fn vouches(stamp: &Stamp, principal: &str, now_ms: u64, limit_ms: u64) -> bool {
-    let by = crate::plan::stamp_id(&match principal.strip_prefix("dyndns2:") {
+    let by = crate::stamp::stamp_id(&match principal.strip_prefix("dyndns2:") {
         Some(user) => format!("u={user}"),
         None => format!("k={principal}"),
     });
@@ -126,7 +126,7 @@ mod tests {
     fn a_stamp_vouches_only_for_its_own_principal_and_only_when_recent() {
         let s = |by: &str, t| Stamp {
             time_ms: t,
-            by: crate::plan::stamp_id(by),
+            by: crate::stamp::stamp_id(by),
         };
         let (now, limit) = (100_000, 10_000);
         assert!(vouches(&s("k=KEY", 95_000), "KEY", now, limit));

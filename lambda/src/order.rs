@@ -5,8 +5,8 @@
 
 use crate::aws::AwsError;
 use crate::error::Error;
-use crate::plan::Stamp;
 use crate::quiet;
+use crate::stamp::Stamp;
 use crate::verify::Order;
 use route53_ddns_protocol::ErrorCode;
 use std::time::Duration;

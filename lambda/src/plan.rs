@@ -4,8 +4,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-pub use crate::stamp::{stamp_changes, stamp_id, stamp_name, Stamp};
-
 /// One record set as Route53 holds it (simple routing only; see `Existing::foreign`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordSet {

@@ -11,9 +11,9 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// The `by` field of the stamp: the id (`plan::stamp_id`) of `k=<key id>` or `u=<user>`.
+    /// The `by` field of the stamp: the id (`stamp::stamp_id`) of `k=<key id>` or `u=<user>`.
     pub fn stamp_by(&self) -> String {
-        crate::plan::stamp_id(&match self {
+        crate::stamp::stamp_id(&match self {
             Principal::Key(k) => format!("k={k}"),
             Principal::User(u) => format!("u={u}"),
         })

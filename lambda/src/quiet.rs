@@ -15,7 +15,7 @@
 //! Routers send unchanged requests only at boot and for the daily heartbeat, so the signed
 //! period meets them only after two boots within minutes.
 
-use crate::plan::Stamp;
+use crate::stamp::Stamp;
 use crate::verify::Order;
 use std::time::Duration;
 

@@ -12,9 +12,10 @@ use crate::invocation::Invocation;
 use crate::order::{
     aws_error, busy, next_stamp, overtaken, quiet_refusal, settle, unknown, Settled,
 };
-use crate::plan::{self, Desired, Existing, Stamp};
+use crate::plan::{self, Desired, Existing};
 use crate::quiet;
 use crate::route53::{is_conflict, ChangeFailure, Route53};
+use crate::stamp::{self, Stamp};
 use crate::verify::Order;
 use route53_ddns_protocol::{ErrorCode, PublishedHost};
 use std::collections::BTreeMap;
@@ -203,7 +204,7 @@ fn changes_for(
         let planned = plan::plan(&e, &desired(t));
         addresses_change |= !planned.is_empty();
         changes.extend(planned);
-        changes.extend(plan::stamp_changes(&e, &t.name, stamp));
+        changes.extend(stamp::stamp_changes(&e, &t.name, stamp));
     }
     Ok((changes, addresses_change))
 }

@@ -5,10 +5,11 @@
 
 use crate::authorise::Authorised;
 use crate::aws::{self, AwsError, Budget};
-use crate::plan::{order_key, stamp_name, Change, Existing};
+use crate::plan::{order_key, Change, Existing};
 use crate::route53_xml::{
     change_batch_xml, existing_of, parse_change_id, parse_error, parse_page, ErrorReply, Page,
 };
+use crate::stamp::stamp_name;
 use std::collections::BTreeMap;
 
 const API: &str = "2013-04-01";

@@ -3,7 +3,8 @@
 //! written, the change id and `ErrorResponse` of a reply read. Pure: no calls (see
 //! `route53.rs`).
 
-use crate::plan::{stamp_name, Change, Existing, RecordSet};
+use crate::plan::{Change, Existing, RecordSet};
+use crate::stamp::stamp_name;
 
 const XMLNS: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
 

@@ -190,7 +190,7 @@ mod tests {
     fn stamps_name_keys_and_users_apart() {
         assert_eq!(
             Principal::User("alice".into()).stamp_by(),
-            crate::plan::stamp_id("u=alice")
+            crate::stamp::stamp_id("u=alice")
         );
         assert_eq!(Principal::User("alice".into()).describe(), "dyndns2:alice");
     }
