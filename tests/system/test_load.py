@@ -6,6 +6,7 @@ SSM calls are counted by the function itself (`ssm_calls` in its log line)."""
 
 import base64
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ def test_strangers_are_refused_without_ssm_calls(stack, registered, name):
     ok = stack.post_update(registered, {"hosts": [{"name": name, "ipv4": "auto"}]})
     assert ok.status == 200, ok  # the instance has a snapshot now
     replies = []
+    started = time.monotonic()
     for i in range(20):
         replies.append(stack.post_update(Signer(), {"hosts": [{"name": name, "ipv4": "auto"}]}))
         replies.append(http_request(f"{stack.http_url}/nic/update?hostname={name}",
@@ -37,10 +39,16 @@ def test_strangers_are_refused_without_ssm_calls(stack, registered, name):
     assert all(r.text == "badauth" for r in replies[1::2])
     lines = lines_of(stack, replies)
     calls = [line["ssm_calls"] for line in lines]
-    # A burst of 10 direct reads for misses then one a second, and a listing (2 to 4 pages
-    # here) at most every FLOOR_S: most strangers cost nothing.
-    assert sum(1 for c in calls if c == 0) >= 25, calls
-    assert sum(calls) <= 20, calls
+    # The documented bound: a burst of 10 direct reads for misses, then one a second, and a
+    # listing (at most 4 pages here) at most every FLOOR_S. It scales with the time the 40
+    # requests took (a loaded machine takes longer), so the test holds the rule, not a speed.
+    took = time.monotonic() - started
+    bound = 10 + math.ceil(took) + 4 * (math.ceil(took / FLOOR_S) + 1)
+    assert sum(calls) <= bound, (calls, took)
+    assert sum(1 for c in calls if c == 0) >= len(calls) - bound, (calls, took)
+    # On a machine that keeps up, most strangers cost nothing at all.
+    if took < 5:
+        assert sum(1 for c in calls if c == 0) >= 25, (calls, took)
     for line in lines:
         assert (line["proven"], line["PermanentError"], line["UnprovenRefusal"]) == (False, 0, 1), line
 
