@@ -103,11 +103,7 @@ fn alive(
 /// failed.
 fn read_stamp(inv: &Invocation, name: &str) -> Option<Stamp> {
     let zone = crate::zones::zone_of(&inv.cfg.zones, name)?;
-    let from = stamp_name(name).replace('*', "%2A");
-    let url = format!(
-        "{}/2013-04-01/hostedzone/{}/rrset?name={from}.&maxitems=1",
-        inv.cfg.route53_endpoint, zone.id
-    );
+    let url = crate::route53::list_url(&inv.cfg.route53_endpoint, &zone.id, &stamp_name(name), 1);
     let reply = aws::with_retry(inv.budget, || {
         inv.route53_calls.set(inv.route53_calls.get() + 1);
         aws::send("GET", &url, &[], b"", "us-east-1", "route53")

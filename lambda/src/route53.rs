@@ -106,13 +106,7 @@ impl Route53<'_> {
     }
 
     fn list(&self, from: &str) -> Result<Page, AwsError> {
-        // A wildcard's `*` is not a URI-unreserved character: percent-encoded, as SigV4
-        // signs it (canonical names hold nothing else that needs it).
-        let from = from.replace('*', "%2A");
-        let url = format!(
-            "{}/{API}/hostedzone/{}/rrset?name={from}.&maxitems={PAGE}",
-            self.endpoint, self.zone_id
-        );
+        let url = list_url(self.endpoint, self.zone_id, from, PAGE);
         // A throttled read is not retried: nothing is spent yet, and the caller is told
         // when to come back (pace.rs).
         let reply = aws::with_retry_throttled(self.budget, 0, || {
@@ -175,6 +169,14 @@ impl Route53<'_> {
             },
         )
     }
+}
+
+/// The `ListResourceRecordSets` URL of a page of `zone_id` starting at `from` (canonical).
+/// A wildcard's `*` is not a URI-unreserved character: percent-encoded, as SigV4 signs it
+/// (canonical names hold nothing else that needs it). `alive.rs` reads stamps through it too.
+pub fn list_url(endpoint: &str, zone_id: &str, from: &str, maxitems: u32) -> String {
+    let from = from.replace('*', "%2A");
+    format!("{endpoint}/{API}/hostedzone/{zone_id}/rrset?name={from}.&maxitems={maxitems}")
 }
 
 /// A 2xx reply's body, or the error it carries in either of Route53's shapes. A reply in
