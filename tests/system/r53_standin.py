@@ -48,8 +48,7 @@ from r53_rules import (BATCH_SHAPES, BatchRefusal, Refusal, RRSet, batch_error_x
                        text)
 from r53_throttle import Route53Throttling, action_of
 
-MAX_BODY = 1 << 20
-READ_TIMEOUT_S = 30
+from standin_http import MAX_BODY, BoundedHandler, serve
 # moto routes a request to a service by the credential scope of its Authorization header.
 MOTO_AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/route53/aws4_request, "
              "SignedHeaders=host, Signature=0")
@@ -86,10 +85,8 @@ class Route53StandIn:
         # Checked against moto's ResourceRecordSetCount on every call (a write that went
         # straight to moto and changed the count makes it read again); `resync()` re-reads.
         self.cache: dict[str, list[RRSet]] = {}
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
+        self.server = serve(_handler(self))
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
         self.server.shutdown()
@@ -261,33 +258,15 @@ class Route53StandIn:
 
 
 def _handler(standin: Route53StandIn):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = READ_TIMEOUT_S
-
-        def log_message(self, *args):
-            pass
-
+    class Handler(BoundedHandler):
         def _serve(self):
-            raw = (self.headers.get("content-length") or "0").strip()
-            if not raw.isdigit() or int(raw) > MAX_BODY:
-                self.close_connection = True
-                return self._answer(*standin._error(400, "InvalidInput", "Invalid Content-Length"))
-            body = self.rfile.read(int(raw)) if int(raw) else b""
+            body = self.read_body()
+            if body is None:
+                return self.answer(*standin._error(400, "InvalidInput", "Invalid Content-Length"))
             answer = standin.handle(self.command, self.path, dict(self.headers), body)
             if answer is RESET:
                 return reset(self)
-            self._answer(*answer)
-
-        def _answer(self, status, headers, out):
-            self.send_response(status)
-            for k, v in headers:
-                if k.lower() not in ("content-length", "transfer-encoding", "connection", "date",
-                                     "server"):
-                    self.send_header(k, v)
-            self.send_header("content-length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
+            self.answer(*answer)
 
         do_GET = do_POST = do_DELETE = _serve
 

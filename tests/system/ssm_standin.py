@@ -29,14 +29,13 @@ Standard parameters per account and Region (`parameter_limit=10_000`): "Total nu
     (`resync()` counts again after writes that went straight to moto).
 
 Counters: `calls` (a Counter per action), `throttled`, `limit_exceeded`. Bodies are read up
-to MAX_BODY bytes (a longer Content-Length is refused), each read within READ_TIMEOUT_S.
+to MAX_BODY bytes (a longer Content-Length is refused), each read within READ_TIMEOUT_S (standin_http.py).
 """
 
 from __future__ import annotations
 
 import collections
 import http.client
-import http.server
 import json
 import threading
 import time
@@ -45,8 +44,7 @@ from typing import Callable
 
 from buckets import TokenBucket, take_all
 
-MAX_BODY = 1 << 20
-READ_TIMEOUT_S = 30
+from standin_http import MAX_BODY, BoundedHandler, serve
 READ_ACTIONS = ("GetParameter", "GetParameters", "GetParametersByPath")
 READ_TPS = 40
 PUT_TPS = 3
@@ -76,10 +74,8 @@ class SsmStandIn:
         self.puts: TokenBucket | None = None
         self.parameter_limit: int | None = None
         self.names: set[str] = set()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
+        self.server = serve(_handler(self))
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
         self.server.shutdown()
@@ -172,29 +168,11 @@ class SsmStandIn:
 
 
 def _handler(standin: SsmStandIn):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = READ_TIMEOUT_S
-
-        def log_message(self, *args):
-            pass
-
+    class Handler(BoundedHandler):
         def do_POST(self):
-            raw = (self.headers.get("content-length") or "0").strip()
-            if not raw.isdigit() or int(raw) > MAX_BODY:
-                self.close_connection = True
-                return self._answer(*json_error("SerializationException", "Invalid Content-Length"))
-            body = self.rfile.read(int(raw)) if int(raw) else b""
-            self._answer(*standin.handle(dict(self.headers), body))
-
-        def _answer(self, status, headers, out):
-            self.send_response(status)
-            for k, v in headers:
-                if k.lower() not in ("content-length", "transfer-encoding", "connection", "date",
-                                     "server"):
-                    self.send_header(k, v)
-            self.send_header("content-length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
+            body = self.read_body()
+            if body is None:
+                return self.answer(*json_error("SerializationException", "Invalid Content-Length"))
+            self.answer(*standin.handle(dict(self.headers), body))
 
     return Handler
