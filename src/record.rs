@@ -3,7 +3,7 @@
 
 use crate::addresses::{self, HostPlan, Nat};
 use crate::state::{ErrorInfo, HostState, Store};
-use route53_ddns_protocol::{AddrSpec, UpdateResponse, UpdateResult};
+use route53_ddns_protocol::{AddrSpec, Last, PublishedHost, UpdateResponse, UpdateResult};
 
 /// Records a success for every host sent: what the endpoint published and what was asked.
 pub fn success(
@@ -27,6 +27,7 @@ pub fn success(
             st.ipv4 = p.a.first().map(|a| a.to_string()).or(st.ipv4);
             st.ipv6 = p.aaaa.first().map(|a| a.to_string()).or(st.ipv6);
         }
+        st.last = last(resp.stamp, published);
         st.result = Some(result.into());
         st.time = Some(now);
         st.confirmed = Some(now);
@@ -59,6 +60,19 @@ pub fn success(
             log::warn!("cannot write state for {}: {e}", plan.name);
         }
     }
+}
+
+/// The host's `last` for the next request: the stamp this answer reports and the records it
+/// published. An endpoint that reports no stamp gets no `last`.
+fn last(stamp: Option<u64>, published: Option<&PublishedHost>) -> Option<Last> {
+    let (stamp, p) = (stamp?, published?);
+    let last = Last {
+        stamp,
+        a: p.a.clone(),
+        aaaa: p.aaaa.clone(),
+        ttl: p.ttl,
+    };
+    last.usable().is_some().then_some(last)
 }
 
 /// Records a failure for every host sent, keeping what was published before.
@@ -155,6 +169,7 @@ mod tests {
             request_id: "r".into(),
             server_time: 0,
             change_id: None,
+            stamp: None,
         };
         let old = store.host(&plan.name);
         success(&store, 1, &[&plan], &[old], &resp);

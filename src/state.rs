@@ -7,6 +7,7 @@
 //! which keeps ~20 KB out of the binary.
 
 use route53_ddns_protocol::json::Json;
+use route53_ddns_protocol::Last;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs;
@@ -44,6 +45,9 @@ pub struct HostState {
     /// What was asked for at the last success: "auto" or the address (no-change check).
     pub sent_ipv4: Option<String>,
     pub sent_ipv6: Option<String>,
+    /// What the last success answered for this name, sent back as the host's `last` so the
+    /// endpoint can write without reading first.
+    pub last: Option<Last>,
 }
 
 /// Shared between hosts.
@@ -139,6 +143,7 @@ impl HostState {
         put_n(&mut m, "confirmed", self.confirmed);
         put(&mut m, "sent_ipv4", &self.sent_ipv4);
         put(&mut m, "sent_ipv6", &self.sent_ipv6);
+        put(&mut m, "last", &self.last.as_ref().map(Last::to_text));
         m
     }
 
@@ -158,6 +163,7 @@ impl HostState {
             diagnosis: m.remove("diagnosis"),
             sent_ipv4: m.remove("sent_ipv4"),
             sent_ipv6: m.remove("sent_ipv6"),
+            last: m.remove("last").as_deref().and_then(Last::from_text),
         }
     }
 }

@@ -208,10 +208,12 @@ impl Pass<'_> {
             hosts: batch
                 .plans
                 .iter()
-                .map(|p| HostUpdate {
+                .zip(&batch.states)
+                .map(|(p, s)| HostUpdate {
                     name: p.name.clone(),
                     ipv4: p.ipv4,
                     ipv6: p.ipv6,
+                    last: s.last.clone(),
                 })
                 .collect(),
         };

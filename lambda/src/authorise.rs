@@ -8,7 +8,7 @@ use crate::registry::{parse_key_entry, Grant};
 use crate::snapshot::{self, Kind, Standing};
 use crate::verify::{Order, Principal, Verified};
 use crate::zones::{self, Zone};
-use route53_ddns_protocol::ErrorCode;
+use route53_ddns_protocol::{ErrorCode, Last};
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -21,6 +21,8 @@ pub struct Wanted {
     /// An address is the caller's own (a signed `"auto"`): such a request is always written
     /// (`quiet.rs`), since a copy sent from elsewhere would publish another address.
     pub auto: bool,
+    /// What the sender was told after its last accepted request for the name (`guess.rs`).
+    pub last: Option<Last>,
 }
 
 /// One name to reconcile: canonical, granted, with its TTL.
@@ -32,6 +34,8 @@ pub struct Target {
     pub ipv6: Option<Ipv6Addr>,
     /// See [`Wanted::auto`].
     pub auto: bool,
+    /// See [`Wanted::last`].
+    pub last: Option<Last>,
 }
 
 /// Names of one zone the sender may change to these addresses. Fields are private: only
@@ -230,6 +234,7 @@ fn one<'z>(inv: &'z Invocation, grants: &[Grant], w: &Wanted) -> Result<(Target,
             ipv4: w.ipv4,
             ipv6: w.ipv6,
             auto: w.auto,
+            last: w.last.clone(),
         },
         zone,
     ))

@@ -205,6 +205,7 @@ pub fn handle(
             ipv6,
             // A dyndns2 request is as good as its credentials: a copy needs no stamp to pass.
             auto: false,
+            last: None,
         })
         .collect();
     let decision = match authorise(inv, verified, &wanted) {

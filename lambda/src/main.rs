@@ -18,6 +18,7 @@
 //! | `authorise`  | `Verified` + names → `Authorised` (zone, grants, addresses); names are  |
 //! |              | canonicalised by the protocol's `hostname::to_ascii` (IDN → punycode)    |
 //! | `reconcile`  | `Authorised` → Route53: ordering stamps, one atomic batch, race retries |
+//! | `guess`      | pure: a write on the sender's `last` without a read, checked by Route53 |
 //! | `quiet`      | the write budget: unchanged requests leave recently written names alone |
 //! | `order`      | pure: a request's place in its names' order, settling lost answers, waits |
 //! | `principal`  | who sent a request: a key or a dyndns2 user, named one way          |
@@ -49,6 +50,7 @@ mod config;
 mod dyndns2;
 mod error;
 mod event;
+mod guess;
 mod invocation;
 mod listing;
 mod log;

@@ -1,7 +1,7 @@
 //! Makes Route53 match an [`Authorised`] request, zone by zone (Route53 applies a
 //! ChangeBatch to one zone; the zones are written in the order their names first appear),
-//! and in each zone in order: read the names' records and
-//! stamps, refuse a request that is not later than every accepted one, write the address
+//! and in each zone in order: read the names' records and stamps (or, on a first attempt,
+//! take the sender's `last` as them: `guess.rs`), refuse a request that is not later than every accepted one, write the address
 //! changes and the new stamps in one ChangeBatch whose stamp DELETE+CREATE is a
 //! compare-and-swap, and on a lost race read again and decide again.
 
@@ -41,6 +41,8 @@ pub struct Reconciled {
     pub previous: Vec<(Vec<Ipv4Addr>, Vec<Ipv6Addr>)>,
     /// Earlier versions' TXT stamps removed after the write, or why not (for the log).
     pub legacy_stamps: Option<String>,
+    /// Whether the write was made on the sender's `last` without a read (`guess.rs`).
+    pub guessed: bool,
 }
 
 /// Reconciles each zone's part in turn and merges the results; `hosts` come out in the
@@ -60,6 +62,7 @@ pub fn reconcile_all(inv: &Invocation, parts: &[Authorised]) -> Result<Reconcile
         conflicts: 0,
         previous: Vec::new(),
         legacy_stamps: None,
+        guessed: false,
     };
     let mut ids = Vec::new();
     for (n, part) in parts.iter().enumerate() {
@@ -81,6 +84,7 @@ pub fn reconcile_all(inv: &Invocation, parts: &[Authorised]) -> Result<Reconcile
         merged.stamp_ms = merged.stamp_ms.max(done.stamp_ms);
         merged.conflicts += done.conflicts;
         merged.legacy_stamps = merged.legacy_stamps.or(done.legacy_stamps);
+        merged.guessed |= done.guessed;
         ids.extend(done.change_id);
         for ((slot, host), before) in part.slots().iter().zip(done.hosts).zip(done.previous) {
             if let (Some(h), Some(p)) = (hosts.get_mut(*slot), previous.get_mut(*slot)) {
@@ -113,10 +117,18 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
     // followed may be its own echo), with the records it was planned against. A batch
     // Route53 refused is known not to be applied: it refuses batches whole.
     let mut unsure: Option<(Stamp, BTreeMap<String, Existing>)> = None;
+    // The sender's `last`, when every name has one: the first attempt writes on it without
+    // reading (guess.rs). Every decision other than that write is made on a read.
+    let mut guess = crate::guess::existing(auth, &by);
     loop {
-        let existing = r53
-            .read(&names)
-            .map_err(|e| aws_error(e, conflicts, crate::pace::retry_after()))?;
+        let guessed = guess.take();
+        let on_guess = guessed.is_some();
+        let existing = match guessed {
+            Some(g) => g,
+            None => r53
+                .read(&names)
+                .map_err(|e| aws_error(e, conflicts, crate::pace::retry_after()))?,
+        };
         let current: Vec<Option<Stamp>> = names
             .iter()
             .map(|n| existing.get(n).and_then(Existing::stamp))
@@ -131,11 +143,17 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
                 Settled::NotApplied => {}
             }
         }
-        let stamp = next_stamp(auth.order(), &by, &current)?;
-        let (changes, addresses_change) = changes_for(auth, &existing, &stamp)?;
+        let stamp = match next_stamp(auth.order(), &by, &current) {
+            Err(_) if on_guess => continue,
+            stamp => stamp?,
+        };
+        let (changes, addresses_change) = changes_for(auth, &existing, &stamp, on_guess)?;
         let auto = auth.targets().iter().any(|t| t.auto);
         let writes_anyway = addresses_change || auto;
         if let Some(rest) = quiet::quiet_for(auth.order(), writes_anyway, &current, inv.now_ms) {
+            if on_guess {
+                continue;
+            }
             return match auth.order() {
                 Order::Signed(_) => Err(quiet_refusal(rest)),
                 Order::Server(_) => {
@@ -158,10 +176,15 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
             Ok(id) => {
                 let mut out = done(auth, &existing, stamp.time_ms, Some(id), conflicts);
                 out.legacy_stamps = r53.retire_legacy_stamps(&existing);
+                out.guessed = on_guess;
                 return Ok(out);
             }
             Err(failure) => failure,
         };
+        if on_guess && !maybe_applied && crate::guess::refuted(&error) {
+            // Route53 holds something else than the sender last heard: read, decide again.
+            continue;
+        }
         let conflict =
             matches!(&error, AwsError::Rejected { code, message } if is_conflict(code, message));
         if !conflict && !maybe_applied {
@@ -185,12 +208,22 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
 }
 
 /// The changes that make `auth`'s names right and move their stamps to `stamp`, and whether
-/// any of them is an address change.
+/// any of them is an address change. On a guess, the batch that checks it (`guess.rs`).
 fn changes_for(
     auth: &Authorised,
     existing: &BTreeMap<String, Existing>,
     stamp: &Stamp,
+    on_guess: bool,
 ) -> Result<(Vec<plan::Change>, bool), Error> {
+    if on_guess {
+        let differs = |t: &crate::authorise::Target| {
+            let e = existing.get(&t.name).cloned().unwrap_or_default();
+            !plan::plan(&e, &desired(t)).is_empty()
+        };
+        let addresses_change = auth.targets().iter().any(differs);
+        let changes = crate::guess::changes(auth.targets(), existing, stamp);
+        return Ok((changes, addresses_change));
+    }
     let mut changes = Vec::new();
     let mut addresses_change = false;
     for t in auth.targets() {
@@ -264,6 +297,7 @@ fn done(
         stamp_ms,
         conflicts,
         legacy_stamps: None,
+        guessed: false,
     }
 }
 

@@ -62,6 +62,7 @@ pub fn handle(
                 ipv4: resolve(h.ipv4, &caller.usable, &h.name, "ipv4", v4)?,
                 ipv6: resolve(h.ipv6, &caller.usable, &h.name, "ipv6", v6)?,
                 auto: matches!(h.ipv4, AddrSpec::Auto) || matches!(h.ipv6, AddrSpec::Auto),
+                last: h.last.clone(),
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
@@ -87,6 +88,12 @@ pub fn handle(
     log.change_id = done.change_id.clone();
     log.conflicts = done.conflicts;
     log.legacy_stamps = done.legacy_stamps.clone();
+    let all_last = body.hosts.iter().all(|h| h.last.is_some());
+    log.guess = match (done.guessed, all_last) {
+        (true, _) => Some("written"),
+        (false, true) => Some("read"),
+        (false, false) => None,
+    };
     log.order_ms = Some(done.stamp_ms);
     let result = if done.updated {
         UpdateResult::Updated
@@ -104,6 +111,7 @@ pub fn handle(
             request_id: inv.request_id.clone(),
             server_time: inv.now_ms,
             change_id: done.change_id,
+            stamp: Some(done.stamp_ms),
         },
     ))
 }

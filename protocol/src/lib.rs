@@ -29,7 +29,7 @@ pub mod response;
 pub mod signature;
 
 pub use key::{KeyId, KeyIdError, SigningKey};
-pub use request::{AddrSpec, HostUpdate, UpdateRequest};
+pub use request::{AddrSpec, HostUpdate, Last, UpdateRequest};
 pub use response::{ErrorCode, ErrorResponse, PublishedHost, UpdateResponse, UpdateResult};
 pub use signature::{SignedHeaders, VerifyError};
 

@@ -38,6 +38,10 @@ pub struct UpdateResponse {
     /// The Route53 change id when something was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_id: Option<String>,
+    /// The time every name's ordering stamp now carries (this request's): the router sends
+    /// it back with `hosts` as the names' `last` ([`crate::Last`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<u64>,
 }
 
 /// Stable error codes. The HTTP status follows from the code.
@@ -185,6 +189,7 @@ impl UpdateResponse {
             request_id: j.get("request_id")?.as_str()?.to_owned(),
             server_time: j.get("server_time")?.as_u64()?,
             change_id: optional(&j, "change_id", |v| v.as_str().map(str::to_owned))?,
+            stamp: optional(&j, "stamp", Json::as_u64)?,
         })
     }
 }

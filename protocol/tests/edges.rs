@@ -26,6 +26,7 @@ fn host(ipv4: AddrSpec<std::net::Ipv4Addr>, ipv6: AddrSpec<std::net::Ipv6Addr>) 
         name: "home.example.com".into(),
         ipv4,
         ipv6,
+        last: None,
     }
 }
 

@@ -42,6 +42,7 @@ fn ok_response(result: UpdateResult, change_id: Option<&str>) -> UpdateResponse 
         observed: "2001:db8:ffff::1".parse().expect("ip"),
         request_id: "req-\"1\"-é".into(),
         server_time: 1_764_000_000_123,
+        stamp: change_id.map(|_| 1_764_000_000_001),
         change_id: change_id.map(str::to_owned),
     }
 }
@@ -89,6 +90,8 @@ fn optional_fields_may_be_missing_or_null_but_not_of_another_type() {
         Some(None)
     );
     assert_eq!(read(r#","change_id":7"#), None);
+    assert_eq!(read(r#","stamp":5"#).map(|r| r.stamp), Some(Some(5)));
+    assert_eq!(read(r#","stamp":"5""#), None);
     assert!(
         read(r#","future_field":{"x":[1]}"#).is_some(),
         "unknown fields are ignored"

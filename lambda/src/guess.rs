@@ -1,0 +1,102 @@
+//! Pure: a write without a read first. A signed request may carry, per name, what its router
+//! was told after its last accepted request (`last`: the stamp time and the records). Taken
+//! as a guess of what Route53 holds, it becomes a ChangeBatch whose every part Route53
+//! checks: each record set the request touches is deleted exactly as guessed (or created
+//! where the guess has none) and written anew, and the stamp moves by the usual
+//! compare-and-swap. Route53 refuses the whole batch when any part of the guess is wrong,
+//! and then the names are read as always. So a right guess costs one call instead of two,
+//! and a wrong one one call more; it never makes a write the read would not have made
+//! (docs/protocol.md §3).
+
+use crate::authorise::{Authorised, Target};
+use crate::aws::AwsError;
+use crate::plan::{Action, Change, Existing, RecordSet};
+use crate::stamp::{self, Stamp, STAMP_TTL};
+use route53_ddns_protocol::Last;
+use std::collections::BTreeMap;
+
+/// The records every name of `auth` holds if its `last` is right; `None` unless every name
+/// carries a usable one (a partial guess would still need the read).
+pub fn existing(auth: &Authorised, by: &str) -> Option<BTreeMap<String, Existing>> {
+    auth.targets()
+        .iter()
+        .map(|t| {
+            let last = t.last.as_ref()?.usable()?;
+            Some((t.name.clone(), guessed(&t.name, last, by)))
+        })
+        .collect()
+}
+
+fn guessed(name: &str, last: &Last, by: &str) -> Existing {
+    let set = |rtype: &str, values: Vec<String>| {
+        (!values.is_empty()).then(|| RecordSet {
+            name: name.to_owned(),
+            rtype: rtype.into(),
+            ttl: last.ttl,
+            values,
+        })
+    };
+    let stamp = Stamp {
+        time_ms: last.stamp,
+        by: by.to_owned(),
+    };
+    Existing {
+        a: set("A", last.a.iter().map(ToString::to_string).collect()),
+        aaaa: set("AAAA", last.aaaa.iter().map(ToString::to_string).collect()),
+        stamp: Some(RecordSet {
+            name: stamp::stamp_name(name),
+            rtype: "AAAA".into(),
+            ttl: STAMP_TTL,
+            values: vec![stamp::stamp_value(&stamp)],
+        }),
+        legacy_stamp: None,
+        foreign: None,
+    }
+}
+
+/// The batch that makes each name right if the guess holds, and makes Route53 refuse it if
+/// not: for each family the request sets, DELETE of the guessed set (when there is one) and
+/// CREATE of the wanted one, even when they are equal; then the stamp's compare-and-swap.
+/// A family the request leaves alone is not touched.
+pub fn changes(
+    targets: &[Target],
+    existing: &BTreeMap<String, Existing>,
+    next: &Stamp,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for t in targets {
+        let e = existing.get(&t.name).cloned().unwrap_or_default();
+        let mut family = |have: &Option<RecordSet>, rtype: &str, want: Option<String>| {
+            let Some(want) = want else { return };
+            if let Some(have) = have {
+                changes.push(Change {
+                    action: Action::Delete,
+                    set: have.clone(),
+                });
+            }
+            changes.push(Change {
+                action: Action::Create,
+                set: RecordSet {
+                    name: t.name.clone(),
+                    rtype: rtype.into(),
+                    ttl: t.ttl,
+                    values: vec![want],
+                },
+            });
+        };
+        family(&e.a, "A", t.ipv4.map(|a| a.to_string()));
+        family(&e.aaaa, "AAAA", t.ipv6.map(|a| a.to_string()));
+        changes.extend(stamp::stamp_changes(&e, &t.name, next));
+    }
+    changes
+}
+
+/// Whether Route53's refusal of a batch made on a guess says the guess was wrong (a DELETE
+/// that matches nothing, a CREATE of what exists, or a record the name cannot hold): read.
+pub fn refuted(error: &AwsError) -> bool {
+    matches!(error, AwsError::Rejected { code, .. } if code == "InvalidChangeBatch")
+}
+
+#[cfg(test)]
+#[path = "guess_tests.rs"]
+mod tests;
