@@ -174,8 +174,21 @@ mod tests {
         let old = store.host(&plan.name);
         success(&store, 1, &[&plan], &[old], &resp);
         let saved = store.host("bücher.example.com");
-        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(saved.ipv4.as_deref(), Some("203.0.113.7"));
         assert_eq!(saved.result.as_deref(), Some("updated"));
+        assert_eq!(
+            saved.last, None,
+            "an endpoint that reports no stamp gets no last"
+        );
+        // An endpoint that reports the stamp: the name's `last` is kept across runs.
+        let stamped = UpdateResponse {
+            stamp: Some(1_764_115_200_123),
+            ..resp
+        };
+        success(&store, 2, &[&plan], &[saved], &stamped);
+        let saved = store.host("bücher.example.com");
+        let _ = std::fs::remove_dir_all(&dir);
+        let last = saved.last.expect("last kept");
+        assert_eq!(last.to_text(), "1764115200123 60 203.0.113.7 -");
     }
 }

@@ -126,7 +126,7 @@ def test_a_new_lease_updates_a_and_aaaa_together(stack, router, name):
     stack.register_key(router.key_id, [name])
     assert router.hotplug("wan").returncode == 0
     stamp = stack.stamp(name)
-    changes = stack.change_count()
+    changes, lists = stack.change_count(), stack.list_count()
 
     router.set_iface("wan", wan_status("192.0.2.20"))
     router.set_iface("wan6", wan6_status("2001:db8:2::20", "2001:db8:bb"))
@@ -137,6 +137,11 @@ def test_a_new_lease_updates_a_and_aaaa_together(stack, router, name):
     assert rec["AAAA"] == ["2001:db8:2::20"]
     assert stack.change_count() == changes + 1, "one change batch for both families"
     assert stack.stamp(name) != stamp
+    # The router sent what the first answer told it (`last`): the write needed no read.
+    assert stack.list_count() == lists, "one Route53 call for the whole update"
+    line = [json.loads(l) for l in stack.lambda_log().splitlines()
+            if f'"principal":"{router.key_id}"' in l][-1]
+    assert (line["guess"], line["route53_calls"], line["result"]) == ("written", 1, "updated")
 
 
 def test_behind_cgnat_the_observed_address_is_published_and_diagnosed(stack, router, name):
