@@ -9,8 +9,9 @@ The stack is tests/system/stack.py's (moto, the Route53 and SSM stand-ins, the L
 runtime loop). Route53 throttling: the account bucket and each action's bucket (50 tokens,
 10/s), plus a change-throughput bucket (`--changes CAP,RATE`; its documented size is not
 known here, see lambda/bench/README.md). N keys are registered (one name each), every name
-is first published through the Lambda with throttling off, then at t=0 every router sends
-its new address.
+is first published through the Lambda with throttling off (each router keeps the answer's
+`stamp` and records as the router does), then at t=0 every router sends its new address
+with that `last` (`--no-last`: without, so every update reads first).
 
 Each simulated router is a schedule in this process (no router binary), the requests are
 real HTTP. After a failure it waits as the router does (src/retry.rs `next_wait`, src/updater.rs
@@ -71,6 +72,17 @@ class Router:
         self.failures = self.paced = self.tries = 0
         self.done_at: float | None = None
         self.statuses: list[int] = []
+        # What the router keeps from its last 200 and sends back as `last` (src/record.rs).
+        self.last: dict | None = None
+
+    def keep(self, answer: dict):
+        """src/record.rs `success`: the answer's stamp and this name's published records."""
+        host = next((h for h in answer.get("hosts", []) if h.get("name") == self.name), None)
+        if host is None or not isinstance(answer.get("stamp"), int):
+            self.last = None
+            return
+        self.last = {"stamp": answer["stamp"], "ttl": host["ttl"]}
+        self.last.update({k: host[k] for k in ("a", "aaaa") if host.get(k)})
 
     def after(self, status: int, body: dict) -> float | None:
         """Seconds until the next try (None: done or given up), as src/updater.rs decides."""
@@ -91,8 +103,11 @@ class Router:
         return own if ra is None else max(own, float(min(ra, RETRY_AFTER_MAX)))
 
 
-def body_for(name: str, ip: str) -> bytes:
-    return json.dumps({"hosts": [{"name": name, "ipv4": ip}]}, separators=(",", ":")).encode()
+def body_for(name: str, ip: str, last: dict | None = None) -> bytes:
+    host = {"name": name, "ipv4": ip}
+    if last is not None:
+        host["last"] = last
+    return json.dumps({"hosts": [host]}, separators=(",", ":")).encode()
 
 
 def publish(stack: Stack, routers: list[Router], ip: str, workers: int):
@@ -101,6 +116,7 @@ def publish(stack: Stack, routers: list[Router], ip: str, workers: int):
         for _ in range(5):
             rep = stack.post_update(r.signer, body_for(r.name, ip))
             if rep.status == 200:
+                r.keep(rep.json())
                 return
             time.sleep(1)
         raise RuntimeError(f"{r.name} could not be published: {rep}")
@@ -136,7 +152,8 @@ def log_lines(text: str, since: int) -> list[dict]:
     return out
 
 
-def run_fleet(stack: Stack, routers: list[Router], ip: str, workers: int, max_s: float):
+def run_fleet(stack: Stack, routers: list[Router], ip: str, workers: int, max_s: float,
+              send_last: bool = True):
     """The renumbering: every router sends at t=0, then follows its retry policy."""
     events = []  # (t, seq, router) on the wall clock of this process (monotonic)
     t0 = time.monotonic()
@@ -150,7 +167,7 @@ def run_fleet(stack: Stack, routers: list[Router], ip: str, workers: int, max_s:
     def send(r: Router):
         r.tries += 1
         try:
-            rep = stack.post_update(r.signer, body_for(r.name, ip))
+            rep = stack.post_update(r.signer, body_for(r.name, ip, r.last if send_last else None))
             status = rep.status
             try:
                 body = rep.json()
@@ -203,7 +220,7 @@ def report(args, routers, answers, elapsed, lines, r53_before, r53_after, record
     done = [r.done_at for r in routers if r.done_at is not None]
     statuses = collections.Counter((s, c) for _, s, c, _ in answers)
     print(f"routers {n}, Lambda concurrency {args.concurrency}, policy {args.policy}, "
-          f"change bucket {args.changes}")
+          f"change bucket {args.changes}, last {'sent' if not args.no_last else 'not sent'}")
     print(f"records right at the end (read from moto): {right}/{n}; lost: {n - right}")
     if done:
         print(f"time until every accepted router was answered 200: {max(done):.1f} s "
@@ -226,6 +243,9 @@ def report(args, routers, answers, elapsed, lines, r53_before, r53_after, record
     print(f"Route53 calls (Lambda log): {sum(calls)} over {len(lines)} requests, "
           f"{sum(calls) / max(1, n):.2f} per update; in accepted requests {sum(ok) / max(1, len(ok)):.2f} each")
     print(f"Route53 stand-in: {json.dumps(d)}")
+    guesses = collections.Counter(j.get("guess") for j in lines)
+    print("what came of `last` (log line `guess`): " + ", ".join(
+        f"{k or 'no last'}: {v}" for k, v in sorted(guesses.items(), key=str)))
     lat = sorted(j.get("latency_ms", 0) for j in lines)
     if lat:
         print(f"Lambda latency: median {statistics.median(lat)} ms, p90 {lat[int(len(lat) * .9) - 1]} ms, "
@@ -247,6 +267,8 @@ def main():
                     help="change-throughput bucket CAPACITY,PER_SECOND ('off': none)")
     ap.add_argument("--workers", type=int, default=64, help="requests in flight at most")
     ap.add_argument("--max-seconds", type=float, default=900)
+    ap.add_argument("--no-last", action="store_true",
+                    help="routers send no `last` (every update reads first, as before)")
     args = ap.parse_args()
     if not (1 <= args.routers <= 20000 and 1 <= args.concurrency <= 64 and args.max_seconds <= 7200):
         ap.error("routers 1..20000, concurrency 1..64, max-seconds <= 7200")
@@ -269,7 +291,8 @@ def main():
         since = len(stack.lambda_log())
         before = stack.route53_counts()
         ip = "203.0.113.7"
-        answers, elapsed = run_fleet(stack, routers, ip, args.workers, args.max_seconds)
+        answers, elapsed = run_fleet(stack, routers, ip, args.workers, args.max_seconds,
+                                     not args.no_last)
         after = stack.route53_counts()
         stack.route53_throttling(False)
         time.sleep(1)

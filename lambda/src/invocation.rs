@@ -15,6 +15,10 @@ pub struct Invocation<'a> {
     pub budget: Budget,
     /// Route53 calls made so far (for the log line and `lambda/bench`).
     pub route53_calls: Cell<u32>,
+    /// What came of the request's `last` (`guess.rs`), for the log line: "written",
+    /// "refuted" (Route53 refused the batch made on it; the names were read) or "unused"
+    /// (carried, but decided on a read or stopped before a write).
+    pub guess: Cell<Option<&'static str>>,
 }
 
 impl<'a> Invocation<'a> {
@@ -25,6 +29,7 @@ impl<'a> Invocation<'a> {
             now_ms,
             budget: budget(deadline_ms, now_ms),
             route53_calls: Cell::new(0),
+            guess: Cell::new(None),
         }
     }
 

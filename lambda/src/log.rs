@@ -47,8 +47,7 @@ pub struct LogLine {
     pub notified: Option<String>,
     /// Earlier versions' TXT stamps: "removed <n>", or what went wrong (harmless).
     pub legacy_stamps: Option<String>,
-    /// A request with `last` on every name: "written" when the write on it went through
-    /// without a read, "read" when the names were read after all (`guess.rs`).
+    /// What came of the request's `last` (`Invocation::guess`).
     pub guess: Option<&'static str>,
     /// The error code of a refusal (the `PermanentError` metric reads it).
     #[serde(skip)]

@@ -129,6 +129,7 @@ fn invoke(
             log.budget_ms = inv.budget.remaining().as_millis() as u64;
             let response = route::handle(&inv, &req, &mut log);
             log.route53_calls = inv.route53_calls.get();
+            log.guess = inv.guess.get();
             response
         }
         Err((code, message)) => {

@@ -41,8 +41,6 @@ pub struct Reconciled {
     pub previous: Vec<(Vec<Ipv4Addr>, Vec<Ipv6Addr>)>,
     /// Earlier versions' TXT stamps removed after the write, or why not (for the log).
     pub legacy_stamps: Option<String>,
-    /// Whether the write was made on the sender's `last` without a read (`guess.rs`).
-    pub guessed: bool,
 }
 
 /// Reconciles each zone's part in turn and merges the results; `hosts` come out in the
@@ -62,7 +60,6 @@ pub fn reconcile_all(inv: &Invocation, parts: &[Authorised]) -> Result<Reconcile
         conflicts: 0,
         previous: Vec::new(),
         legacy_stamps: None,
-        guessed: false,
     };
     let mut ids = Vec::new();
     for (n, part) in parts.iter().enumerate() {
@@ -84,7 +81,6 @@ pub fn reconcile_all(inv: &Invocation, parts: &[Authorised]) -> Result<Reconcile
         merged.stamp_ms = merged.stamp_ms.max(done.stamp_ms);
         merged.conflicts += done.conflicts;
         merged.legacy_stamps = merged.legacy_stamps.or(done.legacy_stamps);
-        merged.guessed |= done.guessed;
         ids.extend(done.change_id);
         for ((slot, host), before) in part.slots().iter().zip(done.hosts).zip(done.previous) {
             if let (Some(h), Some(p)) = (hosts.get_mut(*slot), previous.get_mut(*slot)) {
@@ -120,6 +116,9 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
     // The sender's `last`, when every name has one: the first attempt writes on it without
     // reading (guess.rs). Every decision other than that write is made on a read.
     let mut guess = crate::guess::existing(auth, &by);
+    if guess.is_some() {
+        inv.guess.set(Some("unused"));
+    }
     loop {
         let guessed = guess.take();
         let on_guess = guessed.is_some();
@@ -176,13 +175,16 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
             Ok(id) => {
                 let mut out = done(auth, &existing, stamp.time_ms, Some(id), conflicts);
                 out.legacy_stamps = r53.retire_legacy_stamps(&existing);
-                out.guessed = on_guess;
+                if on_guess {
+                    inv.guess.set(Some("written"));
+                }
                 return Ok(out);
             }
             Err(failure) => failure,
         };
         if on_guess && !maybe_applied && crate::guess::refuted(&error) {
             // Route53 holds something else than the sender last heard: read, decide again.
+            inv.guess.set(Some("refuted"));
             continue;
         }
         let conflict =
@@ -297,7 +299,6 @@ fn done(
         stamp_ms,
         conflicts,
         legacy_stamps: None,
-        guessed: false,
     }
 }
 

@@ -84,16 +84,10 @@ pub fn handle(
         return Err(Error::new(ErrorCode::Malformed, "no host to update"));
     }
     log.names = decision.names();
-    if body.hosts.iter().all(|h| h.last.is_some()) {
-        log.guess = Some("read");
-    }
     let done = reconcile_all(inv, &decision.authorised)?;
     log.change_id = done.change_id.clone();
     log.conflicts = done.conflicts;
     log.legacy_stamps = done.legacy_stamps.clone();
-    if done.guessed {
-        log.guess = Some("written");
-    }
     log.order_ms = Some(done.stamp_ms);
     let result = if done.updated {
         UpdateResult::Updated
