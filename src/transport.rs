@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod connect;
+mod resolve;
 mod timed;
 
 /// Largest response body read.
@@ -156,7 +157,7 @@ impl Transport {
                 host: self.host.clone(),
                 deadline: connect_deadline,
             },
-            connect::Resolve {
+            resolve::Resolve {
                 host: self.host.clone(),
                 port: self.port,
                 family: self.family,
