@@ -10,9 +10,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 LUCI_TESTS = REPO / "tests" / "luci"
 APP = REPO / "openwrt" / "luci-app-route53-ddns"
-VIEWS = APP / "htdocs" / "luci-static" / "resources" / "view" / "route53-ddns"
+RESOURCES = APP / "htdocs" / "luci-static" / "resources"
+VIEWS = RESOURCES / "view" / "route53-ddns"
 SETTINGS_VIEW = VIEWS / "settings.js"
 STATUS_VIEW = VIEWS / "status.js"
+# the app's own modules ('require route53-ddns.NAME' loads resources/route53-ddns/NAME.js)
+MODULES = sorted((RESOURCES / "route53-ddns").glob("*.js"))
+PAGE_FILES = [SETTINGS_VIEW, STATUS_VIEW, *MODULES]
 ACL = APP / "root" / "usr" / "share" / "rpcd" / "acl.d" / "luci-app-route53-ddns.json"
 MENU = APP / "root" / "usr" / "share" / "luci" / "menu.d" / "luci-app-route53-ddns.json"
 UCODE = APP / "root" / "usr" / "share" / "rpcd" / "ucode" / "route53-ddns.uc"

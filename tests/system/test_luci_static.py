@@ -68,12 +68,32 @@ def test_views_are_modern_client_side_luci() -> None:
         requires = re.findall(r"^'require ([\w.]+)(?: as \w+)?';$", src, re.M)
         assert "fs" not in requires, f"{view.name} must not read files (and the ACL grants none)"
         assert ".innerHTML" not in src
+    for module in support.MODULES:
+        src = module.read_text()
+        assert src.startswith("'use strict';\n'require baseclass';\n"), module.name
+        assert "fs" not in re.findall(r"^'require ([\w.-]+)(?: as \w+)?';$", src, re.M), module.name
+        assert ".innerHTML" not in src, module.name
     settings = support.SETTINGS_VIEW.read_text()
     for req in ("form", "uci", "tools.widgets as widgets"):
         assert f"'require {req}';" in settings
     status = support.STATUS_VIEW.read_text()
     for req in ("rpc", "uci", "ui", "poll"):
         assert f"'require {req}';" in status
+
+
+def test_the_status_views_modules_are_shipped_where_luci_loads_them() -> None:
+    """luci.js loads 'require a.b' from luci-static/resources/a/b.js and wants a class from it:
+    each module the views name is a file there returning baseclass.extend(), and every
+    module shipped is one a view names."""
+    named = set()
+    for view in (support.SETTINGS_VIEW, support.STATUS_VIEW):
+        named |= set(re.findall(r"^'require (route53-ddns\.[\w-]+)(?: as \w+)?';$", view.read_text(), re.M))
+    assert named == {"route53-ddns.status", "route53-ddns.key"}
+    files = {"route53-ddns." + m.stem for m in support.MODULES}
+    assert files == named
+    for name in named:
+        src = (support.RESOURCES / (name.replace(".", "/") + ".js")).read_text()
+        assert re.search(r"^return baseclass\.extend\(\{$", src, re.M), name
 
 
 def test_acl_grants_only_uci_route53_ddns_and_the_plugin(acl: dict) -> None:
@@ -173,7 +193,7 @@ def test_translation_template_is_complete_and_current() -> None:
 
 def test_every_user_visible_string_is_translatable() -> None:
     """No bare English text nodes: user-facing strings in E() children go through _()."""
-    for view in (support.SETTINGS_VIEW, support.STATUS_VIEW):
+    for view in support.PAGE_FILES:
         src = view.read_text()
         bare = re.findall(r"E\('(?:p|div|span|strong|em|h2|h3|button|th|td)'[^\n]*?\[ '([A-Za-z][^']{3,})'", src)
         bare = [b for b in bare if not re.fullmatch(r"[A-Z]+: ", b)]  # record types (A, AAAA) stay as they are

@@ -413,11 +413,12 @@
 			return sec;
 		}
 
-		const view = {
+		const baseclass = {
 			extend(props) {
 				return extend(null, props);
 			}
 		};
+		const view = baseclass;
 
 		const L = {
 			env: {},
@@ -428,13 +429,13 @@
 		};
 
 		const modules = {
-			view: view, form: form, rpc: rpc, uci: uci, ui: ui, poll: poll, dom: dom, network: network,
+			baseclass: baseclass, view: view, form: form, rpc: rpc, uci: uci, ui: ui, poll: poll, dom: dom, network: network,
 			'tools.widgets': widgets
 		};
 
 		/* Compiles a view file the way luci.js does: 'require x [as y]' lines
 		 * become parameters, the file body becomes a function body. */
-		function loadView(source) {
+		function compile(source) {
 			const names = [], values = [];
 			const re = /^\s*'require\s+([A-Za-z0-9_.-]+)(?:\s+as\s+([A-Za-z_$][\w$]*))?';/mg;
 			let m;
@@ -447,8 +448,22 @@
 			const translate = (s) => s;
 			/* eslint-disable-next-line no-new-func -- this IS the module loader */
 			const fn = new Function('L', '_', 'N_', 'E', ...names, source);
-			const Cls = fn(L, translate, (n, s) => s, E, ...values);
+			return fn(L, translate, (n, s) => s, E, ...values);
+		}
+
+		function loadView(source) {
+			const Cls = compile(source);
 			return new Cls();
+		}
+
+		/* An app's own module (luci-static/resources/NAME.js, 'require'd by its dotted
+		 * name): like luci.js, the file must yield a class; its instance is the module. */
+		function loadModule(name, source) {
+			const Cls = compile(source);
+			if (typeof Cls != 'function')
+				throw new TypeError('"' + name + '" factory yields invalid constructor');
+			modules[name] = new Cls();
+			return modules[name];
 		}
 
 		/* Runs a view's load() and render() like LuCI's view.__init__ does. */
@@ -459,7 +474,7 @@
 
 		return {
 			L: L, E: E, modules: modules, log: log, uci: uci, form: form,
-			loadView: loadView, runView: runView, verdict: verdict,
+			loadView: loadView, loadModule: loadModule, runView: runView, verdict: verdict,
 			validateAll() { return validators.map((f) => f()); }
 		};
 	}

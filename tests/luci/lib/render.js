@@ -70,7 +70,17 @@ async function main() {
 				}
 			});
 			window.luci = window.makeLuci({ document: document, uci: sc.uci, rpc: rpc, networks: sc.networks });
-			const src = await (await fetch('/app/luci-static/resources/view/route53-ddns/' + sc.view + '.js')).text();
+			const fetchText = async (name) => {
+				const url = '/app/luci-static/resources/' + name.replace(/\./g, '/') + '.js';
+				const res = await fetch(url);
+				if (!res.ok)
+					throw new Error('HTTP error ' + res.status + ' while loading class file ' + url);
+				return res.text();
+			};
+			const src = await fetchText('view.route53-ddns.' + sc.view);
+			/* the app's own modules, fetched from the URL luci.js asks for */
+			for (const m of src.matchAll(/^'require (route53-ddns\.[\w-]+)(?: as \w+)?';$/mg))
+				window.luci.loadModule(m[1], await fetchText(m[1]));
 			const res = await window.luci.runView(src);
 			window.theView = res.view;
 			document.getElementById('maincontent').appendChild(res.node);
