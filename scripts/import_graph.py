@@ -3,8 +3,9 @@
 
 Usage: import_graph.py SRC_DIR [SRC_DIR ...]
 Prints, per crate directory, each module's `crate::X` dependencies (code outside
-`#[cfg(test)]` items; comments ignored) and every strongly connected component of
-more than one module. Exits 1 if any directory has a cycle.
+`#[cfg(test)]` items and outside the files of `#[cfg(test)] mod x;`; comments ignored)
+and every strongly connected component of more than one module. Exits 1 if any
+directory has a cycle.
 
 A module is a top-level file `src/X.rs` together with everything under `src/X/`.
 """
@@ -112,16 +113,37 @@ def references(text):
     return names
 
 
+TEST_MOD = re.compile(
+    r"#\[cfg\(test\)\]\s*(?:#\[path\s*=\s*\"([^\"]+)\"\]\s*)?mod\s+(\w+)\s*;"
+)
+
+
+def test_files(src):
+    """Files that are `#[cfg(test)] mod x;` (optionally `#[path = "..."]`) of another file."""
+    out = set()
+    for f in src.rglob("*.rs"):
+        here = f.parent if f.name in ("lib.rs", "main.rs", "mod.rs") else f.with_suffix("")
+        for path, name in TEST_MOD.findall(strip_comments(f.read_text())):
+            if path:
+                out.add((f.parent / path).resolve())
+            else:
+                out |= {(here / f"{name}.rs").resolve(), (here / name / "mod.rs").resolve()}
+    return out
+
+
 def graph(src):
     """{module: set of modules it uses} for the crate rooted at `src`."""
     src = Path(src)
     roots = {"lib.rs", "main.rs"}
-    modules = {p.stem for p in src.glob("*.rs") if p.name not in roots}
+    tests = test_files(src)
+    modules = {
+        p.stem for p in src.glob("*.rs") if p.name not in roots and p.resolve() not in tests
+    }
     edges = {m: set() for m in modules}
     for m in modules:
         files = [src / f"{m}.rs"] + sorted((src / m).rglob("*.rs"))
         for f in files:
-            if f.exists():
+            if f.exists() and f.resolve() not in tests:
                 code = strip_test_items(strip_comments(f.read_text()))
                 edges[m] |= (references(code) & modules) - {m}
     return edges

@@ -86,3 +86,27 @@ def test_tests_and_comments_do_not_count(tmp_path):
     out = run(src)
     assert out.returncode == 0, out.stdout
     assert "a -> b" in out.stdout and "b -> -" in out.stdout
+
+
+def test_test_modules_in_their_own_files_do_not_count(tmp_path):
+    """`#[cfg(test)] mod tests;` (b/tests.rs) and `#[cfg(test)] #[path = ...] mod x;`
+    (b_tests.rs) are test code like an inline test module; b/inner.rs is not."""
+    files = {
+        "lib.rs": "pub mod a;\npub mod b;\n",
+        "a.rs": "pub fn f() { crate::b::g() }\n",
+        "b.rs": (
+            "pub fn g() {}\n"
+            "#[cfg(test)]\nmod tests;\n"
+            '#[cfg(test)]\n#[path = "b_tests.rs"]\nmod more;\n'
+        ),
+        "b/tests.rs": "use crate::a::f;\n",
+        "b_tests.rs": "use crate::a::f;\n",
+    }
+    out = run(crate(tmp_path / "tests_apart", files))
+    assert out.returncode == 0, out.stdout
+    assert "b -> -" in out.stdout and "b_tests" not in out.stdout
+    files["b.rs"] += "mod inner;\n"
+    files["b/inner.rs"] = "use crate::a::f;\n"
+    out = run(crate(tmp_path / "inner_counts", files))
+    assert out.returncode == 1, out.stdout
+    assert "CYCLE [a, b]" in out.stdout
