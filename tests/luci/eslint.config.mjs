@@ -14,7 +14,7 @@ const luciGlobals = {
 	poll: 'readonly', request: 'readonly', rpc: 'readonly', uci: 'readonly', ui: 'readonly',
 	validation: 'readonly', view: 'readonly', widgets: 'readonly',
 	// the app's own modules (luci-static/resources/route53-ddns/*.js)
-	r53key: 'readonly', r53status: 'readonly',
+	checks: 'readonly', r53key: 'readonly', r53status: 'readonly',
 	// browser
 	window: 'readonly', document: 'readonly', navigator: 'readonly', console: 'readonly',
 	URL: 'readonly', TextEncoder: 'readonly', Promise: 'readonly', Node: 'readonly'

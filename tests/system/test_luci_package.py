@@ -63,7 +63,7 @@ def test_layout_and_files_are_the_app_as_luci_mk_installs_it(ipk):
     assert ipk.outer == ["./debian-binary", "./data.tar.gz", "./control.tar.gz"]
     want = expected_files()
     assert "./www/luci-static/resources/view/route53-ddns/status.js" in want
-    for module in ("status", "key"):  # the status view's own modules, where luci.js loads them
+    for module in ("status", "key", "checks"):  # the views' own modules, where luci.js loads them
         assert f"./www/luci-static/resources/route53-ddns/{module}.js" in want
     assert "./usr/share/rpcd/acl.d/luci-app-route53-ddns.json" in want
     got = {n: b for n, b in ipk.data_files.items() if ipk.data[n].isfile()}

@@ -81,14 +81,14 @@ def test_views_are_modern_client_side_luci() -> None:
         assert f"'require {req}';" in status
 
 
-def test_the_status_views_modules_are_shipped_where_luci_loads_them() -> None:
+def test_the_views_modules_are_shipped_where_luci_loads_them() -> None:
     """luci.js loads 'require a.b' from luci-static/resources/a/b.js and wants a class from it:
     each module the views name is a file there returning baseclass.extend(), and every
     module shipped is one a view names."""
     named = set()
     for view in (support.SETTINGS_VIEW, support.STATUS_VIEW):
         named |= set(re.findall(r"^'require (route53-ddns\.[\w-]+)(?: as \w+)?';$", view.read_text(), re.M))
-    assert named == {"route53-ddns.status", "route53-ddns.key"}
+    assert named == {"route53-ddns.status", "route53-ddns.key", "route53-ddns.checks"}
     files = {"route53-ddns." + m.stem for m in support.MODULES}
     assert files == named
     for name in named:

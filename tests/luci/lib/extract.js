@@ -14,6 +14,7 @@
 'use strict';
 
 const fs = require('fs');
+const path = require('path');
 const { makeLuci } = require('./luci-stub.js');
 
 function main() {
@@ -24,7 +25,13 @@ function main() {
 		{ '.name': 'cfg01', '.type': 'host', name: 'existing.example.com' }
 	] } });
 
-	return luci.runView(fs.readFileSync(viewFile, 'utf8')).then((res) => {
+	const source = fs.readFileSync(viewFile, 'utf8');
+	/* the app's own modules, from luci-static/resources/ as luci.js loads them */
+	const resources = path.resolve(path.dirname(viewFile), '..', '..');
+	for (const m of source.matchAll(/^'require (route53-ddns\.[\w-]+)(?: as \w+)?';$/mg))
+		luci.loadModule(m[1], fs.readFileSync(path.join(resources, m[1].replace(/\./g, '/') + '.js'), 'utf8'));
+
+	return luci.runView(source).then((res) => {
 		const map = res.node;
 		const out = { config: map.config, sections: [] };
 		const byKey = {};
