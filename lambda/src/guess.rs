@@ -8,9 +8,9 @@
 //! and a wrong one one call more; it never makes a write the read would not have made
 //! (docs/protocol.md §3).
 
-use crate::authorise::{Authorised, Target};
+use crate::authorise::Authorised;
 use crate::aws::AwsError;
-use crate::plan::{Action, Change, Existing, RecordSet};
+use crate::plan::{Action, Change, Desired, Existing, RecordSet};
 use crate::stamp::{self, Stamp, STAMP_TTL};
 use route53_ddns_protocol::Last;
 use std::collections::BTreeMap;
@@ -59,16 +59,15 @@ fn guessed(name: &str, last: &Last, by: &str) -> Existing {
 /// CREATE of the wanted one, even when they are equal; then the stamp's compare-and-swap.
 /// A family the request leaves alone is not touched.
 pub fn changes(
-    targets: &[Target],
+    desired: &[Desired],
     existing: &BTreeMap<String, Existing>,
     next: &Stamp,
 ) -> Vec<Change> {
     let mut changes = Vec::new();
-    for t in targets {
-        let e = existing.get(&t.name).cloned().unwrap_or_default();
-        let mut family = |have: &Option<RecordSet>, rtype: &str, want: Option<String>| {
-            let Some(want) = want else { return };
-            if let Some(have) = have {
+    for d in desired {
+        let e = existing.get(&d.name).cloned().unwrap_or_default();
+        for want in d.wanted() {
+            if let Some(have) = e.family(&want.rtype) {
                 changes.push(Change {
                     action: Action::Delete,
                     set: have.clone(),
@@ -76,17 +75,10 @@ pub fn changes(
             }
             changes.push(Change {
                 action: Action::Create,
-                set: RecordSet {
-                    name: t.name.clone(),
-                    rtype: rtype.into(),
-                    ttl: t.ttl,
-                    values: vec![want],
-                },
+                set: want,
             });
-        };
-        family(&e.a, "A", t.ipv4.map(|a| a.to_string()));
-        family(&e.aaaa, "AAAA", t.ipv6.map(|a| a.to_string()));
-        changes.extend(stamp::stamp_changes(&e, &t.name, next));
+        }
+        changes.extend(stamp::stamp_changes(&e, &d.name, next));
     }
     changes
 }

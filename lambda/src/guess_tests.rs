@@ -2,14 +2,12 @@ use super::*;
 use crate::plan::Existing;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-fn target(ipv4: Option<&str>, ipv6: Option<&str>, last: Option<Last>) -> Target {
-    Target {
+fn target(ipv4: Option<&str>, ipv6: Option<&str>) -> Desired {
+    Desired {
         name: "home.example.com".into(),
         ttl: 60,
         ipv4: ipv4.map(|a| a.parse().expect("v4")),
         ipv6: ipv6.map(|a| a.parse().expect("v6")),
-        auto: false,
-        last,
     }
 }
 
@@ -63,14 +61,10 @@ fn a_guess_is_the_records_and_the_stamp_the_sender_was_told() {
 
 #[test]
 fn the_batch_deletes_every_guessed_set_it_touches_even_when_unchanged() {
-    let t = target(
-        Some("192.0.2.1"),
-        Some("2001:db8::2"),
-        Some(last(&["192.0.2.1"], &[])),
-    );
+    let t = target(Some("192.0.2.1"), Some("2001:db8::2"));
     let e = BTreeMap::from([(
         t.name.clone(),
-        guessed(&t.name, t.last.as_ref().expect("last"), "h=AAAAAAAA"),
+        guessed(&t.name, &last(&["192.0.2.1"], &[]), "h=AAAAAAAA"),
     )]);
     let next = Stamp {
         time_ms: 1_764_115_300_000,
@@ -95,7 +89,7 @@ fn the_batch_deletes_every_guessed_set_it_touches_even_when_unchanged() {
         ]
     );
     // A family the request leaves alone is not touched, whatever the guess says.
-    let v4_only = target(Some("192.0.2.9"), None, None);
+    let v4_only = target(Some("192.0.2.9"), None);
     let e = BTreeMap::from([(
         t.name.clone(),
         guessed(

@@ -59,29 +59,50 @@ pub struct Change {
     pub set: RecordSet,
 }
 
+impl Desired {
+    /// The one-value record set this name should hold, for each family given.
+    pub fn wanted(&self) -> Vec<RecordSet> {
+        let set = |rtype: &str, value: String| RecordSet {
+            name: self.name.clone(),
+            rtype: rtype.into(),
+            ttl: self.ttl,
+            values: vec![value],
+        };
+        let a = self.ipv4.map(|a| set("A", a.to_string()));
+        let aaaa = self.ipv6.map(|a| set("AAAA", a.to_string()));
+        a.into_iter().chain(aaaa).collect()
+    }
+}
+
+impl Existing {
+    /// The A or AAAA set at the name.
+    pub fn family(&self, rtype: &str) -> Option<&RecordSet> {
+        match rtype {
+            "A" => self.a.as_ref(),
+            "AAAA" => self.aaaa.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// The A/AAAA changes that bring `existing` to `desired`; empty when nothing differs.
 pub fn plan(existing: &Existing, desired: &Desired) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let mut family = |current: &Option<RecordSet>, rtype: &str, want: Option<String>| {
-        let Some(want) = want else { return };
-        let same = current.as_ref().is_some_and(|c| {
-            c.ttl == desired.ttl && c.values.len() == 1 && same_address(&c.values[0], &want)
-        });
-        if !same {
-            changes.push(Change {
-                action: Action::Upsert,
-                set: RecordSet {
-                    name: desired.name.clone(),
-                    rtype: rtype.into(),
-                    ttl: desired.ttl,
-                    values: vec![want],
-                },
+    desired
+        .wanted()
+        .into_iter()
+        .filter(|want| {
+            let same = existing.family(&want.rtype).is_some_and(|c| {
+                c.ttl == want.ttl
+                    && c.values.len() == 1
+                    && same_address(&c.values[0], &want.values[0])
             });
-        }
-    };
-    family(&existing.a, "A", desired.ipv4.map(|a| a.to_string()));
-    family(&existing.aaaa, "AAAA", desired.ipv6.map(|a| a.to_string()));
-    changes
+            !same
+        })
+        .map(|set| Change {
+            action: Action::Upsert,
+            set,
+        })
+        .collect()
 }
 
 /// Compares addresses as addresses, so `2001:DB8::1` equals `2001:db8::1`.

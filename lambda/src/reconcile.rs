@@ -223,7 +223,8 @@ fn changes_for(
             !plan::plan(&e, &desired(t)).is_empty()
         };
         let addresses_change = auth.targets().iter().any(differs);
-        let changes = crate::guess::changes(auth.targets(), existing, stamp);
+        let wanted: Vec<Desired> = auth.targets().iter().map(desired).collect();
+        let changes = crate::guess::changes(&wanted, existing, stamp);
         return Ok((changes, addresses_change));
     }
     let mut changes = Vec::new();
