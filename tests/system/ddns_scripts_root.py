@@ -14,10 +14,11 @@ What the test needs, and is skipped without (`gate()` says how to get each):
   (`<prefix>/share/libubox/jshn.sh`, as libubox's `make install` puts it).
 
 The root holds Debian's busybox as /bin/sh with its applets (OpenWrt's shell and tools, as
-in tests/openwrt/openwrt_harness.py), Debian's curl (the guide has the user install curl),
+in tests/openwrt/openwrt_harness.py; `pgrep`, which Debian's busybox lacks, from procps),
+Debian's curl (the guide has the user install curl),
 the files above at a router's paths, and the guide's /etc/config/ddns and provider file.
 The updater is started as procd starts it (`/usr/lib/ddns/dynamic_dns_updater.sh -S
-<section>`, procd's PATH), in a private mount namespace with its own /proc. Three things a
+<section>`, procd's PATH), with /proc mounted in a private mount namespace. Three things a
 router has are stood in for:
 
 - `/bin/ubus`: netifd's `network.interface.<if> status`, from JSON the test writes. The
@@ -120,8 +121,13 @@ exit 0
 
 
 class DnsStandin:
-    """A recursive resolver on 127.0.0.1 (UDP) answering from the stack's Route53 records:
-    A and AAAA as the zone has them, NXDOMAIN for a name with no record set at all, and
+    """A recursive resolver on 127.0.0.1 (UDP) answering from the stack's Route53 records as
+    Route53's authoritative servers would have it answer: A and AAAA as the zone has them;
+    NXDOMAIN for a name with no records and none below it (RFC 1034 4.3.2, step 3c: an
+    authoritative name error), NOERROR without answers for one that has records of other
+    types only or whose only records lie below it (its `_r53ddns.` stamp: an empty
+    non-terminal exists, RFC 4592 2.2.2, and NXDOMAIN would deny the names below it, RFC 8020
+    2);
     NXDOMAIN for names outside the stack's zones (this resolver knows no others)."""
 
     def __init__(self, stack):
@@ -159,7 +165,8 @@ class DnsStandin:
             r.set_rcode(rcode.NXDOMAIN)
             return r.to_wire()
         rec = self.stack.records(name)
-        if not (rec["A"] or rec["AAAA"] or rec["TXT"]):
+        below = self.stack.stamp(name) or self.stack.legacy_stamp(name)
+        if not (rec["A"] or rec["AAAA"] or rec["TXT"] or below):
             r.set_rcode(rcode.NXDOMAIN)
         elif rtype in ("A", "AAAA") and rec[rtype]:
             r.answer.append(rrset.from_text_list(question.name, rec["TTL"] or 60, "IN", rtype,
