@@ -28,7 +28,8 @@ the way the product judges it. Sources, per product:
 - OpenWrt ddns-scripts: send_update in net/ddns-scripts/files/usr/lib/ddns/
   dynamic_dns_functions.sh (github.com/openwrt/packages): [USERNAME], [PASSWORD], [DOMAIN],
   [IP] replaced in the provider's URL, fetched (curl here), success if
-  `grep -i -E "<answer>"` finds the pattern in the answer.
+  `grep -i -E "<answer>"` finds the pattern in the answer. (Replayed here so that CI checks
+  it; test_ddns_scripts.py runs the real scripts when their sources are given.)
 """
 
 import base64
