@@ -10,6 +10,10 @@ addresses from a small pool (so some change nothing). Asserted, every round:
 - no answer is HTTP 500; every signed answer is 200, 409 `superseded`/`replayed`, or 429
   for an unchanged request inside its name's quiet period (lambda/src/quiet.rs); every dyndns2
   answer is `good`/`nochg`;
+- before each round one of its keys publishes the name, and that key's requests in the round
+  mostly carry the answer's `last` (a right guess until the first of them wins; the others
+  are refuted and read, lambda/src/guess.rs), while other keys' requests sometimes carry it
+  too (always wrong: the stamp names another sender);
 - rounds are played on Route53's two InvalidChangeBatch shapes (legacy `<InvalidChangeBatch>`
   and the standard `<ErrorResponse>`), and one round in four loses ChangeBatch answers: a
   connection reset before a batch is applied, or after it was applied (the stand-in's
@@ -43,6 +47,7 @@ import uuid
 import pytest
 
 from stack import Signer, Stack, http_request, now_ms, read_stamp, stamp_id
+from test_guess import last_of
 
 ROUNDS = int(os.environ.get("R53_RACE_ROUNDS", "200"))
 SEED = int(os.environ.get("R53_RACE_SEED", "11"))
@@ -67,6 +72,7 @@ def race_stack(tmp_path_factory):
 class Req:
     def __init__(self, kind, who, v4, v6, t=None, signer=None):
         self.kind, self.who, self.v4, self.v6, self.t, self.signer = kind, who, v4, v6, t, signer
+        self.last = None
         self.delay = 0.0
         self.start = self.end = None
         self.status, self.text = None, ""
@@ -85,6 +91,11 @@ def plan_round(rng: random.Random, stack: Stack, name: str) -> list[Req]:
         stack.register_token(user, token, [name])
         users.append((user, token))
     n_dyn = rng.randint(1, len(users))
+    # The name as the first key last left it: the `last` its requests send back.
+    pre = stack.post_update(signers[0], {"hosts": [{"name": name, "ipv4": rng.choice(V4),
+                                                   "ipv6": rng.choice(V6)}]})
+    assert pre.status == 200, pre
+    last0 = last_of(pre.json(), name)
     base = now_ms() + 200
     reqs, last_t = [], {}
     for user, token in users[:n_dyn]:  # one request per user, so its stamp names it
@@ -97,6 +108,7 @@ def plan_round(rng: random.Random, stack: Stack, name: str) -> list[Req]:
             if prior:  # the same signed request again, verbatim
                 p = rng.choice(prior)
                 reqs.append(Req("signed", p.who, p.v4, p.v6, p.t, p.signer))
+                reqs[-1].last = p.last
                 continue
         s = rng.choice(signers)
         if rng.random() < 0.1 and last_t:
@@ -106,6 +118,8 @@ def plan_round(rng: random.Random, stack: Stack, name: str) -> list[Req]:
         t = max(t, last_t.get(s.key_id, 0) + 1)  # one key's times increase
         last_t[s.key_id] = t
         reqs.append(Req("signed", s.key_id, rng.choice(V4), rng.choice(V6), t, s))
+        if rng.random() < (0.7 if s is signers[0] else 0.3):
+            reqs[-1].last = last0
     rng.shuffle(reqs)
     for r in reqs:
         r.delay = rng.choice([0.0, 0.0, rng.uniform(0, 0.05), rng.uniform(0, 0.2)])
@@ -114,8 +128,10 @@ def plan_round(rng: random.Random, stack: Stack, name: str) -> list[Req]:
 
 def send(stack: Stack, name: str, r: Req):
     if r.kind == "signed":
-        body = {"hosts": [{"name": name, "ipv4": r.v4, "ipv6": r.v6}]}
-        rep = stack.post_update(r.signer, body, time_ms=r.t)
+        host = {"name": name, "ipv4": r.v4, "ipv6": r.v6}
+        if r.last is not None:
+            host["last"] = r.last
+        rep = stack.post_update(r.signer, {"hosts": [host]}, time_ms=r.t)
     else:
         q = urllib.parse.urlencode({"hostname": name, "myip": f"{r.v4},{r.v6}"})
         cred = base64.b64encode(f"{r.who}:{r.token}".encode()).decode()
@@ -273,6 +289,7 @@ def test_concurrent_writers_of_one_name_leave_the_latest_accepted_intent(race_st
             totals[f"{r.kind} {r.status}"] += 1
             totals["unknown outcome"] += unknown(r)
             totals["quiet 429"] += quiet(r)
+            totals["with last"] += r.last is not None
         t1 = time.monotonic()
         totals["lossy rounds"] += lossy
         bad = check_round(stack, name, reqs, history, stack.notifications(wait_s=0.2), lossy)
@@ -286,6 +303,8 @@ def test_concurrent_writers_of_one_name_leave_the_latest_accepted_intent(race_st
     r53 = {k: after[k] - before[k] for k in after}
     n409 = sum(v for k, v in totals.items() if k.endswith(" 409"))
     n500 = sum(v for k, v in totals.items() if k.endswith(" 500"))
+    log = stack.lambda_log()
+    totals.update({f"guess {g}": log.count(f'"guess":"{g}"') for g in ("written", "refuted", "unused")})
     print(f"\nrace: rounds={i + 1} requests={totals['requests']} 409s={n409} 500s={n500} "
           f"wall={wall:.1f}s latency median={sorted(lat)[len(lat) // 2]:.2f}s max={max(lat):.2f}s spent={ {k: round(v, 1) for k, v in spent.items()} } answers={dict(sorted(totals.items()))} route53={r53} seed={SEED}")
     if kinds:
