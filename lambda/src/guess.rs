@@ -8,17 +8,17 @@
 //! and a wrong one one call more; it never makes a write the read would not have made
 //! (docs/protocol.md §3).
 
-use crate::authorise::Authorised;
+use crate::authorise::Target;
 use crate::aws::AwsError;
 use crate::plan::{Action, Change, Desired, Existing, RecordSet};
 use crate::stamp::{self, Stamp, STAMP_TTL};
 use route53_ddns_protocol::Last;
 use std::collections::BTreeMap;
 
-/// The records every name of `auth` holds if its `last` is right; `None` unless every name
-/// carries a usable one (a partial guess would still need the read).
-pub fn existing(auth: &Authorised, by: &str) -> Option<BTreeMap<String, Existing>> {
-    auth.targets()
+/// The records every name holds if its `last` is right; `None` unless every name carries a
+/// usable one (a partial guess would still need the read).
+pub fn existing(targets: &[Target], by: &str) -> Option<BTreeMap<String, Existing>> {
+    targets
         .iter()
         .map(|t| {
             let last = t.last.as_ref()?.usable()?;

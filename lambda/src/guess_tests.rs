@@ -122,3 +122,37 @@ fn only_a_usable_last_on_every_name_is_a_guess_and_only_a_batch_refusal_refutes_
     assert!(!refuted(&AwsError::Throttled));
     let _ = Existing::default();
 }
+
+#[test]
+fn only_every_name_with_a_usable_last_makes_a_guess() {
+    let named = |name: &str, last: Option<Last>| Target {
+        name: name.into(),
+        ttl: 60,
+        ipv4: Some(Ipv4Addr::new(192, 0, 2, 9)),
+        ipv6: None,
+        auto: false,
+        last,
+    };
+    let told = last(&["192.0.2.1"], &["2001:db8::1"]);
+    let both = [
+        named("a.example.com", Some(told.clone())),
+        named("b.example.com", Some(told.clone())),
+    ];
+    let g = existing(&both, "h=AAAAAAAA").expect("a guess");
+    assert_eq!(g.len(), 2);
+    assert_eq!(
+        g["b.example.com"],
+        guessed("b.example.com", &told, "h=AAAAAAAA")
+    );
+    let one_without = [
+        named("a.example.com", Some(told.clone())),
+        named("b.example.com", None),
+    ];
+    assert_eq!(existing(&one_without, "h=AAAAAAAA"), None);
+    let mut unusable = told;
+    unusable.stamp = 0;
+    assert_eq!(
+        existing(&[named("a.example.com", Some(unusable))], "h=AAAAAAAA"),
+        None
+    );
+}

@@ -185,6 +185,7 @@ mod tests {
         };
         assert!(plan(&e, &desired(Some("192.0.2.1"), None, 60)).is_empty());
         assert!(plan(&e, &desired(None, None, 60)).is_empty());
+        assert!(plan(&e, &desired(None, Some("2001:DB8::1"), 300)).is_empty());
         let p = plan(&e, &desired(Some("192.0.2.2"), None, 60));
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].action, Action::Upsert);
@@ -198,6 +199,29 @@ mod tests {
             &desired(Some("192.0.2.1"), Some("2001:db8::1"), 60),
         );
         assert_eq!(p.len(), 2);
+    }
+
+    #[test]
+    fn published_reports_the_families_left_alone_as_they_are() {
+        let e = Existing {
+            a: Some(set("A", 60, "192.0.2.1")),
+            aaaa: Some(set("AAAA", 300, "2001:db8::1")),
+            ..Default::default()
+        };
+        let v4 = |a: &str| a.parse::<Ipv4Addr>().expect("v4");
+        let v6 = |a: &str| a.parse::<Ipv6Addr>().expect("v6");
+        assert_eq!(
+            published(&e, &desired(Some("192.0.2.2"), None, 90)),
+            (vec![v4("192.0.2.2")], vec![v6("2001:db8::1")], 90)
+        );
+        assert_eq!(
+            published(&e, &desired(None, Some("2001:db8::2"), 120)),
+            (vec![v4("192.0.2.1")], vec![v6("2001:db8::2")], 120)
+        );
+        assert_eq!(
+            published(&e, &desired(None, None, 99)),
+            (vec![v4("192.0.2.1")], vec![v6("2001:db8::1")], 60)
+        );
     }
 
     #[test]

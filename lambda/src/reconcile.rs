@@ -115,7 +115,7 @@ fn reconcile(inv: &Invocation, auth: &Authorised) -> Result<Reconciled, Error> {
     let mut unsure: Option<(Stamp, BTreeMap<String, Existing>)> = None;
     // The sender's `last`, when every name has one: the first attempt writes on it without
     // reading (guess.rs). Every decision other than that write is made on a read.
-    let mut guess = crate::guess::existing(auth, &by);
+    let mut guess = crate::guess::existing(auth.targets(), &by);
     if guess.is_some() {
         inv.guess.set(Some("unused"));
     }
