@@ -33,7 +33,7 @@ passed=$((passed + rp)); failed=$((failed + rf)); skipped=$((skipped + ri))
 # System tests: pytest's JUnit report gives exact counts.
 junit=$(mktemp --suffix=.xml)
 printf '\n\033[1;34m==> pytest tests/system\033[0m\n'
-python3 -m pytest tests/system -q -rfEs --junitxml="$junit"
+python3 -m pytest tests/system -q -rfEs --durations=15 --junitxml="$junit"
 py_rc=$?
 read -r pp pf ps < <(python3 - "$junit" <<'PY'
 import sys, xml.etree.ElementTree as ET
