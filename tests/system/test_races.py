@@ -1,7 +1,7 @@
 """The race property: many writers of one name at once, on the strict Route53 stand-in.
 
 Each round (seeded, `random.Random(seed)`) takes a fresh name, registers 2-4 router keys and
-1-3 dyndns2 users for it, and fires 10 requests at once at a Lambda emulator that runs 10+
+1-3 dyndns2 users for it (revoked after the round), and fires 10 requests at once at a Lambda emulator that runs 10+
 instances (`cargo lambda watch --concurrency`), in a random order with random start delays:
 signed v2 requests (a key may send several with increasing times, a request may be sent
 twice verbatim, two keys may sign the same time) and dyndns2 updates, all with random
