@@ -11,7 +11,7 @@
 use crate::authorise::Target;
 use crate::aws::AwsError;
 use crate::plan::{Action, Change, Desired, Existing, RecordSet};
-use crate::stamp::{self, Stamp, STAMP_TTL};
+use crate::stamp::{self, Stamp};
 use route53_ddns_protocol::Last;
 use std::collections::BTreeMap;
 
@@ -43,12 +43,7 @@ fn guessed(name: &str, last: &Last, by: &str) -> Existing {
     Existing {
         a: set("A", last.a.iter().map(ToString::to_string).collect()),
         aaaa: set("AAAA", last.aaaa.iter().map(ToString::to_string).collect()),
-        stamp: Some(RecordSet {
-            name: stamp::stamp_name(name),
-            rtype: "AAAA".into(),
-            ttl: STAMP_TTL,
-            values: vec![stamp::stamp_value(&stamp)],
-        }),
+        stamp: Some(stamp::stamp_set(name, &stamp)),
         legacy_stamp: None,
         foreign: None,
     }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::plan::Existing;
+use crate::stamp::STAMP_TTL;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 fn target(ipv4: Option<&str>, ipv6: Option<&str>) -> Desired {
@@ -120,7 +120,6 @@ fn only_a_usable_last_on_every_name_is_a_guess_and_only_a_batch_refusal_refutes_
         message: "no".into()
     }));
     assert!(!refuted(&AwsError::Throttled));
-    let _ = Existing::default();
 }
 
 #[test]

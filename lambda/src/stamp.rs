@@ -159,14 +159,19 @@ pub fn stamp_changes(existing: &Existing, name: &str, stamp: &Stamp) -> Vec<Chan
     }
     changes.push(Change {
         action: Action::Create,
-        set: RecordSet {
-            name: stamp_name(name),
-            rtype: "AAAA".into(),
-            ttl: STAMP_TTL,
-            values: vec![stamp_value(stamp)],
-        },
+        set: stamp_set(name, stamp),
     });
     changes
+}
+
+/// The stamp record of `name` carrying `stamp`: one AAAA value at [`stamp_name`].
+pub fn stamp_set(name: &str, stamp: &Stamp) -> RecordSet {
+    RecordSet {
+        name: stamp_name(name),
+        rtype: "AAAA".into(),
+        ttl: STAMP_TTL,
+        values: vec![stamp_value(stamp)],
+    }
 }
 
 /// DELETEs of the earlier versions' TXT stamps of these names, exactly as read: sent on
