@@ -2,10 +2,8 @@
 //! Store (`<prefix>/keys/<keyid>`, `<prefix>/tokens/<user>`), read with GetParameter.
 
 use crate::aws::{self, AwsError, Budget};
+pub use route53_ddns_protocol::TTL_RANGE;
 use serde::Deserialize;
-use std::ops::RangeInclusive;
-
-pub const TTL_RANGE: RangeInclusive<u32> = 1..=86_400;
 
 /// One name a credential may update, with its TTL.
 #[derive(Debug, Clone, PartialEq, Eq)]

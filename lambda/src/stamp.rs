@@ -26,7 +26,7 @@ const MARKER: u16 = 0x0100;
 /// Next 16 bits: the layout's version.
 const VERSION: u16 = 1;
 /// Then 48 bits of time (Unix ms: until the year 10889) and 48 bits of the sender id.
-pub const MAX_TIME_MS: u64 = (1 << 48) - 1;
+pub const MAX_TIME_MS: u64 = route53_ddns_protocol::MAX_STAMP_MS;
 const MASK48: u64 = MAX_TIME_MS;
 
 /// The last accepted request for a name, from its stamp.

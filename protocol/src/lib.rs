@@ -45,3 +45,8 @@ pub const MAX_BODY_BYTES: usize = 4096;
 pub const MAX_HOSTS: usize = 20;
 /// How far the request time may be from the server's clock, in milliseconds.
 pub const CLOCK_WINDOW_MS: u64 = 300_000;
+/// The TTLs a name may be published with (seconds): a registry entry's, and a `last`'s.
+pub const TTL_RANGE: std::ops::RangeInclusive<u32> = 1..=86_400;
+/// The largest time an ordering stamp holds (48 bits of Unix milliseconds, docs/protocol.md
+/// §3): the server writes no larger one, and a `last` naming a larger one is no guess.
+pub const MAX_STAMP_MS: u64 = (1 << 48) - 1;

@@ -54,9 +54,8 @@ pub const MAX_LAST_ADDRESSES: usize = 8;
 impl Last {
     /// The guess, when every number in it is one the server could have answered.
     pub fn usable(&self) -> Option<&Last> {
-        let fits = self.stamp > 0
-            && self.stamp < 1 << 48
-            && (1..=86_400).contains(&self.ttl)
+        let fits = (1..=crate::MAX_STAMP_MS).contains(&self.stamp)
+            && crate::TTL_RANGE.contains(&self.ttl)
             && self.a.len() <= MAX_LAST_ADDRESSES
             && self.aaaa.len() <= MAX_LAST_ADDRESSES;
         fits.then_some(self)
