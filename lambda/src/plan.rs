@@ -176,13 +176,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn plan_writes_only_what_differs() {
-        let e = Existing {
+    /// A at TTL 60 and AAAA at TTL 300.
+    fn both() -> Existing {
+        Existing {
             a: Some(set("A", 60, "192.0.2.1")),
             aaaa: Some(set("AAAA", 300, "2001:db8::1")),
             ..Default::default()
-        };
+        }
+    }
+
+    #[test]
+    fn plan_writes_only_what_differs() {
+        let e = both();
         assert!(plan(&e, &desired(Some("192.0.2.1"), None, 60)).is_empty());
         assert!(plan(&e, &desired(None, None, 60)).is_empty());
         assert!(plan(&e, &desired(None, Some("2001:DB8::1"), 300)).is_empty());
@@ -203,11 +208,7 @@ mod tests {
 
     #[test]
     fn published_reports_the_families_left_alone_as_they_are() {
-        let e = Existing {
-            a: Some(set("A", 60, "192.0.2.1")),
-            aaaa: Some(set("AAAA", 300, "2001:db8::1")),
-            ..Default::default()
-        };
+        let e = both();
         let v4 = |a: &str| a.parse::<Ipv4Addr>().expect("v4");
         let v6 = |a: &str| a.parse::<Ipv6Addr>().expect("v6");
         assert_eq!(
